@@ -3,7 +3,7 @@
  * anything else reaching the engine is a bug and is logged as such.
  */
 export class ProbeError extends Error {
-  override readonly name = 'ProbeError';
+  override readonly name: string = 'ProbeError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -11,22 +11,22 @@ export class ProbeError extends Error {
 
 /** Bytes from a peer that do not follow the protocol (VICI, SSH output, a parser input). */
 export class ProtocolError extends ProbeError {
-  override readonly name = 'ProtocolError';
+  override readonly name: string = 'ProtocolError';
 }
 
 /** A peer sent more than the configured bound. */
 export class SizeLimitError extends ProbeError {
-  override readonly name = 'SizeLimitError';
+  override readonly name: string = 'SizeLimitError';
 }
 
 /** Text that a parser cannot make sense of. Parsers throw only this. */
 export class ParseError extends ProbeError {
-  override readonly name = 'ParseError';
+  override readonly name: string = 'ParseError';
 }
 
 /** The probe's signal fired: its deadline passed or its HTTP client went away. */
 export class AbortedError extends ProbeError {
-  override readonly name = 'AbortedError';
+  override readonly name: string = 'AbortedError';
 }
 
 export function errorMessage(err: unknown): string {

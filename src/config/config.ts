@@ -1,0 +1,21 @@
+import type { ProberDefinition } from '../probers/types.js';
+
+export interface ModuleConfig {
+  name: string;
+  prober: ProberDefinition;
+  timeoutMs: number;
+  /** The prober's options, validated, secrets resolved to Secret objects. */
+  options: unknown;
+  /** The module as written, with inline secrets redacted: safe to show. */
+  display: Record<string, unknown>;
+}
+
+export interface Config {
+  file: string;
+  modules: ReadonlyMap<string, ModuleConfig>;
+}
+
+/** Invalid configuration; the message names the file, the key path and the reason. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}

@@ -1,0 +1,71 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SshTransport } from '../transport/ssh/types.js';
+
+export interface BuildInfo {
+  version: string;
+  revision: string;
+}
+
+/** The exporter's own metrics (`/metrics`): never the probed gateways'. */
+export class SelfMetrics {
+  readonly registry = new Registry();
+  readonly probes: Counter<'module' | 'result'>;
+  readonly probeDuration: Histogram<'module'>;
+  readonly inFlight: Gauge;
+  readonly reloadSuccess: Gauge;
+  readonly reloadTimestamp: Gauge;
+
+  constructor(build: BuildInfo, ssh?: SshTransport) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'vpn_exporter_build_info',
+      help: 'Build of this vpn-exporter; the value is always 1.',
+      labelNames: ['version', 'revision', 'nodejs'],
+      registers,
+    }).set({ version: build.version, revision: build.revision, nodejs: process.version }, 1);
+    this.probes = new Counter({
+      name: 'vpn_exporter_probes_total',
+      help: 'Probes run, by module and result (success, failure, rejected).',
+      labelNames: ['module', 'result'],
+      registers,
+    });
+    this.probeDuration = new Histogram({
+      name: 'vpn_exporter_probe_duration_seconds',
+      help: 'Wall time of probes, by module.',
+      labelNames: ['module'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.inFlight = new Gauge({ name: 'vpn_exporter_probes_in_flight', help: 'Probes running now.', registers });
+    this.reloadSuccess = new Gauge({
+      name: 'vpn_exporter_config_last_reload_successful',
+      help: 'Whether the last configuration load succeeded (1) or failed and the previous configuration is still in use (0).',
+      registers,
+    });
+    this.reloadTimestamp = new Gauge({
+      name: 'vpn_exporter_config_last_reload_success_timestamp_seconds',
+      help: 'Unix time of the last successful configuration load.',
+      registers,
+    });
+    if (ssh) {
+      new Gauge({
+        name: 'vpn_exporter_ssh_connections',
+        help: 'Authenticated SSH connections held in the pool.',
+        registers,
+        collect() {
+          this.set(ssh.stats().connections);
+        },
+      });
+      new Counter({
+        name: 'vpn_exporter_ssh_handshakes_total',
+        help: 'SSH handshakes performed (a probe on a pooled connection adds none).',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(ssh.stats().handshakes);
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { parseFlags, USAGE } from './cli/flags.js';
+import { loadConfig } from './config/load.js';
+import { createLogger } from './log/logger.js';
+import { PROBERS } from './probers/registry.js';
+import { startExporter } from './server.js';
+import { createSshTransport } from './transport/ssh/transport.js';
+import { VERSION, REVISION } from './version.js';
+
+async function main(): Promise<number> {
+  const flags = parseFlags(process.argv.slice(2));
+  if (typeof flags === 'string') {
+    process.stderr.write(`vpn-exporter: ${flags}\n\n${USAGE}`);
+    return 2;
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (flags.version) {
+    process.stdout.write(`vpn-exporter ${VERSION} (revision ${REVISION}, node ${process.version})\n`);
+    return 0;
+  }
+  if (flags.configCheck) {
+    try {
+      const config = await loadConfig(flags.configFile, PROBERS);
+      process.stdout.write(`${flags.configFile}: OK, ${config.modules.size} module(s)\n`);
+      return 0;
+    } catch (err) {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
+  }
+
+  const logger = createLogger(flags.logLevel, flags.logFormat);
+  const ssh = createSshTransport({ logger });
+  let exporter;
+  try {
+    exporter = await startExporter({
+      configFile: flags.configFile,
+      host: flags.listenHost,
+      port: flags.listenPort,
+      timeoutOffsetSeconds: flags.timeoutOffsetSeconds,
+      logger,
+      services: { ssh },
+    });
+  } catch (err) {
+    logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot start');
+    await ssh.close();
+    return 1;
+  }
+  const running = exporter;
+  process.on('SIGHUP', () => void running.config.reload());
+  // A stray rejection must never take the exporter down for the whole fleet: log it and carry on.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection (a bug)');
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await running.close();
+  await ssh.close();
+  return 0;
+}
+
+process.exitCode = await main();

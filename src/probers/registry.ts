@@ -1,0 +1,7 @@
+import { strongswanViciTcp } from './strongswan-vici-tcp.js';
+import type { ProberDefinition } from './types.js';
+
+/** Every prober a module may name in modules.yaml. */
+export const PROBERS: ReadonlyMap<string, ProberDefinition> = new Map<string, ProberDefinition>(
+  [strongswanViciTcp].map((p) => [p.name, p]),
+);

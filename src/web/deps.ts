@@ -1,0 +1,15 @@
+import type { Logger } from 'pino';
+import type { ConfigReloader } from '../config/reloader.js';
+import type { Services } from '../engine/services.js';
+import type { SelfMetrics } from '../exposition/self-metrics.js';
+
+/** What the HTTP layer needs from the rest of the process. */
+export interface AppDeps {
+  config: ConfigReloader;
+  services: Services;
+  metrics: SelfMetrics;
+  logger: Logger;
+  /** Subtracted from Prometheus' scrape timeout, like blackbox_exporter's --timeout-offset. */
+  timeoutOffsetSeconds: number;
+  version: string;
+}

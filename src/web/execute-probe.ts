@@ -1,0 +1,31 @@
+import type { Context } from 'hono';
+import { CapturingProbeLog } from '../log/probe-log.js';
+import { runProbe, type ProbeOutcome } from '../engine/run-probe.js';
+import type { AppDeps } from './deps.js';
+import type { ProbeParams } from './probe-request.js';
+
+export interface ExecutedProbe {
+  params: ProbeParams;
+  outcome: ProbeOutcome;
+  log: CapturingProbeLog;
+}
+
+/**
+ * Runs one probe for an HTTP request: its deadline and the client's disconnect
+ * both cancel it, and the exporter's own metrics count it.
+ */
+export async function executeProbe(c: Context, deps: AppDeps, params: ProbeParams): Promise<ExecutedProbe> {
+  const { module, target, timeoutMs } = params;
+  const log = new CapturingProbeLog(deps.logger.child({ module: module.name, target: target.raw }));
+  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), c.req.raw.signal]);
+  log.debug('probe budget', { timeout_seconds: timeoutMs / 1000 });
+  deps.metrics.inFlight.inc();
+  try {
+    const outcome = await runProbe({ module, target, signal, log, services: deps.services });
+    deps.metrics.probes.inc({ module: module.name, result: outcome.success ? 'success' : 'failure' });
+    deps.metrics.probeDuration.observe({ module: module.name }, outcome.durationSeconds);
+    return { params, outcome, log };
+  } finally {
+    deps.metrics.inFlight.dec();
+  }
+}

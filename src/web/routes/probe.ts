@@ -1,0 +1,24 @@
+import { Hono } from 'hono';
+import { buildProbeRegistry } from '../../exposition/probe-registry.js';
+import { renderDebugOutput } from '../debug-output.js';
+import type { AppDeps } from '../deps.js';
+import { executeProbe } from '../execute-probe.js';
+import { parseProbeRequest } from '../probe-request.js';
+
+/** GET /probe: the Prometheus contract. A failed probe is a 200 with probe_success 0; a bad request is a 400. */
+export function probeRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.get('/probe', async (c) => {
+    const params = parseProbeRequest(c, deps);
+    if (typeof params === 'string') {
+      deps.metrics.probes.inc({ module: '', result: 'rejected' });
+      return c.text(params + '\n', 400);
+    }
+    const { outcome, log } = await executeProbe(c, deps, params);
+    const registry = buildProbeRegistry(outcome);
+    const text = await registry.metrics();
+    if (params.debug) return c.text(renderDebugOutput(log.entries, text, params.module));
+    return c.body(text, 200, { 'Content-Type': registry.contentType });
+  });
+  return app;
+}
