@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { after, before, test } from 'node:test';
+import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
+import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
+import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
+
+let exporter: TestExporter;
+let charon: ScriptedViciServer;
+let silent: ScriptedViciServer;
+
+function charonLike(): Promise<ScriptedViciServer> {
+  return startViciServer({
+    commands: {
+      version: () => ({ response: versionResponse() }),
+      stats: () => ({ response: statsResponse(3) }),
+      'list-sas': () => ({ response: {}, events: listSaEvents(3), eventName: 'list-sa' }),
+      'list-conns': () => ({ response: {}, events: listConnEvents(3), eventName: 'list-conn' }),
+      'get-pools': () => ({ response: getPoolsResponse(1, 3) }),
+    },
+  });
+}
+
+const MODULES = `modules:
+  vici:
+    prober: strongswan-vici-tcp
+    timeout: 1500ms
+  vici_slow:
+    prober: strongswan-vici-tcp
+    timeout: 20s
+`;
+
+before(async () => {
+  charon = await charonLike();
+  silent = await startViciServer({ hostile: 'silent' });
+  exporter = await startTestExporter(MODULES);
+});
+after(async () => {
+  await exporter.close();
+  await charon.close();
+  await silent.close();
+});
+
+test('a probe answers probe_success 1, its duration and the core family', async () => {
+  const res = await exporter.get(`/probe?module=vici&target=127.0.0.1:${charon.port}`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/plain; version=0\.0\.4/);
+  const text = await res.text();
+  assert.equal(sampleValue(text, 'probe_success'), 1);
+  assert.ok((sampleValue(text, 'probe_duration_seconds') ?? -1) > 0);
+  assert.match(text, /^vpn_info\{vendor="strongswan",product="charon",version="5\.9\.\d+"/m);
+  assert.match(text, /^vpn_tunnel_up\{/m);
+  assert.deepEqual(charon.commands.slice(-5), ['version', 'stats', 'list-sas', 'list-conns', 'get-pools']);
+});
+
+test('bad requests are 400s with a one-line reason, and nothing is connected to', async () => {
+  const before = charon.commands.length;
+  const cases: [string, RegExp][] = [
+    ['/probe?module=vici', /^target parameter is missing\n$/],
+    ['/probe?target=127.0.0.1', /^module parameter is missing\n$/],
+    ['/probe?target=127.0.0.1&module=nope', /^unknown module "nope"\n$/],
+    ['/probe?target=127.0.0.1&target=127.0.0.2&module=vici', /given 2 times/],
+    ['/probe?target=a%20b&module=vici', /invalid host name/],
+    ['/probe?target=127.0.0.1:99999&module=vici', /outside 1-65535/],
+    [`/probe?target=${'a'.repeat(5000)}&module=vici`, /longer than 300/],
+    ['/probe?target=127.0.0.1&module=vici&debug=maybe', /debug must be true or false/],
+  ];
+  for (const [path, reason] of cases) {
+    const res = await exporter.get(path);
+    assert.equal(res.status, 400, path);
+    assert.match(await res.text(), reason, path);
+  }
+  const bad = await exporter.get(`/probe?target=127.0.0.1:${charon.port}&module=vici`, {
+    headers: { 'X-Prometheus-Scrape-Timeout-Seconds': 'soon' },
+  });
+  assert.equal(bad.status, 400);
+  assert.equal(charon.commands.length, before);
+});
+
+test('a silent server fails the probe at the module timeout, with the reason in the log', async () => {
+  const t0 = performance.now();
+  const res = await exporter.get(`/probe?module=vici&target=127.0.0.1:${silent.port}&debug=true`);
+  const elapsed = (performance.now() - t0) / 1000;
+  const text = await res.text();
+  assert.equal(res.status, 200);
+  assert.ok(elapsed >= 1.4 && elapsed < 3, `took ${elapsed}s`);
+  assert.match(text, /probe_success 0/);
+  assert.match(text, /probe failed reason="probe timed out"|probe failed reason=.*timed out/);
+  assert.match(text, /Module configuration \(vici\)/);
+  // Nothing left open on the server side once the probe has failed.
+  await waitFor(() => silent.openConnections() === 0);
+});
+
+test('the scrape-timeout header caps the budget (less the offset)', async () => {
+  const t0 = performance.now();
+  const res = await exporter.get(`/probe?module=vici_slow&target=127.0.0.1:${silent.port}`, {
+    headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '1.5' },
+  });
+  const elapsed = (performance.now() - t0) / 1000;
+  assert.equal(sampleValue(await res.text(), 'probe_success'), 0);
+  assert.ok(elapsed >= 0.9 && elapsed < 2, `took ${elapsed}s, expected ~1s`);
+});
+
+test('a port with nothing listening fails fast with the reason', async () => {
+  const closed = await freePort();
+  const t0 = performance.now();
+  const res = await exporter.get(`/probe?module=vici&target=127.0.0.1:${closed}&debug=true`);
+  const text = await res.text();
+  assert.ok(performance.now() - t0 < 1000);
+  assert.match(text, /probe_success 0/);
+  assert.match(text, /refused/);
+});
+
+test('a client that disconnects mid-probe cancels it: the gateway connection closes', async () => {
+  const ac = new AbortController();
+  const pending = exporter.get(`/probe?module=vici_slow&target=127.0.0.1:${silent.port}`, { signal: ac.signal });
+  await waitFor(() => silent.openConnections() === 1);
+  ac.abort();
+  await assert.rejects(pending);
+  await waitFor(() => silent.openConnections() === 0, 2000);
+});
+
+test('/metrics counts probes by module and result; health and readiness answer', async () => {
+  const text = await (await exporter.get('/metrics')).text();
+  assert.ok((sampleValue(text, 'vpn_exporter_probes_total{module="vici",result="success"}') ?? 0) >= 1);
+  assert.ok((sampleValue(text, 'vpn_exporter_probes_total{module="vici",result="failure"}') ?? 0) >= 1);
+  assert.match(text, /^vpn_exporter_probe_duration_seconds_bucket\{le="0\.1",module="vici"\}/m);
+  assert.match(text, /^vpn_exporter_build_info\{version="\d+\.\d+\.\d+"/m);
+  assert.match(text, /^process_resident_memory_bytes /m);
+  assert.equal((await exporter.get('/-/healthy')).status, 200);
+  assert.equal((await exporter.get('/-/ready')).status, 200);
+});
+
+test('a bad reload keeps the previous configuration and shows in the reload gauge', async () => {
+  writeFileSync(exporter.configFile, 'modules:\n  vici:\n    prober: strongswan-vici-tcp\n    timeout: never\n');
+  const res = await exporter.get('/-/reload', { method: 'POST' });
+  assert.equal(res.status, 500);
+  assert.match(await res.text(), /modules\.vici\.timeout: invalid duration "never"/);
+  let metrics = await (await exporter.get('/metrics')).text();
+  assert.equal(sampleValue(metrics, 'vpn_exporter_config_last_reload_successful'), 0);
+  const still = await exporter.get(`/probe?module=vici_slow&target=127.0.0.1:${charon.port}`);
+  assert.equal(sampleValue(await still.text(), 'probe_success'), 1);
+  assert.ok(exporter.logs.some((l) => /configuration reload failed/.test(l)));
+
+  writeFileSync(exporter.configFile, MODULES.replace('vici_slow', 'vici_renamed'));
+  assert.equal((await exporter.get('/-/reload', { method: 'POST' })).status, 200);
+  metrics = await (await exporter.get('/metrics')).text();
+  assert.equal(sampleValue(metrics, 'vpn_exporter_config_last_reload_successful'), 1);
+  assert.equal((await exporter.get(`/probe?module=vici_slow&target=127.0.0.1:${charon.port}`)).status, 400);
+  writeFileSync(exporter.configFile, MODULES);
+  await exporter.get('/-/reload', { method: 'POST' });
+});
+
+test('every log line of a probe names its module and target', async () => {
+  await exporter.get(`/probe?module=vici&target=127.0.0.1:${charon.port}`);
+  const probeLines = exporter.logs.filter((l) => /msg="probe (started|succeeded|failed)"/.test(l));
+  assert.ok(probeLines.length >= 2);
+  for (const l of probeLines) assert.match(l, / module=vici[a-z_]* target=127\.0\.0\.1:\d+ /);
+});
+
+async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s: Server = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
