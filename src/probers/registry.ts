@@ -1,7 +1,8 @@
+import { openvpnSsh } from './openvpn-ssh.js';
 import { strongswanViciTcp } from './strongswan-vici-tcp.js';
 import type { ProberDefinition } from './types.js';
 
 /** Every prober a module may name in modules.yaml. */
 export const PROBERS: ReadonlyMap<string, ProberDefinition> = new Map<string, ProberDefinition>(
-  [strongswanViciTcp].map((p) => [p.name, p]),
+  [strongswanViciTcp, openvpnSsh].map((p) => [p.name, p]),
 );
