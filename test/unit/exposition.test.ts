@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { buildProbeRegistry } from '../../src/exposition/probe-registry.js';
+import { buildProbeMetrics } from '../../src/exposition/probe-metrics.js';
 import { buildStrongswanSnapshot } from '../../src/snapshot/strongswan.js';
 import type { StrongswanIkeSa } from '../../src/snapshot/types.js';
 
@@ -52,7 +52,7 @@ const snapshot = buildStrongswanSnapshot({
 });
 
 async function render(): Promise<string> {
-  return buildProbeRegistry({ success: true, durationSeconds: 0.25, snapshot }).metrics();
+  return buildProbeMetrics({ success: true, durationSeconds: 0.25, snapshot }).render();
 }
 
 function sample(text: string, series: string): number | undefined {
@@ -98,7 +98,7 @@ test('no label carries a port, SPI or unique id', async () => {
 });
 
 test('a failed probe exposes only probe_success 0 and its duration', async () => {
-  const text = await buildProbeRegistry({ success: false, durationSeconds: 1.5, failure: 'x' }).metrics();
+  const text = buildProbeMetrics({ success: false, durationSeconds: 1.5, failure: 'x' }).render();
   assert.equal(sample(text, 'probe_success'), 0);
   assert.equal(sample(text, 'probe_duration_seconds'), 1.5);
   assert.equal(text.split('\n').filter((l) => l && !l.startsWith('#')).length, 2);

@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import type { MetricSet } from '../metric-set.js';
 import { TUNNEL_STATES, type GatewaySnapshot } from '../../snapshot/types.js';
 import { counter, gauge, groupBy, key, max, setKnown, sum } from './family.js';
 
@@ -6,7 +6,7 @@ import { counter, gauge, groupBy, key, max, setKnown, sum } from './family.js';
  * The vendor-neutral `vpn_` family that every prober fills, so one dashboard and
  * one set of alerts cover strongSwan, OpenVPN and PAN-OS alike.
  */
-export function addCoreFamilies(registry: Registry, s: GatewaySnapshot): void {
+export function addCoreFamilies(registry: MetricSet, s: GatewaySnapshot): void {
   const info = gauge(registry, 'vpn_info', 'Gateway software and device; the value is always 1.', [
     'vendor', 'product', 'version', 'hostname', 'os', 'model', 'serial',
   ]);

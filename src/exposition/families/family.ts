@@ -1,26 +1,22 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { MetricSet } from '../metric-set.js';
 
 type Labels<L extends string> = Record<L, string>;
 
-/** A family that takes absolute values: Gauge, or Counter set once on a fresh registry. */
+/** A family that takes absolute values, as the gateway reports them. */
 export interface Family<L extends string> {
   set(labels: Labels<L>, value: number): void;
 }
 
-export function gauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Family<L> {
-  const g = new Gauge<L>({ name, help, labelNames, registers: [registry] });
-  return { set: (labels, value) => g.set(labels, value) };
+export function gauge<L extends string>(set: MetricSet, name: string, help: string, labelNames: readonly L[]): Family<L> {
+  return set.family(name, help, 'gauge', labelNames);
 }
 
-/**
- * Counters mirror the gateway's own cumulative counts; each registry lives for one
- * request, so "incrementing" from zero sets the value once.
- */
-export function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[]): Family<L> {
-  const c = new Counter<L>({ name, help, labelNames, registers: [registry] });
+/** Counters mirror the gateway's own cumulative counts; a negative or non-finite reading is dropped. */
+export function counter<L extends string>(set: MetricSet, name: string, help: string, labelNames: readonly L[]): Family<L> {
+  const f = set.family(name, help, 'counter', labelNames);
   return {
     set: (labels, value) => {
-      if (Number.isFinite(value) && value >= 0) c.inc(labels, value);
+      if (Number.isFinite(value) && value >= 0) f.set(labels, value);
     },
   };
 }

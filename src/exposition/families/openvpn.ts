@@ -1,8 +1,8 @@
-import type { Registry } from 'prom-client';
+import type { MetricSet } from '../metric-set.js';
 import type { OpenvpnServerDetail } from '../../snapshot/types.js';
 import { gauge, setKnown } from './family.js';
 
-export function addOpenvpnFamilies(registry: Registry, servers: readonly OpenvpnServerDetail[]): void {
+export function addOpenvpnFamilies(registry: MetricSet, servers: readonly OpenvpnServerDetail[]): void {
   const info = gauge(registry, 'openvpn_status_info', 'An OpenVPN status file read by the probe; the value is always 1.', ['server', 'path', 'format']);
   const age = gauge(registry, 'openvpn_status_age_seconds', 'Seconds since OpenVPN last rewrote its status file.', ['server']);
   const routes = gauge(registry, 'openvpn_routes', 'Entries in the routing table of an OpenVPN server.', ['server']);

@@ -1,8 +1,8 @@
-import type { Registry } from 'prom-client';
+import type { MetricSet } from '../metric-set.js';
 import type { PaloaltoDetail } from '../../snapshot/types.js';
 import { gauge, setKnown } from './family.js';
 
-export function addPaloaltoFamilies(registry: Registry, d: PaloaltoDetail): void {
+export function addPaloaltoFamilies(registry: MetricSet, d: PaloaltoDetail): void {
   // One series per configured tunnel: bounded, and it carries what the seed exporter
   // exposed as ifAlias/ifDescr/ifIndex so recording rules can rebuild its names.
   const info = gauge(registry, 'paloalto_tunnel_info', 'A tunnel from "show vpn flow"; the value is always 1.', [

@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import type { MetricSet } from '../metric-set.js';
 import type { StrongswanChildSa, StrongswanDetail, StrongswanIkeSa } from '../../snapshot/types.js';
 import { counter, gauge, groupBy, key, max, min, setKnown, sum } from './family.js';
 
@@ -6,7 +6,7 @@ import { counter, gauge, groupBy, key, max, min, setKnown, sum } from './family.
  * strongSwan detail beyond the core family: per conn and child, aggregated over
  * SAs, since SPIs and unique ids must not become labels.
  */
-export function addStrongswanFamilies(registry: Registry, d: StrongswanDetail): void {
+export function addStrongswanFamilies(registry: MetricSet, d: StrongswanDetail): void {
   const st = d.stats;
   if (st?.ikeSasTotal !== undefined) gauge(registry, 'strongswan_ike_sas', 'IKE_SAs the daemon holds.', []).set({}, st.ikeSasTotal);
   if (st?.ikeSasHalfOpen !== undefined) gauge(registry, 'strongswan_ike_sas_half_open', 'IKE_SAs being set up.', []).set({}, st.ikeSasHalfOpen);

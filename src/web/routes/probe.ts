@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { buildProbeRegistry } from '../../exposition/probe-registry.js';
+import { TEXT_CONTENT_TYPE } from '../../exposition/metric-set.js';
+import { buildProbeMetrics } from '../../exposition/probe-metrics.js';
 import { renderDebugOutput } from '../debug-output.js';
 import type { AppDeps } from '../deps.js';
 import { executeProbe } from '../execute-probe.js';
@@ -15,10 +16,9 @@ export function probeRoutes(deps: AppDeps): Hono {
       return c.text(params + '\n', 400);
     }
     const { outcome, log } = await executeProbe(c, deps, params);
-    const registry = buildProbeRegistry(outcome);
-    const text = await registry.metrics();
+    const text = buildProbeMetrics(outcome).render();
     if (params.debug) return c.text(renderDebugOutput(log.entries, text, params.module));
-    return c.body(text, 200, { 'Content-Type': registry.contentType });
+    return c.body(text, 200, { 'Content-Type': TEXT_CONTENT_TYPE });
   });
   return app;
 }

@@ -1,0 +1,10 @@
+import { benchVici } from './vici.js';
+
+/** `npm run bench`: side-by-side measurements against references, reported as ratios. */
+const benches: [string, () => Promise<string[]>][] = [['vici', benchVici]];
+const only = process.argv[2];
+for (const [name, bench] of benches) {
+  if (only && only !== name) continue;
+  const lines = await bench();
+  process.stdout.write(lines.join('\n') + '\n\n');
+}

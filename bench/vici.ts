@@ -1,0 +1,85 @@
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import { promisify } from 'node:util';
+import { encodePacket } from '../src/transport/vici/packet.js';
+import { CMD_REQUEST, CMD_RESPONSE, EVENT_REGISTER } from '../src/transport/vici/wire.js';
+import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../test/support/charon-shapes.js';
+import { startBenchViciServer } from './support/vici-bench-server.js';
+import { startExporterProcess } from './support/exporter-process.js';
+import { fmt, mb, medianSeconds, ratio } from './support/stats.js';
+
+const run = promisify(execFile);
+const SAS = 10_000;
+
+/** The floor: register, ask list-sas, and only frame segments until the response. No decoding. */
+function frameOnly(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.setNoDelay(true);
+    let pending: Buffer = Buffer.alloc(0);
+    let segments = 0;
+    socket.on('connect', () => {
+      socket.write(encodePacket({ type: EVENT_REGISTER, name: 'list-sa' }));
+      socket.write(encodePacket({ type: CMD_REQUEST, name: 'list-sas' }));
+    });
+    socket.on('data', (chunk: Buffer) => {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      let pos = 0;
+      while (pending.length - pos >= 4) {
+        const len = pending.readUInt32BE(pos);
+        if (pending.length - pos - 4 < len) break;
+        segments++;
+        const type = pending[pos + 4];
+        pos += 4 + len;
+        if (type === CMD_RESPONSE) {
+          socket.destroy();
+          resolve(segments);
+          return;
+        }
+      }
+      pending = pending.subarray(pos);
+    });
+    socket.on('error', reject);
+  });
+}
+
+export async function benchVici(): Promise<string[]> {
+  const server = await startBenchViciServer({
+    responses: { version: versionResponse(), stats: statsResponse(SAS), 'get-pools': getPoolsResponse(4, 250) },
+    streams: {
+      'list-sas': { event: 'list-sa', events: listSaEvents(SAS) },
+      'list-conns': { event: 'list-conn', events: listConnEvents(50) },
+    },
+  });
+  const exporter = await startExporterProcess('modules:\n  vici:\n    prober: strongswan-vici-tcp\n    timeout: 60s\n');
+  try {
+    const probeUrl = `${exporter.url}/probe?module=vici&target=127.0.0.1:${server.port}`;
+    let bodyBytes = 0;
+    let series = 0;
+    const probe = async () => {
+      const res = await fetch(probeUrl);
+      const text = await res.text();
+      if (!text.includes('probe_success 1')) throw new Error('probe failed in the benchmark:\n' + text.slice(0, 500));
+      bodyBytes = text.length;
+      series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
+    };
+    await probe();
+    const rssBefore = exporter.rss().current;
+    exporter.resetPeak();
+    const probeTime = await medianSeconds(5, probe);
+    const peakGrowth = exporter.rss().peak - rssBefore;
+    const swanctl = await medianSeconds(3, () => run('swanctl', ['--list-sas', '--raw', '--uri', `tcp://127.0.0.1:${server.port}`], { maxBuffer: 1 << 30 }));
+    const floor = await medianSeconds(5, () => frameOnly(server.port));
+    return [
+      `VICI, ${SAS} IKE_SAs with one CHILD_SA each (median of 5; swanctl of 3):`,
+      `  exporter /probe (fetch, decode, registry, render): ${fmt(probeTime)}  (${series} series, ${mb(bodyBytes)} of text)`,
+      `  swanctl --list-sas --raw:                          ${fmt(swanctl)}`,
+      `  floor (frame the segments only):                   ${fmt(floor)}`,
+      `  /probe vs swanctl: ${ratio(probeTime, swanctl)} (goal <= 0.5x)   /probe vs floor: ${ratio(probeTime, floor)} (goal <= 5x)`,
+      `  exporter peak RSS growth during the probes: ${mb(peakGrowth)} (goal < 200 MB)`,
+    ];
+  } finally {
+    await exporter.stop();
+    await server.close();
+  }
+}
