@@ -1,9 +1,12 @@
+import type { AllowList } from '../engine/allow-list.js';
 import type { ProberDefinition } from '../probers/types.js';
 
 export interface ModuleConfig {
   name: string;
   prober: ProberDefinition;
   timeoutMs: number;
+  /** Targets this module may connect to; undefined allows any (see README, "Who may ask"). */
+  allowList?: AllowList;
   /** The prober's options, validated, secrets resolved to Secret objects. */
   options: unknown;
   /** The module as written, with inline secrets redacted: safe to show. */

@@ -3,6 +3,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { durationMs } from './duration.js';
 import { redactSecrets } from './secret.js';
+import { allowListSchema } from '../engine/allow-list.js';
 import { ConfigError, type Config, type ModuleConfig } from './config.js';
 import type { ProberDefinition } from '../probers/types.js';
 
@@ -40,7 +41,7 @@ function validateModule(
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${file}: ${formatPath(path)}: a module is a mapping with at least "prober"`);
   }
-  const { prober: proberName, timeout, ...options } = raw as Record<string, unknown>;
+  const { prober: proberName, timeout, allowed_targets, ...options } = raw as Record<string, unknown>;
   const prober = typeof proberName === 'string' ? probers.get(proberName) : undefined;
   if (!prober) {
     const known = [...probers.keys()].join(', ');
@@ -50,10 +51,19 @@ function validateModule(
   if (!common.success) throw issuesToError(file, path, common.error);
   const parsed = prober.optionsSchema.safeParse(options);
   if (!parsed.success) throw issuesToError(file, path, parsed.error);
+  let allowList;
+  if (allowed_targets !== undefined) {
+    const list = allowListSchema(prober.defaultPort).safeParse(allowed_targets);
+    if (!list.success) throw issuesToError(file, [...path, 'allowed_targets'], list.error);
+    allowList = list.data;
+  }
+  const unsafe = prober.requiresAllowList?.(parsed.data);
+  if (unsafe && !allowList) throw new ConfigError(`${file}: ${formatPath(path)}: ${unsafe}, so allowed_targets is required`);
   return {
     name,
     prober,
     timeoutMs: common.data.timeout,
+    allowList,
     options: parsed.data,
     display: redactSecrets(raw) as Record<string, unknown>,
   };

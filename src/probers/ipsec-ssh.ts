@@ -5,7 +5,7 @@ import { parseIpsecStatus } from '../parsers/strongswan/statusall.js';
 import { buildStrokeSnapshot } from '../snapshot/stroke.js';
 import { ProbeError } from '../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from './ssh/sections.js';
-import { commandPrefixSchema, sshEndpoint, sshOptionsSchema } from './ssh/options.js';
+import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from './ssh/options.js';
 import type { ProberDefinition } from './types.js';
 
 const optionsSchema = z.strictObject({
@@ -34,6 +34,7 @@ export const ipsecSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'ipsec-ssh',
   defaultPort: 22,
   optionsSchema,
+  requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
     const prefix = options.command_prefix ? options.command_prefix + ' ' : '';
     const endpoint = sshEndpoint(target, options.ssh);

@@ -5,7 +5,7 @@ import { buildOpenvpnSnapshot, type OpenvpnStatusRead } from '../snapshot/openvp
 import { ProbeError } from '../util/errors.js';
 import { TtlCache } from '../util/ttl-cache.js';
 import { runSections, shellQuote, type RemoteSection } from './ssh/sections.js';
-import { commandPrefixSchema, sshEndpoint, sshOptionsSchema } from './ssh/options.js';
+import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from './ssh/options.js';
 import type { ProberDefinition } from './types.js';
 
 const statusFileSchema = z.strictObject({
@@ -43,6 +43,7 @@ export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'openvpn-ssh',
   defaultPort: 22,
   optionsSchema,
+  requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
     const prefix = options.command_prefix ? options.command_prefix + ' ' : '';
     const versionKey = `${target.host}:${target.port}`;

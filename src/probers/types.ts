@@ -25,4 +25,9 @@ export interface ProberDefinition<Schema extends z.ZodType = z.ZodType> {
   defaultPort: number;
   optionsSchema: Schema;
   probe(ctx: ProbeContext<z.output<Schema>>): Promise<GatewaySnapshot>;
+  /**
+   * Why these options make the module unsafe to point at arbitrary targets (so the
+   * configuration must name allowed_targets), or undefined.
+   */
+  requiresAllowList?(options: z.output<Schema>): string | undefined;
 }

@@ -72,3 +72,13 @@ export const commandPrefixSchema = z
   .regex(/^[A-Za-z0-9_./ -]*$/, 'letters, digits, spaces and _ . / - only')
   .max(64)
   .default('');
+
+/**
+ * With host keys verified, credentials never reach a host we do not know. Without,
+ * anyone who can call /probe could point the module at their own SSH server and
+ * collect its password: such a module must list its targets.
+ */
+export function sshRequiresAllowList(options: { ssh: SshOptions }): string | undefined {
+  const skips = options.ssh.insecure_skip_host_key_verify || options.ssh.jump?.insecure_skip_host_key_verify;
+  return skips ? 'the module skips host key verification' : undefined;
+}
