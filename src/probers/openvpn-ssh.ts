@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { durationMs } from '../config/duration.js';
-import { parseOpenvpnStatus } from '../parsers/openvpn/status.js';
+import { parseOpenvpnStatus, type OpenvpnStatus } from '../parsers/openvpn/status.js';
 import { buildOpenvpnSnapshot, type OpenvpnStatusRead } from '../snapshot/openvpn.js';
-import { ProbeError } from '../util/errors.js';
+import { ParseError, ProbeError } from '../util/errors.js';
 import { TtlCache } from '../util/ttl-cache.js';
 import { runSections, shellQuote, type RemoteSection } from './ssh/sections.js';
 import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from './ssh/options.js';
@@ -28,7 +28,10 @@ const optionsSchema = z.strictObject({
   max_output_bytes: z.number().int().min(4096).max(256 << 20).default(16 << 20),
 });
 
-/** `openvpn --version` rarely changes; asking once an hour per target saves a process spawn per probe. */
+/**
+ * `openvpn --version` rarely changes; asking once an hour per target saves a process spawn
+ * per probe. A failed lookup is cached as '' so it is not retried (and logged) every probe.
+ */
 const versions = new TtlCache<string>(3_600_000, 10_000);
 
 function parseVersion(text: string): string | undefined {
@@ -54,7 +57,8 @@ export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
       ...options.status_files.map((f, i) => ({ id: `file${i}`, command: `${prefix}cat -- ${shellQuote(f.path)}` })),
     ];
     if (cachedVersion === undefined) sections.push({ id: 'version', command: `${prefix}openvpn --version` });
-    const results = await runSections(services.ssh, sshEndpoint(target, options.ssh), sections, {
+    const endpoint = sshEndpoint(target, options.ssh);
+    const results = await runSections(services.ssh, endpoint, sections, {
       signal,
       log,
       maxOutputBytes: options.max_output_bytes,
@@ -62,20 +66,35 @@ export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
 
     const nowSeconds = Number(results.get('now')?.output.trim());
     if (!Number.isFinite(nowSeconds)) throw new ProbeError('the gateway did not tell its time (date +%s)');
-    let version = cachedVersion;
+    let version = cachedVersion || undefined;
     const versionResult = results.get('version');
     if (versionResult) {
       version = parseVersion(versionResult.output);
-      if (version) versions.set(versionKey, version);
-      else log.warn('openvpn --version gave no version', { exit_code: versionResult.exitCode });
+      versions.set(versionKey, version ?? '');
+      if (!version) log.warn('openvpn --version gave no version', { exit_code: versionResult.exitCode });
     }
 
-    const reads: OpenvpnStatusRead[] = options.status_files.map((f, i) => {
+    const reads: OpenvpnStatusRead[] = [];
+    for (const [i, f] of options.status_files.entries()) {
       const r = results.get(`file${i}`);
       if (!r || r.exitCode !== 0) {
         throw new ProbeError(`status file ${f.name} (${f.path}) unreadable: ${(r?.output ?? '').trim().slice(0, 200) || 'no output'}`);
       }
-      const status = parseOpenvpnStatus(r.output);
+      let status: OpenvpnStatus;
+      try {
+        status = parseOpenvpnStatus(r.output);
+      } catch (err) {
+        if (!(err instanceof ParseError)) throw err;
+        // OpenVPN rewrites the file in place (seek, write, truncate): a read can catch old and
+        // new lines spliced together. One more read almost always sees a whole file.
+        log.warn('status file did not parse; reading it again', { file: f.name, reason: err.message });
+        const again = await runSections(services.ssh, endpoint, [{ id: 'file', command: `${prefix}cat -- ${shellQuote(f.path)}` }], {
+          signal,
+          log,
+          maxOutputBytes: options.max_output_bytes,
+        });
+        status = parseOpenvpnStatus(again.get('file')?.output ?? '');
+      }
       const ageSeconds = status.updated !== undefined ? Math.max(0, nowSeconds - status.updated) : undefined;
       log.debug('status file read', { file: f.name, format: status.format, bytes: r.output.length, age_seconds: ageSeconds });
       if (ageSeconds === undefined) throw new ProbeError(`status file ${f.name} (${f.path}) has no update time`);
@@ -84,8 +103,8 @@ export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
           `status file ${f.name} (${f.path}) is stale: last written ${ageSeconds}s ago, max_status_age is ${options.max_status_age / 1000}s (is OpenVPN running?)`,
         );
       }
-      return { name: f.name, path: f.path, status, ageSeconds };
-    });
+      reads.push({ name: f.name, path: f.path, status, ageSeconds });
+    }
     const hostname = results.get('hostname')?.output.trim() || undefined;
     return buildOpenvpnSnapshot({ reads, nowSeconds, version, hostname });
   },

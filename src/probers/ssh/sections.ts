@@ -24,7 +24,8 @@ export function shellQuote(word: string): string {
  * boundary chosen per probe, so file contents cannot forge a frame.
  */
 export function buildSectionScript(sections: readonly RemoteSection[], boundary: string): string {
-  return sections
+  // Non-root SSH sessions on Debian and others lack the sbin directories, where ipsec and openvpn live.
+  return 'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH; ' + sections
     .map((s) => `printf '\\n%s begin %s\\n' ${boundary} ${s.id}; { ${s.command}; } 2>&1; printf '\\n%s end %s %s\\n' ${boundary} ${s.id} "$?"`)
     .join('; ');
 }
