@@ -21,9 +21,9 @@ export interface PanosCliOptions {
 }
 
 /*
- * Only the pager matters for reading output; scripting mode and terminal width change
- * nothing in `show vpn flow` or `show system info`, and each extra command costs a
- * round trip on every probe.
+ * Only the pager stands between us and the output. Scripting mode and terminal width
+ * are not known to change `show vpn flow` or `show system info`, and every setup
+ * command costs a round trip on every probe, so they are left to `setup` to opt into.
  */
 export const DEFAULT_SETUP = ['set cli pager off'];
 

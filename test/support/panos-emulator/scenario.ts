@@ -1,0 +1,77 @@
+/** One IPsec tunnel as `show vpn flow` lists it. */
+export interface EmulatedTunnel {
+  id: number;
+  name: string;
+  /** `active`, `inactiv`, `init`, or any word the device might print. */
+  state: string;
+  /** Tunnel monitor: `off`, `up`, `down`. */
+  monitor: string;
+  localIp: string;
+  peerIp: string;
+  /** `tunnel.N`; empty to leave the column blank. */
+  interface: string;
+}
+
+export interface PanosFaults {
+  /** Print the banner, then never a prompt (a CLI that hangs while starting). */
+  neverPrompt?: boolean;
+  /** Cut the TCP connection after this many output lines of the given command. */
+  dropDuring?: { command: string; afterLines: number };
+  /** Answer these exact commands with the given error text instead of running them. */
+  refuse?: Record<string, string>;
+}
+
+export interface PanosScenario {
+  hostname: string;
+  model: string;
+  family: string;
+  serial: string;
+  swVersion: string;
+  ipAddress: string;
+  uptimeSeconds: number;
+  /** Shown in the prompt when set: `active`, `passive`, `active-primary`, ... */
+  haState?: string;
+  tunnels: EmulatedTunnel[];
+  /** Non-IPsec tunnels (GlobalProtect, ...) counted in `total tunnels configured`. */
+  otherTunnels?: number;
+  /** Printed when the shell opens, before the prompt; `\n` line ends. */
+  banner: string;
+  promptDelayMs: number;
+  username: string;
+  password: string;
+  faults?: PanosFaults;
+}
+
+export const DEFAULT_BANNER =
+  'Last login: Mon Mar  3 09:12:44 2025 from 192.0.2.200\n\nNumber of failed attempts since last successful attempt: 0\n\n';
+
+export function tunnel(id: number, name: string, state: string, extra: Partial<EmulatedTunnel> = {}): EmulatedTunnel {
+  return {
+    id,
+    name,
+    state,
+    monitor: 'off',
+    localIp: '198.51.100.1',
+    peerIp: `203.0.113.${id}`,
+    interface: `tunnel.${id}`,
+    ...extra,
+  };
+}
+
+export function scenario(overrides: Partial<PanosScenario> = {}): PanosScenario {
+  return {
+    hostname: 'PA-LAB-01',
+    model: 'PA-VM',
+    family: 'vm',
+    serial: '007951000123456',
+    swVersion: '10.2.9-h1',
+    ipAddress: '192.0.2.10',
+    uptimeSeconds: 12 * 86400 + 3 * 3600 + 4 * 60 + 5,
+    tunnels: [],
+    banner: DEFAULT_BANNER,
+    promptDelayMs: 20,
+    username: 'admin',
+    password: 'Lab-Passw0rd!',
+    ...overrides,
+  };
+}
