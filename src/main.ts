@@ -41,6 +41,7 @@ async function main(): Promise<number> {
       host: flags.listenHost,
       port: flags.listenPort,
       timeoutOffsetSeconds: flags.timeoutOffsetSeconds,
+      historyLimit: flags.historyLimit,
       logger,
       services: { ssh },
     });

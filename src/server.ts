@@ -7,12 +7,15 @@ import { SelfMetrics } from './exposition/self-metrics.js';
 import { PROBERS } from './probers/registry.js';
 import { REVISION, VERSION } from './version.js';
 import { createApp } from './web/app.js';
+import { ProbeHistory } from './web/history.js';
 
 export interface ExporterOptions {
   configFile: string;
   host?: string;
   port: number;
   timeoutOffsetSeconds: number;
+  /** Probes kept for /history and /logs (default 100). */
+  historyLimit?: number;
   logger: Logger;
   services: Services;
 }
@@ -35,6 +38,7 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
     logger: opts.logger,
     timeoutOffsetSeconds: opts.timeoutOffsetSeconds,
     version: VERSION,
+    history: new ProbeHistory(opts.historyLimit ?? 100),
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => resolve(s));

@@ -7,6 +7,7 @@ export interface Flags {
   configFile: string;
   configCheck: boolean;
   timeoutOffsetSeconds: number;
+  historyLimit: number;
   logLevel: LogLevelName;
   logFormat: LogFormat;
   help: boolean;
@@ -21,6 +22,7 @@ Multi-target Prometheus exporter for VPN gateways (strongSwan, OpenVPN, PAN-OS).
   --config.file=PATH                modules file (default "modules.yaml")
   --config.check                    validate the modules file, print any error and exit
   --timeout-offset=SECONDS          subtracted from Prometheus' scrape timeout (default 0.5)
+  --history.limit=N                 probes kept for the web UI's history and logs (default 100)
   --log.level=debug|info|warn|error (default "info")
   --log.format=logfmt|json          (default "logfmt")
   --version                         print the version and exit
@@ -50,6 +52,7 @@ export function parseFlags(argv: string[]): Flags | string {
         'config.file': { type: 'string', default: 'modules.yaml' },
         'config.check': { type: 'boolean', default: false },
         'timeout-offset': { type: 'string', default: '0.5' },
+        'history.limit': { type: 'string', default: '100' },
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'logfmt' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -63,6 +66,8 @@ export function parseFlags(argv: string[]): Flags | string {
   if (typeof listen === 'string') return listen;
   const offset = Number(values['timeout-offset']);
   if (!Number.isFinite(offset) || offset < 0) return `--timeout-offset must be a number of seconds >= 0`;
+  const historyLimit = Number(values['history.limit']);
+  if (!Number.isInteger(historyLimit) || historyLimit < 1) return `--history.limit must be a whole number >= 1`;
   const level = values['log.level'];
   if (!['debug', 'info', 'warn', 'error'].includes(level)) return `--log.level must be debug, info, warn or error`;
   const format = values['log.format'];
@@ -73,6 +78,7 @@ export function parseFlags(argv: string[]): Flags | string {
     configFile: values['config.file'],
     configCheck: values['config.check'],
     timeoutOffsetSeconds: offset,
+    historyLimit,
     logLevel: level as LogLevelName,
     logFormat: format as LogFormat,
     help: values.help,

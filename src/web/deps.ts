@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ConfigReloader } from '../config/reloader.js';
 import type { Services } from '../engine/services.js';
 import type { SelfMetrics } from '../exposition/self-metrics.js';
+import type { ProbeHistory } from './history.js';
 
 /** What the HTTP layer needs from the rest of the process. */
 export interface AppDeps {
@@ -12,4 +13,6 @@ export interface AppDeps {
   /** Subtracted from Prometheus' scrape timeout, like blackbox_exporter's --timeout-offset. */
   timeoutOffsetSeconds: number;
   version: string;
+  /** Every probe run through executeProbe, for /history and /logs. */
+  history: ProbeHistory;
 }

@@ -1,8 +1,15 @@
 import type { Context } from 'hono';
 import type { ModuleConfig } from '../config/config.js';
+import { checkAllowed } from '../engine/allow-list.js';
 import { parseTarget, type Target } from '../engine/target.js';
 import { probeTimeoutMs } from '../engine/timeout.js';
 import type { AppDeps } from './deps.js';
+
+/** Why a request is refused before any connection: 400 for a bad request, 403 for a target outside the module's list. */
+export interface Rejection {
+  status: 400 | 403;
+  reason: string;
+}
 
 export interface ProbeParams {
   module: ModuleConfig;
@@ -22,8 +29,20 @@ function single(c: Context, name: string): string | undefined | { error: string 
   return v;
 }
 
-/** Validates ?target=&module=[&debug=] against the configuration in force: ProbeParams or a 400 reason. */
-export function parseProbeRequest(c: Context, deps: AppDeps): ProbeParams | string {
+/**
+ * Validates ?target=&module=[&debug=] against the configuration in force. A refusal is
+ * counted as a "rejected" probe and returned for the caller to render in its own format.
+ */
+export function parseProbeRequest(c: Context, deps: AppDeps): ProbeParams | Rejection {
+  const result = validate(c, deps);
+  if (typeof result === 'string' || 'status' in result) {
+    deps.metrics.probes.inc({ module: '', result: 'rejected' });
+    return typeof result === 'string' ? { status: 400, reason: result } : result;
+  }
+  return result;
+}
+
+function validate(c: Context, deps: AppDeps): ProbeParams | Rejection | string {
   const moduleName = single(c, 'module');
   const rawTarget = single(c, 'target');
   const debug = single(c, 'debug');
@@ -35,6 +54,8 @@ export function parseProbeRequest(c: Context, deps: AppDeps): ProbeParams | stri
   if (!module) return `unknown module ${JSON.stringify(moduleName)}`;
   const target = parseTarget(rawTarget as string, module.prober.defaultPort);
   if (typeof target === 'string') return target;
+  const refused = checkAllowed(module.allowList, target);
+  if (refused) return { status: 403, reason: refused };
   const timeoutMs = probeTimeoutMs(module.timeoutMs, c.req.header('X-Prometheus-Scrape-Timeout-Seconds'), deps.timeoutOffsetSeconds);
   if (typeof timeoutMs === 'string') return timeoutMs;
   return { module, target, timeoutMs, debug: debug === 'true' };

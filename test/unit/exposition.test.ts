@@ -39,7 +39,7 @@ const snapshot = buildStrongswanSnapshot({
     { name: 'site', kind: 'site-to-site', ignored: false, children: ['net'] },
     { name: 'site-down', kind: 'site-to-site', ignored: false, children: ['net'] },
     { name: 'rw', kind: 'remote-access', ignored: false, children: ['rw-net'] },
-    { name: 'old', kind: 'site-to-site', ignored: true, children: [] },
+    { name: 'old', kind: 'site-to-site', ignored: true, children: ['old'] },
   ],
   ikeSas: [
     ikeSa('site', '1', undefined, 'REKEYING', 1000),
@@ -108,4 +108,10 @@ test('output passes promtool check metrics', async () => {
   const r = spawnSync('promtool', ['check', 'metrics'], { input: await render(), encoding: 'utf8' });
   assert.equal(r.error, undefined, 'promtool must be installed (Debian package prometheus)');
   assert.equal(r.status, 0, r.stdout + r.stderr);
+});
+
+test('an ignored tunnel has no up or child-up series, only its state', async () => {
+  const text = await render();
+  assert.doesNotMatch(text, /^vpn_tunnel_(child_)?up\{tunnel="old"/m);
+  assert.equal(sample(text, 'vpn_tunnel_state{tunnel="old",state="ignored"}'), 1);
 });

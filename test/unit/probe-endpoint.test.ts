@@ -176,3 +176,26 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+test('a target outside the module\'s allowed_targets is a 403 on every endpoint and is never connected to', async () => {
+  const fenced = await startTestExporter(`modules:
+  fenced:
+    prober: strongswan-vici-tcp
+    allowed_targets: ["192.0.2.0/24", "127.0.0.1:${charon.port}"]
+`);
+  try {
+    const before = charon.commands.length;
+    for (const path of ['/probe', '/api/probe', '/sessions', '/sessions.html']) {
+      const res = await fenced.get(`${path}?module=fenced&target=127.0.0.2:${charon.port}`);
+      assert.equal(res.status, 403, path);
+      assert.match(await res.text(), /target 127\.0\.0\.2:\d+ is not in this module(?:'|&#39;)s allowed_targets/, path);
+    }
+    assert.equal(charon.commands.length, before);
+    const ok = await fenced.get(`/probe?module=fenced&target=127.0.0.1:${charon.port}`);
+    assert.equal(sampleValue(await ok.text(), 'probe_success'), 1);
+    const metrics = await (await fenced.get('/metrics')).text();
+    assert.equal(sampleValue(metrics, 'vpn_exporter_probes_total{module="",result="rejected"}'), 4);
+  } finally {
+    await fenced.close();
+  }
+});

@@ -38,7 +38,9 @@ export function addCoreFamilies(registry: MetricSet, s: GatewaySnapshot): void {
     if (t.state !== 'ignored') up.set({ tunnel: t.name, kind: t.kind }, t.state === 'up' ? 1 : 0);
     for (const st of TUNNEL_STATES) state.set({ tunnel: t.name, state: st }, t.state === st ? 1 : 0);
     sessions.set({ tunnel: t.name }, t.activeSessions);
-    for (const c of t.children ?? []) childUp.set({ tunnel: t.name, child: c.name }, c.state === 'up' ? 1 : 0);
+    for (const c of t.children ?? []) {
+      if (c.state !== 'ignored') childUp.set({ tunnel: t.name, child: c.name }, c.state === 'up' ? 1 : 0);
+    }
     if (t.traffic) {
       rxBytes.set({ tunnel: t.name }, t.traffic.bytesIn);
       txBytes.set({ tunnel: t.name }, t.traffic.bytesOut);

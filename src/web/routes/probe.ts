@@ -11,10 +11,7 @@ export function probeRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   app.get('/probe', async (c) => {
     const params = parseProbeRequest(c, deps);
-    if (typeof params === 'string') {
-      deps.metrics.probes.inc({ module: '', result: 'rejected' });
-      return c.text(params + '\n', 400);
-    }
+    if ('reason' in params) return c.text(params.reason + '\n', params.status);
     const { outcome, log } = await executeProbe(c, deps, params);
     const text = buildProbeMetrics(outcome).render();
     if (params.debug) return c.text(renderDebugOutput(log.entries, text, params.module));

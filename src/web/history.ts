@@ -1,0 +1,53 @@
+import type { ProbeLogEntry } from '../log/probe-log.js';
+
+export interface ProbeRecord {
+  id: number;
+  /** When the probe started (wall clock, ms since the epoch). */
+  startedAt: number;
+  module: string;
+  prober: string;
+  target: string;
+  success: boolean;
+  durationSeconds: number;
+  failure?: string;
+  /** The probe's own log; shared with the capturing log so lines written while it winds down still show. */
+  log: readonly ProbeLogEntry[];
+}
+
+export type NewProbeRecord = Omit<ProbeRecord, 'id'>;
+
+/**
+ * The last probes, for people debugging a target from a browser. Bounded by a
+ * count; when full, the oldest success goes first, so the failures someone came
+ * to investigate outlive a stream of healthy scrapes (blackbox_exporter keeps
+ * failed probes longer for the same reason).
+ */
+export class ProbeHistory {
+  private readonly records: ProbeRecord[] = [];
+  private nextId = 1;
+
+  constructor(readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError('history limit must be a positive integer');
+  }
+
+  add(record: NewProbeRecord): ProbeRecord {
+    const stored: ProbeRecord = { ...record, id: this.nextId++ };
+    if (this.records.length >= this.limit) {
+      const oldestSuccess = this.records.findIndex((r) => r.success);
+      this.records.splice(oldestSuccess >= 0 ? oldestSuccess : 0, 1);
+    }
+    this.records.push(stored);
+    return stored;
+  }
+
+  get(id: number): ProbeRecord | undefined {
+    return this.records.find((r) => r.id === id);
+  }
+
+  /** Newest first; `target` keeps those whose target contains it (case-insensitive). */
+  list(target?: string): ProbeRecord[] {
+    const needle = target?.toLowerCase();
+    const kept = needle ? this.records.filter((r) => r.target.toLowerCase().includes(needle)) : this.records;
+    return [...kept].reverse();
+  }
+}

@@ -1,0 +1,71 @@
+import { Hono, type Context } from 'hono';
+import { sessionRows } from '../../exposition/sessions-json.js';
+import type { AppDeps } from '../deps.js';
+import { executeProbe } from '../execute-probe.js';
+import { parseProbeRequest } from '../probe-request.js';
+import { CLIENT_SCRIPT } from '../pages/client-script.js';
+import { renderConfigPage } from '../pages/config-page.js';
+import { FAVICON_SVG } from '../pages/favicon.js';
+import { renderHistoryPage } from '../pages/history-page.js';
+import { renderLandingPage } from '../pages/landing.js';
+import { PAGE_SECURITY_HEADERS } from '../pages/layout.js';
+import { renderLogsPage } from '../pages/logs-page.js';
+import { renderMessagePage } from '../pages/message-page.js';
+import { renderSessionsPage } from '../pages/sessions-page.js';
+import { STYLESHEET } from '../pages/styles.js';
+
+const MAX_QUERY = 300;
+
+/** A query parameter for display only (never probed from here): first value, bounded. */
+function shown(c: Context, name: string): string {
+  return (c.req.query(name) ?? '').slice(0, MAX_QUERY);
+}
+
+function page(c: Context, html: string, status: 200 | 400 | 403 | 404 | 502 = 200): Response {
+  return c.html(html, status, PAGE_SECURITY_HEADERS);
+}
+
+function asset(c: Context, body: string, type: string): Response {
+  return c.body(body, 200, { 'Content-Type': type, 'Cache-Control': 'max-age=300', 'X-Content-Type-Options': 'nosniff' });
+}
+
+/** The browser UI: landing page, history, probe logs, configuration and the sessions view, with their assets. */
+export function uiRoutes(deps: AppDeps): Hono {
+  const app = new Hono();
+  const v = deps.version;
+
+  app.get('/', (c) => page(c, renderLandingPage(deps.config.current, v, { target: shown(c, 'target'), module: shown(c, 'module') })));
+  app.get('/config', (c) => page(c, renderConfigPage(deps.config.current, v)));
+  app.get('/history', (c) => {
+    const filter = shown(c, 'target');
+    return page(c, renderHistoryPage(deps.history.list(filter), deps.history.limit, filter, v));
+  });
+  app.get('/logs', (c) => {
+    const raw = c.req.query('id') ?? '';
+    if (!/^\d{1,15}$/.test(raw)) return page(c, renderMessagePage('logs', 'No such probe', 'id must be a probe number, as the history links give it.', v), 400);
+    const record = deps.history.get(Number(raw));
+    if (!record) {
+      return page(c, renderMessagePage('logs', 'No such probe', `Probe #${raw} is not in the history (only the last ${deps.history.limit} are kept).`, v), 404);
+    }
+    return page(c, renderLogsPage(record, v));
+  });
+
+  app.get('/sessions.html', async (c) => {
+    const params = parseProbeRequest(c, deps);
+    if ('reason' in params) return page(c, renderMessagePage('sessions', 'Cannot probe', params.reason, v), params.status);
+    const { outcome, id } = await executeProbe(c, deps, params);
+    // As /sessions (routes/api.ts): a failed probe has no sessions to show, so it is a 502, not an empty table.
+    if (!outcome.snapshot) {
+      const log = `<p><a href="logs?id=${id}">Log of probe #${id}</a></p>\n`;
+      return page(c, renderMessagePage('sessions', 'Probe failed', outcome.failure ?? 'probe failed', v, log), 502);
+    }
+    const rows = sessionRows(outcome.snapshot, params.target.host, Date.now());
+    const view = { target: params.target.raw, module: params.module.name, id, durationSeconds: outcome.durationSeconds, info: outcome.snapshot.info, rows };
+    return page(c, renderSessionsPage(view, v));
+  });
+
+  app.get('/assets/ui.css', (c) => asset(c, STYLESHEET, 'text/css; charset=utf-8'));
+  app.get('/assets/ui.js', (c) => asset(c, CLIENT_SCRIPT, 'text/javascript; charset=utf-8'));
+  app.get('/assets/favicon.svg', (c) => asset(c, FAVICON_SVG, 'image/svg+xml'));
+  return app;
+}
