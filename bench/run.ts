@@ -1,7 +1,11 @@
+import { benchOpenvpn } from './openvpn.js';
 import { benchVici } from './vici.js';
 
 /** `npm run bench`: side-by-side measurements against references, reported as ratios. */
-const benches: [string, () => Promise<string[]>][] = [['vici', benchVici]];
+const benches: [string, () => Promise<string[]>][] = [
+  ['vici', benchVici],
+  ['openvpn', benchOpenvpn],
+];
 const only = process.argv[2];
 for (const [name, bench] of benches) {
   if (only && only !== name) continue;
