@@ -51,7 +51,10 @@ test('a probe answers probe_success 1, its duration and the core family', async 
   assert.ok((sampleValue(text, 'probe_duration_seconds') ?? -1) > 0);
   assert.match(text, /^vpn_info\{vendor="strongswan",product="charon",version="5\.9\.\d+"/m);
   assert.match(text, /^vpn_tunnel_up\{/m);
-  assert.deepEqual(charon.commands.slice(-5), ['version', 'stats', 'list-sas', 'list-conns', 'get-pools']);
+  // Three connections at once: version, stats, get-pools in order on one; list-sas and list-conns beside it.
+  const asked = charon.commands.slice(-5);
+  assert.deepEqual([...asked].sort(), ['get-pools', 'list-conns', 'list-sas', 'stats', 'version']);
+  assert.ok(asked.indexOf('version') < asked.indexOf('stats') && asked.indexOf('stats') < asked.indexOf('get-pools'));
 });
 
 test('bad requests are 400s with a one-line reason, and nothing is connected to', async () => {
@@ -115,7 +118,7 @@ test('a port with nothing listening fails fast with the reason', async () => {
 test('a client that disconnects mid-probe cancels it: the gateway connection closes', async () => {
   const ac = new AbortController();
   const pending = exporter.get(`/probe?module=vici_slow&target=127.0.0.1:${silent.port}`, { signal: ac.signal });
-  await waitFor(() => silent.openConnections() === 1);
+  await waitFor(() => silent.openConnections() === 3);
   ac.abort();
   await assert.rejects(pending);
   await waitFor(() => silent.openConnections() === 0, 2000);
@@ -197,5 +200,25 @@ test('a target outside the module\'s allowed_targets is a 403 on every endpoint 
     assert.equal(sampleValue(metrics, 'vpn_exporter_probes_total{module="",result="rejected"}'), 4);
   } finally {
     await fenced.close();
+  }
+});
+
+test('one failing command cancels its sibling connections: nothing outlives the probe', async () => {
+  const broken = await startViciServer({
+    commands: {
+      version: () => ({ response: versionResponse() }),
+      stats: () => ({ response: statsResponse(3) }),
+      'list-sas': () => ({ response: {}, events: listSaEvents(3), eventName: 'list-sa' }),
+      // list-conns unknown: CMD_UNKNOWN; get-pools never answered by the scripted server either.
+    },
+  });
+  try {
+    const res = await exporter.get(`/probe?module=vici_slow&target=127.0.0.1:${broken.port}&debug=true`);
+    const text = await res.text();
+    assert.match(text, /probe_success 0/);
+    assert.match(text, /unknown command (list-conns|get-pools)/);
+    await waitFor(() => broken.openConnections() === 0, 2000);
+  } finally {
+    await broken.close();
   }
 });

@@ -10,3 +10,12 @@ export function parseStrokeDuration(text: string): number | undefined {
   if (!m) return undefined;
   return Number(m[1]) * (UNIT_SECONDS[m[2] ?? ''] ?? 0);
 }
+
+/** The range a truncated `%V` delta stands for: `45 minutes` is [2700, 2759]. */
+export function strokeDurationRange(text: string): { min: number; max: number } | undefined {
+  const m = /^(\d{1,12}) (second|minute|hour|day)s?$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = UNIT_SECONDS[m[2] ?? ''] ?? 0;
+  const min = Number(m[1]) * unit;
+  return { min, max: min + unit - 1 };
+}

@@ -1,5 +1,6 @@
 import type { AddressPool, GatewayInfo, StrongswanChildSa, StrongswanDetail, StrongswanIkeSa } from '../../snapshot/types.js';
 import type { ConfiguredConn } from '../../snapshot/strongswan.js';
+import { strokeDurationRange } from './durations.js';
 import { list, num, section, sections, str, type ViciSection } from './vici-value.js';
 
 /** `version` → daemon info. */
@@ -19,26 +20,38 @@ export function parseCharonTime(text: string): number | undefined {
   return Date.UTC(Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])) / 1000;
 }
 
-/** `stats` → daemon-wide counts and uptime (from the start time, since "running" is rounded). */
-export function parseViciStats(msg: ViciSection, nowSeconds: number): { stats: NonNullable<StrongswanDetail['stats']>; uptimeSeconds?: number } {
+/**
+ * Uptime from `stats`. "running" is exact only up to two minutes, then truncated to
+ * minutes, hours, days; "since" is exact but in the gateway's local time, zone unknown.
+ * The start time read as UTC is taken when it agrees with "running" (a gateway on UTC),
+ * otherwise the lower bound of "running".
+ */
+export function viciUptime(uptime: ViciSection | undefined, nowSeconds: number): number | undefined {
+  if (!uptime) return undefined;
+  const running = str(uptime, 'running');
+  const range = running !== undefined ? strokeDurationRange(running) : undefined;
+  const since = str(uptime, 'since');
+  const started = since !== undefined ? parseCharonTime(since) : undefined;
+  const fromStart = started !== undefined ? Math.round(nowSeconds - started) : undefined;
+  if (range === undefined) return fromStart !== undefined && fromStart >= 0 ? fromStart : undefined;
+  if (fromStart !== undefined && fromStart >= range.min - 1 && fromStart <= range.max + 1) return fromStart;
+  return range.min;
+}
+
+/** `stats` → daemon-wide counts. */
+export function parseViciStats(msg: ViciSection): NonNullable<StrongswanDetail['stats']> {
   const workers = section(msg, 'workers');
   const active = workers ? section(workers, 'active') : undefined;
   const queues = section(msg, 'queues');
   const ikesas = section(msg, 'ikesas');
-  const uptime = section(msg, 'uptime');
-  const since = uptime ? str(uptime, 'since') : undefined;
-  const started = since !== undefined ? parseCharonTime(since) : undefined;
   const toCounts = (s: ViciSection | undefined) =>
     s ? Object.fromEntries(Object.keys(s).map((k) => [k, num(s, k) ?? 0])) : undefined;
   return {
-    stats: {
-      ikeSasTotal: ikesas ? num(ikesas, 'total') : undefined,
-      ikeSasHalfOpen: ikesas ? num(ikesas, 'half-open') : undefined,
-      workers: workers ? { total: num(workers, 'total') ?? 0, idle: num(workers, 'idle') ?? 0, active: toCounts(active) ?? {} } : undefined,
-      queues: toCounts(queues),
-      scheduled: num(msg, 'scheduled'),
-    },
-    uptimeSeconds: started !== undefined ? Math.max(0, Math.round(nowSeconds - started)) : undefined,
+    ikeSasTotal: ikesas ? num(ikesas, 'total') : undefined,
+    ikeSasHalfOpen: ikesas ? num(ikesas, 'half-open') : undefined,
+    workers: workers ? { total: num(workers, 'total') ?? 0, idle: num(workers, 'idle') ?? 0, active: toCounts(active) ?? {} } : undefined,
+    queues: toCounts(queues),
+    scheduled: num(msg, 'scheduled'),
   };
 }
 
