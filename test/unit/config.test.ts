@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -23,6 +23,30 @@ test('the shipped modules.yaml is valid', async () => {
   const config = await loadConfig('modules.yaml', PROBERS);
   assert.ok(config.modules.has('strongswan_vici'));
   assert.equal(config.modules.get('strongswan_vici')?.prober.name, 'strongswan-vici-tcp');
+});
+
+test('the commented SSH examples in modules.yaml are complete and valid once uncommented', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vpnx-examples-'));
+  for (const f of ['id_ed25519', 'known_hosts', 'panos-password']) writeFileSync(join(dir, f), 'x\n');
+  // An example block starts at "  #<module>:" and runs over the "  #  " lines right after it.
+  let inBlock = false;
+  const text = readFileSync('modules.yaml', 'utf8')
+    .split('\n')
+    .map((l) => {
+      if (/^  #[a-z_]+:\s*$/.test(l)) {
+        inBlock = true;
+        return l.replace('#', '');
+      }
+      if (inBlock && l.startsWith('  #  ')) return '    ' + l.slice(5);
+      inBlock = false;
+      return l;
+    })
+    .join('\n')
+    .replaceAll('/etc/vpn-exporter/', dir + '/');
+  const config = parseConfig('modules.yaml', text, PROBERS);
+  assert.deepEqual([...config.modules.keys()].sort(), ['ipsec_ssh', 'openvpn_ssh', 'paloalto_ssh', 'strongswan_vici']);
+  const probers = new Set([...config.modules.values()].map((m) => m.prober.name));
+  assert.deepEqual([...probers].sort(), [...PROBERS.keys()].sort(), 'one example per prober');
 });
 
 test('a module gets defaults and its prober options', () => {
