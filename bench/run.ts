@@ -1,10 +1,12 @@
 import { benchOpenvpn } from './openvpn.js';
+import { benchPaloalto } from './paloalto.js';
 import { benchVici } from './vici.js';
 
 /** `npm run bench`: side-by-side measurements against references, reported as ratios. */
 const benches: [string, () => Promise<string[]>][] = [
   ['vici', benchVici],
   ['openvpn', benchOpenvpn],
+  ['paloalto', benchPaloalto],
 ];
 const only = process.argv[2];
 for (const [name, bench] of benches) {

@@ -25,7 +25,9 @@ export interface ProbeRequest {
 /** Settles when the signal fires even if the work ignores it, so a probe never outlives its deadline. */
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const dispose = onAbort(signal, reject);
+    // One tick later than the work's own abort handling, so a prober that names the step it
+    // was stuck on ("waiting for the first CLI prompt: probe timed out") is the one heard.
+    const dispose = onAbort(signal, (reason) => setImmediate(() => reject(reason)));
     work.then(
       (v) => {
         dispose();
