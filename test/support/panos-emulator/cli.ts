@@ -46,6 +46,8 @@ export class PanosCli {
     private rows: number,
     /** Receives every command line the CLI runs, for tests. */
     private readonly history: string[] = [],
+    /** Called each time output stops at `--more--`. */
+    private readonly onPause: () => void = () => {},
   ) {}
 
   start(): void {
@@ -179,6 +181,7 @@ export class PanosCli {
     }
     this.io.write(lines.slice(0, count).map((l) => `${l}\r\n`).join('') + MORE);
     this.paged = lines.slice(count);
+    this.onPause();
   }
 
   private showPrompt(): void {

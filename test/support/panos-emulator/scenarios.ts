@@ -1,6 +1,8 @@
 import { scenario, tunnel, type PanosScenario } from './scenario.js';
 
 const SIXTY = `IPSEC-${'A'.repeat(48)}-DC-01`;
+/** What a unit whose key manager is not answering prints instead of the tunnel table. */
+const FLOW_ERROR = 'Server error : failed to get tunnel information from keymgr';
 
 /** Ready-made devices, one per behaviour the prober must survive. */
 export const SCENARIOS = {
@@ -39,6 +41,11 @@ export const SCENARIOS = {
     tunnels: Array.from({ length: 40 }, (_, i) => tunnel(i + 1, `site-${i + 1}`, i % 3 === 0 ? 'inactiv' : 'active')),
     faults: { refuse: { 'set cli pager off': 'Server error : permission denied for set cli pager' } },
   }),
+  vpnFlowError: scenario({
+    tunnels: [tunnel(1, 'to-dc1', 'active')],
+    faults: { refuse: { 'show vpn flow': FLOW_ERROR } },
+  }),
 } satisfies Record<string, PanosScenario>;
 
 export const SIXTY_CHAR_TUNNEL_NAME = SIXTY;
+export const VPN_FLOW_ERROR = FLOW_ERROR;

@@ -20,6 +20,18 @@ export interface PanosEmulator {
   connections(): number;
   /** Command lines the CLI sessions ran, in order, across all sessions. */
   commands(): string[];
+  /** Shell channels open right now (a client that closes its channel brings this back down). */
+  shells(): number;
+  /** Channel-level requests received so far across all connections: session opens, pty and shell requests. */
+  requests(): ChannelRequests;
+  /** Times a CLI session stopped at `--more--` and waited for a key, across all sessions. */
+  pagerPauses(): number;
+}
+
+export interface ChannelRequests {
+  session: number;
+  pty: number;
+  shell: number;
 }
 
 const AUTH_METHODS: ('password' | 'keyboard-interactive')[] = ['password', 'keyboard-interactive'];
@@ -30,17 +42,25 @@ export async function startPanosEmulator(scenario: PanosScenario): Promise<Panos
 
   const open = new Set<Connection>();
   const commands: string[] = [];
+  const requests: ChannelRequests = { session: 0, pty: 0, shell: 0 };
+  const pager = { pauses: 0 };
+  let openShells = 0;
   const server = new Server({ hostKeys: [keys.private] }, (client) => {
+    // As sshd does for interactive sessions: without it, each echoed character waits for
+    // the client's delayed ACK and every command costs an extra ~40 ms no real unit adds.
+    socketOf(client)?.setNoDelay(true);
     open.add(client);
     client.on('close', () => open.delete(client));
     client.on('error', () => open.delete(client));
     client.on('authentication', (ctx) => authenticate(ctx, scenario));
     client.on('ready', () => {
       client.on('session', (acceptSession) => {
+        requests.session++;
         const session = acceptSession();
         let pty: PseudoTtyInfo | undefined;
         let cli: PanosCli | undefined;
         session.on('pty', (accept, _reject, info) => {
+          requests.pty++;
           pty = info;
           accept();
         });
@@ -52,12 +72,17 @@ export async function startPanosEmulator(scenario: PanosScenario): Promise<Panos
         session.on('exec', (_accept, reject) => reject());
         session.on('subsystem', (_accept, reject) => reject());
         session.on('shell', (accept, reject) => {
+          requests.shell++;
           if (!pty) return reject();
           const channel = accept();
-          cli = new PanosCli(scenario, channelIo(channel, client), pty.rows > 0 ? pty.rows : 24, commands);
+          openShells++;
+          cli = new PanosCli(scenario, channelIo(channel, client), pty.rows > 0 ? pty.rows : 24, commands, () => pager.pauses++);
           const started = cli;
           channel.on('data', (d: Buffer) => started.input(d.toString('utf8')));
-          channel.on('close', () => started.dispose());
+          channel.once('close', () => {
+            openShells--;
+            started.dispose();
+          });
           started.start();
         });
       });
@@ -79,6 +104,9 @@ export async function startPanosEmulator(scenario: PanosScenario): Promise<Panos
     password: scenario.password,
     connections: () => open.size,
     commands: () => [...commands],
+    shells: () => openShells,
+    requests: () => ({ ...requests }),
+    pagerPauses: () => pager.pauses,
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of open) socketOf(c)?.destroy();
