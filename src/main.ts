@@ -4,6 +4,7 @@ import { loadConfig } from './config/load.js';
 import { createLogger } from './log/logger.js';
 import { PROBERS } from './probers/registry.js';
 import { startExporter } from './server.js';
+import { loadWebConfig } from './web/web-config.js';
 import { createSshTransport } from './transport/ssh/transport.js';
 import { VERSION, REVISION } from './version.js';
 
@@ -25,6 +26,10 @@ async function main(): Promise<number> {
     try {
       const config = await loadConfig(flags.configFile, PROBERS);
       process.stdout.write(`${flags.configFile}: OK, ${config.modules.size} module(s)\n`);
+      if (flags.webConfigFile !== undefined) {
+        await loadWebConfig(flags.webConfigFile);
+        process.stdout.write(`${flags.webConfigFile}: OK\n`);
+      }
       return 0;
     } catch (err) {
       process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
@@ -42,8 +47,11 @@ async function main(): Promise<number> {
       port: flags.listenPort,
       timeoutOffsetSeconds: flags.timeoutOffsetSeconds,
       historyLimit: flags.historyLimit,
+      maxConcurrency: flags.maxConcurrency,
+      maxPerTarget: flags.maxPerTarget,
       logger,
       services: { ssh },
+      webConfigFile: flags.webConfigFile,
     });
   } catch (err) {
     logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot start');
@@ -51,7 +59,10 @@ async function main(): Promise<number> {
     return 1;
   }
   const running = exporter;
-  process.on('SIGHUP', () => void running.config.reload());
+  process.on('SIGHUP', () => {
+    void running.config.reload();
+    void running.reloadWebConfig();
+  });
   // A stray rejection must never take the exporter down for the whole fleet: log it and carry on.
   process.on('unhandledRejection', (reason) => {
     logger.error({ err: reason instanceof Error ? reason.stack : String(reason) }, 'unhandled rejection (a bug)');

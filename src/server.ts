@@ -2,12 +2,15 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ConfigReloader } from './config/reloader.js';
+import { DEFAULT_PROBE_LIMITS, ProbeLimits } from './engine/limits.js';
+import { registerLimitsMetrics } from './engine/limits-metrics.js';
 import type { Services } from './engine/services.js';
 import { SelfMetrics } from './exposition/self-metrics.js';
 import { PROBERS } from './probers/registry.js';
 import { REVISION, VERSION } from './version.js';
 import { createApp } from './web/app.js';
 import { ProbeHistory } from './web/history.js';
+import { WebSecurity } from './web/security/web-security.js';
 
 export interface ExporterOptions {
   configFile: string;
@@ -16,21 +19,35 @@ export interface ExporterOptions {
   timeoutOffsetSeconds: number;
   /** Probes kept for /history and /logs (default 100). */
   historyLimit?: number;
+  /** Probes running at once, overall (default 200). */
+  maxConcurrency?: number;
+  /** Probes running at once against one target (default 2). */
+  maxPerTarget?: number;
   logger: Logger;
   services: Services;
+  /** exporter-toolkit web configuration (TLS, basic auth, headers); undefined: plain HTTP, open. */
+  webConfigFile?: string;
 }
 
 export interface RunningExporter {
   /** Base URL, e.g. http://127.0.0.1:9234 */
   url: string;
   config: ConfigReloader;
+  /** Re-reads --web.config.file (SIGHUP); undefined on success (or without one), else why the old one stays. */
+  reloadWebConfig(): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
 /** Loads the configuration (throws ConfigError if invalid) and starts serving. Used by main and by tests. */
 export async function startExporter(opts: ExporterOptions): Promise<RunningExporter> {
+  const web = opts.webConfigFile === undefined ? undefined : await WebSecurity.load(opts.webConfigFile, opts.logger);
   const metrics = new SelfMetrics({ version: VERSION, revision: REVISION }, opts.services.ssh);
   const config = await ConfigReloader.start(opts.configFile, PROBERS, opts.logger, metrics);
+  const limits = new ProbeLimits({
+    maxConcurrency: opts.maxConcurrency ?? DEFAULT_PROBE_LIMITS.maxConcurrency,
+    maxPerTarget: opts.maxPerTarget ?? DEFAULT_PROBE_LIMITS.maxPerTarget,
+  });
+  registerLimitsMetrics(metrics.registry, limits);
   const app = createApp({
     config,
     services: opts.services,
@@ -39,17 +56,21 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
     timeoutOffsetSeconds: opts.timeoutOffsetSeconds,
     version: VERSION,
     history: new ProbeHistory(opts.historyLimit ?? 100),
+    limits,
   });
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host }, () => resolve(s));
+    const fetch = web ? web.wrap(app.fetch) : app.fetch;
+    const s = serve({ fetch, port: opts.port, hostname: opts.host, ...web?.listenOptions() }, () => resolve(s));
     s.once('error', reject);
   });
+  web?.attach(server);
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  opts.logger.info({ address: `${host}:${addr.port}`, modules: config.current.modules.size, version: VERSION }, 'listening');
+  opts.logger.info({ address: `${host}:${addr.port}`, modules: config.current.modules.size, version: VERSION, ...web?.describe() }, 'listening');
   return {
-    url: `http://${host === '[::]' || host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
+    url: `${web?.tls ? 'https' : 'http'}://${host === '[::]' || host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
     config,
+    reloadWebConfig: async () => web?.reload(),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -26,7 +26,7 @@ export class SelfMetrics {
     }).set({ version: build.version, revision: build.revision, nodejs: process.version }, 1);
     this.probes = new Counter({
       name: 'vpn_exporter_probes_total',
-      help: 'Probes run, by module and result (success, failure, rejected).',
+      help: 'Probes asked for, by module and result (success, failure; rejected: a bad request; throttled: no slot under the probe caps).',
       labelNames: ['module', 'result'],
       registers,
     });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ConfigReloader } from '../config/reloader.js';
+import type { ProbeLimits } from '../engine/limits.js';
 import type { Services } from '../engine/services.js';
 import type { SelfMetrics } from '../exposition/self-metrics.js';
 import type { ProbeHistory } from './history.js';
@@ -15,4 +16,6 @@ export interface AppDeps {
   version: string;
   /** Every probe run through executeProbe, for /history and /logs. */
   history: ProbeHistory;
+  /** Caps on probes running at once, globally and per target (executeProbe waits for a slot). */
+  limits: ProbeLimits;
 }

@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { CapturingProbeLog } from '../log/probe-log.js';
 import { runProbe, type ProbeOutcome } from '../engine/run-probe.js';
 import type { AppDeps } from './deps.js';
-import type { ProbeParams } from './probe-request.js';
+import type { ProbeParams, Rejection } from './probe-request.js';
 
 export interface ExecutedProbe {
   params: ProbeParams;
@@ -14,14 +14,47 @@ export interface ExecutedProbe {
 
 /**
  * Runs one probe for an HTTP request: its deadline and the client's disconnect
- * both cancel it, and the exporter's own metrics count it.
+ * both cancel it, and the exporter's own metrics count it. It first waits for a
+ * slot under the probe caps (deps.limits), within its own deadline; a probe that
+ * gets none is a 503 Rejection and never connects to its target.
  */
-export async function executeProbe(c: Context, deps: AppDeps, params: ProbeParams): Promise<ExecutedProbe> {
+export async function executeProbe(c: Context, deps: AppDeps, params: ProbeParams): Promise<ExecutedProbe | Rejection> {
   const { module, target, timeoutMs } = params;
   const log = new CapturingProbeLog(deps.logger.child({ module: module.name, target: target.raw }));
-  const signal = AbortSignal.any([AbortSignal.timeout(timeoutMs), c.req.raw.signal]);
+  const deadline = performance.now() + timeoutMs;
+  // Not AbortSignal.timeout(): held only by AbortSignal.any(), Node 20 may garbage-collect it
+  // before it fires (nodejs/node#57736, fixed in Node 24) and the probe then outlives its
+  // deadline, forever against a silent gateway. This timer holds the controller until it fires.
+  const expiry = new AbortController();
+  const timer = setTimeout(() => expiry.abort(new DOMException('probe timed out', 'TimeoutError')), timeoutMs);
+  try {
+    return await runWithin(deps, params, log, AbortSignal.any([expiry.signal, c.req.raw.signal]), deadline);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** executeProbe's body, under the signal that carries both the deadline and the client's disconnect. */
+async function runWithin(
+  deps: AppDeps,
+  params: ProbeParams,
+  log: CapturingProbeLog,
+  signal: AbortSignal,
+  deadline: number,
+): Promise<ExecutedProbe | Rejection> {
+  const { module, target, timeoutMs } = params;
   log.debug('probe budget', { timeout_seconds: timeoutMs / 1000 });
   const startedAt = Date.now();
+  const slot = await deps.limits.acquire(target, signal, deadline);
+  if ('throttled' in slot) {
+    // Counted as result="throttled", not "rejected": "rejected" is a request that was wrong
+    // (400/403, before any module is known); "throttled" is a valid probe the exporter had no
+    // capacity for, by module, which calls for higher caps or a look at a stuck gateway.
+    deps.metrics.probes.inc({ module: module.name, result: 'throttled' });
+    log.warn('probe throttled', { reason: slot.reason });
+    return { status: 503, reason: slot.reason };
+  }
+  if (slot.waitedMs >= 1) log.debug('probe slot granted', { waited_seconds: Number((slot.waitedMs / 1000).toFixed(3)) });
   deps.metrics.inFlight.inc();
   try {
     const outcome = await runProbe({ module, target, signal, log, services: deps.services });
@@ -40,5 +73,6 @@ export async function executeProbe(c: Context, deps: AppDeps, params: ProbeParam
     return { params, outcome, log, id };
   } finally {
     deps.metrics.inFlight.dec();
+    slot.release();
   }
 }

@@ -5,9 +5,12 @@ import { parseTarget, type Target } from '../engine/target.js';
 import { probeTimeoutMs } from '../engine/timeout.js';
 import type { AppDeps } from './deps.js';
 
-/** Why a request is refused before any connection: 400 for a bad request, 403 for a target outside the module's list. */
+/**
+ * Why a request is refused before any connection: 400 for a bad request, 403 for a target
+ * outside the module's list, 503 when the probe caps left no slot within its deadline (executeProbe).
+ */
 export interface Rejection {
-  status: 400 | 403;
+  status: 400 | 403 | 503;
   reason: string;
 }
 

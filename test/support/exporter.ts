@@ -16,7 +16,10 @@ export interface TestExporter extends RunningExporter {
 }
 
 /** An exporter in this process on 127.0.0.1, with its log captured. */
-export async function startTestExporter(modulesYaml: string, opts: { timeoutOffsetSeconds?: number } = {}): Promise<TestExporter> {
+export async function startTestExporter(
+  modulesYaml: string,
+  opts: { timeoutOffsetSeconds?: number; maxConcurrency?: number; maxPerTarget?: number; webConfigFile?: string } = {},
+): Promise<TestExporter> {
   const dir = mkdtempSync(join(tmpdir(), 'vpnx-exporter-'));
   const configFile = join(dir, 'modules.yaml');
   writeFileSync(configFile, modulesYaml);
@@ -34,8 +37,11 @@ export async function startTestExporter(modulesYaml: string, opts: { timeoutOffs
     host: '127.0.0.1',
     port: 0,
     timeoutOffsetSeconds: opts.timeoutOffsetSeconds ?? 0.5,
+    maxConcurrency: opts.maxConcurrency,
+    maxPerTarget: opts.maxPerTarget,
     logger,
     services: { ssh },
+    webConfigFile: opts.webConfigFile,
   });
   return {
     ...running,

@@ -31,7 +31,9 @@ export function apiRoutes(deps: AppDeps): Hono {
   app.get('/api/probe', async (c) => {
     const params = parseOrReject(c, deps);
     if (params instanceof Response) return params;
-    const { outcome, id } = await executeProbe(c, deps, params);
+    const ran = await executeProbe(c, deps, params);
+    if ('reason' in ran) return c.json({ error: ran.reason }, ran.status, API_HEADERS);
+    const { outcome, id } = ran;
     const metrics = buildProbeMetrics(outcome).render();
     const startedAt = deps.history.get(id)?.startedAt ?? Date.now() - outcome.durationSeconds * 1000;
     return c.json(
@@ -56,7 +58,9 @@ export function apiRoutes(deps: AppDeps): Hono {
   app.get('/sessions', async (c) => {
     const params = parseOrReject(c, deps);
     if (params instanceof Response) return params;
-    const { outcome } = await executeProbe(c, deps, params);
+    const ran = await executeProbe(c, deps, params);
+    if ('reason' in ran) return c.json({ error: ran.reason }, ran.status, API_HEADERS);
+    const { outcome } = ran;
     if (!outcome.snapshot) return c.json({ error: outcome.failure ?? 'probe failed' }, 502, API_HEADERS);
     return c.json(sessionRows(outcome.snapshot, params.target.host, Date.now()), 200, API_HEADERS);
   });

@@ -12,7 +12,9 @@ export function probeRoutes(deps: AppDeps): Hono {
   app.get('/probe', async (c) => {
     const params = parseProbeRequest(c, deps);
     if ('reason' in params) return c.text(params.reason + '\n', params.status);
-    const { outcome, log } = await executeProbe(c, deps, params);
+    const ran = await executeProbe(c, deps, params);
+    if ('reason' in ran) return c.text(ran.reason + '\n', ran.status);
+    const { outcome, log } = ran;
     const text = buildProbeMetrics(outcome).render();
     if (params.debug) return c.text(renderDebugOutput(log.entries, text, params.module));
     return c.body(text, 200, { 'Content-Type': TEXT_CONTENT_TYPE });

@@ -21,7 +21,7 @@ function shown(c: Context, name: string): string {
   return (c.req.query(name) ?? '').slice(0, MAX_QUERY);
 }
 
-function page(c: Context, html: string, status: 200 | 400 | 403 | 404 | 502 = 200): Response {
+function page(c: Context, html: string, status: 200 | 400 | 403 | 404 | 502 | 503 = 200): Response {
   return c.html(html, status, PAGE_SECURITY_HEADERS);
 }
 
@@ -53,7 +53,9 @@ export function uiRoutes(deps: AppDeps): Hono {
   app.get('/sessions.html', async (c) => {
     const params = parseProbeRequest(c, deps);
     if ('reason' in params) return page(c, renderMessagePage('sessions', 'Cannot probe', params.reason, v), params.status);
-    const { outcome, id } = await executeProbe(c, deps, params);
+    const ran = await executeProbe(c, deps, params);
+    if ('reason' in ran) return page(c, renderMessagePage('sessions', 'Probe not run', ran.reason, v), ran.status);
+    const { outcome, id } = ran;
     // As /sessions (routes/api.ts): a failed probe has no sessions to show, so it is a 502, not an empty table.
     if (!outcome.snapshot) {
       const log = `<p><a href="logs?id=${id}">Log of probe #${id}</a></p>\n`;

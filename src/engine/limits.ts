@@ -1,0 +1,251 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+import { abortReason } from '../util/abort.js';
+import type { Target } from './target.js';
+
+/**
+ * How many probes run at once: a global cap protects the exporter (sockets, memory,
+ * event loop), a per-target cap protects each gateway from a storm of SSH sessions
+ * or VICI connections when Prometheus, people and scripts ask at the same moment.
+ */
+export interface ProbeLimitsOptions {
+  /** Probes running at once across all targets (`--probe.max-concurrency`). */
+  maxConcurrency: number;
+  /** Probes running at once against one target (`--probe.max-per-target`). */
+  maxPerTarget: number;
+}
+
+export const DEFAULT_PROBE_LIMITS: ProbeLimitsOptions = { maxConcurrency: 200, maxPerTarget: 2 };
+
+/** Held while the probe runs; release it exactly once when the probe is over. */
+export interface ProbeSlot {
+  /** Time spent queued before the slot was granted. */
+  waitedMs: number;
+  release(): void;
+}
+
+/** The probe never ran: the caps were full for all of its budget, or its client went away while it waited. */
+export interface Throttled {
+  throttled: true;
+  reason: string;
+}
+
+export interface ProbeLimitsStats {
+  /** Probes holding a global slot. */
+  running: number;
+  /** Probes waiting for a slot, per-target or global (abandoned waits excluded). */
+  queued: number;
+  /** Targets with a probe running or waiting. */
+  targets: number;
+}
+
+/** Weight of the newest probe duration in a target's running average. */
+const EWMA_ALPHA = 0.3;
+/** Targets whose typical probe duration is remembered (oldest forgotten first). */
+const MAX_REMEMBERED_TARGETS = 10_000;
+
+/**
+ * One cap with its p-limit queue. p-limit cannot take an entry out of its queue,
+ * so a waiter that gives up is marked abandoned: it leaves our counts at once, and
+ * when p-limit reaches it, it returns immediately without holding the slot.
+ */
+class Gate {
+  readonly limit: LimitFunction;
+  /** Entries in p-limit not yet finished: waiting, abandoned but still queued, or holding. */
+  entries = 0;
+  /** Waiters that still want a slot. */
+  waiting = 0;
+  /** Start time (performance.now) of each slot holder. */
+  readonly holders = new Map<symbol, number>();
+
+  constructor(
+    readonly cap: number,
+    /** Typical time a slot is held, if known. */
+    readonly typicalMs: () => number | undefined,
+    readonly onIdle: () => void,
+  ) {
+    this.limit = pLimit(cap);
+  }
+
+  /**
+   * When a slot would free up for a newcomer, assuming every probe takes the
+   * typical time: the running ones end at start + typical (or now if they are
+   * over it), and each slot then serves one queued probe per typical duration.
+   * Undefined when nothing is known about this target's probes yet.
+   */
+  predictedWaitMs(now: number): number | undefined {
+    if (this.holders.size + this.waiting < this.cap) return 0;
+    const typical = this.typicalMs();
+    if (typical === undefined) return undefined;
+    const frees = [...this.holders.values()].map((start) => Math.max(now, start + typical));
+    while (frees.length < this.cap) frees.push(now);
+    frees.sort((a, b) => a - b);
+    const ahead = this.waiting;
+    return (frees[ahead % this.cap] as number) + Math.floor(ahead / this.cap) * typical - now;
+  }
+
+  /**
+   * A slot, or the reason there is none. `deadline` (a performance.now() time) bounds
+   * the wait. A probe that, by this target's typical duration, could not finish before
+   * its deadline is refused instead of queued (or, when its turn comes, instead of
+   * run): it would only time out, after adding one more connection to a busy gateway.
+   * `refuse` words the reason.
+   */
+  acquire(signal: AbortSignal, deadline: number, refuse: (why: string) => string): Promise<ProbeSlot | Throttled> {
+    const queuedAt = performance.now();
+    const mustWait = this.holders.size + this.waiting >= this.cap;
+    const predicted = this.predictedWaitMs(queuedAt);
+    const typical = this.typicalMs();
+    if (mustWait && predicted !== undefined && typical !== undefined && queuedAt + predicted + typical > deadline) {
+      return Promise.resolve({
+        throttled: true,
+        reason: refuse(
+          `the next free slot is expected in ${fmtSeconds(predicted)} and its probes take ${fmtSeconds(typical)}, ` +
+            `more than this probe's ${fmtSeconds(deadline - queuedAt)} budget`,
+        ),
+      });
+    }
+    if (signal.aborted) return Promise.resolve({ throttled: true, reason: refuse(whyGaveUp(signal, 0)) });
+    return new Promise((resolve) => {
+      let state: 'waiting' | 'granted' | 'abandoned' = 'waiting';
+      const token = Symbol('slot');
+      this.entries++;
+      this.waiting++;
+      const giveUp = (reason: string) => {
+        state = 'abandoned';
+        this.waiting--;
+        resolve({ throttled: true, reason: refuse(reason) });
+      };
+      const onAbort = () => {
+        if (state === 'waiting') giveUp(whyGaveUp(signal, performance.now() - queuedAt));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      void this.limit(() => {
+        signal.removeEventListener('abort', onAbort);
+        const started = performance.now();
+        const usual = this.typicalMs();
+        if (state === 'waiting' && mustWait && usual !== undefined && started + usual > deadline) {
+          giveUp(
+            `a slot freed up after ${fmtSeconds(started - queuedAt)} with ${fmtSeconds(deadline - started)} of the budget left, ` +
+              `less than this target's probes take (${fmtSeconds(usual)})`,
+          );
+        }
+        if (state === 'abandoned') {
+          this.finish();
+          return undefined;
+        }
+        state = 'granted';
+        this.waiting--;
+        this.holders.set(token, started);
+        return new Promise<void>((done) => {
+          let held = true;
+          resolve({
+            waitedMs: started - queuedAt,
+            release: () => {
+              if (!held) return;
+              held = false;
+              this.holders.delete(token);
+              done();
+              this.finish();
+            },
+          });
+        });
+      });
+    });
+  }
+
+  private finish(): void {
+    this.entries--;
+    if (this.entries === 0) this.onIdle();
+  }
+}
+
+function whyGaveUp(signal: AbortSignal, waitedMs: number): string {
+  const reason = abortReason(signal).message;
+  return reason === 'probe timed out'
+    ? `no slot freed up within the probe's budget (waited ${fmtSeconds(waitedMs)})`
+    : `gave up after waiting ${fmtSeconds(waitedMs)}: ${reason}`;
+}
+
+function fmtSeconds(ms: number): string {
+  return `${(Math.max(0, ms) / 1000).toFixed(ms < 10_000 ? 2 : 0)}s`;
+}
+
+/** One key per gateway address: `host:port`, host names compared case-insensitively. */
+export function targetKey(target: Target): string {
+  const host = target.host.toLowerCase().replace(/\.$/, '');
+  return host.includes(':') ? `[${host}]:${target.port}` : `${host}:${target.port}`;
+}
+
+/**
+ * The caps on running probes. A probe first takes one of its target's slots, then
+ * one of the global ones, so probes queued behind a stuck gateway never hold global
+ * slots that other gateways' probes could use.
+ */
+export class ProbeLimits {
+  private readonly global: Gate;
+  private readonly perTarget = new Map<string, Gate>();
+  /** Running average of how long a probe holds its slot, per target and overall. */
+  private readonly typical = new Map<string, number>();
+  private globalTypical: number | undefined;
+
+  constructor(readonly options: ProbeLimitsOptions = DEFAULT_PROBE_LIMITS) {
+    for (const [name, v] of Object.entries(options)) {
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a whole number >= 1`);
+    }
+    this.global = new Gate(options.maxConcurrency, () => this.globalTypical, () => {});
+  }
+
+  stats(): ProbeLimitsStats {
+    let queued = this.global.waiting;
+    for (const g of this.perTarget.values()) queued += g.waiting;
+    return { running: this.global.holders.size, queued, targets: this.perTarget.size };
+  }
+
+  /**
+   * Waits for a slot for `target` until `signal` fires or `deadline` (a
+   * performance.now() time) would pass; never longer.
+   */
+  async acquire(target: Target, signal: AbortSignal, deadline: number): Promise<ProbeSlot | Throttled> {
+    const key = targetKey(target);
+    let gate = this.perTarget.get(key);
+    if (!gate) {
+      const created = new Gate(
+        this.options.maxPerTarget,
+        () => this.typical.get(key),
+        () => {
+          if (this.perTarget.get(key) === created) this.perTarget.delete(key);
+        },
+      );
+      gate = created;
+      this.perTarget.set(key, gate);
+    }
+    const own = await gate.acquire(signal, deadline, (why) => `too many probes in flight for target ${target.raw} (at most ${this.options.maxPerTarget} at once, --probe.max-per-target): ${why}`);
+    if ('throttled' in own) return own;
+    const all = await this.global.acquire(signal, deadline, (why) => `too many probes in flight for target ${target.raw}: all ${this.options.maxConcurrency} probe slots of the exporter are busy (--probe.max-concurrency): ${why}`);
+    if ('throttled' in all) {
+      own.release();
+      return all;
+    }
+    const started = performance.now();
+    let held = true;
+    return {
+      waitedMs: own.waitedMs + all.waitedMs,
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.remember(key, performance.now() - started);
+        all.release();
+        own.release();
+      },
+    };
+  }
+
+  /** Records how long a probe held its slots, for predicting the wait of the next ones. */
+  private remember(key: string, ms: number): void {
+    const prev = this.typical.get(key);
+    this.typical.delete(key);
+    this.typical.set(key, prev === undefined ? ms : prev + EWMA_ALPHA * (ms - prev));
+    if (this.typical.size > MAX_REMEMBERED_TARGETS) this.typical.delete(this.typical.keys().next().value as string);
+    this.globalTypical = this.globalTypical === undefined ? ms : this.globalTypical + EWMA_ALPHA * (ms - this.globalTypical);
+  }
+}
