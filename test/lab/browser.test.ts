@@ -5,9 +5,9 @@ import { createServer } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, screenshot, type TestBrowser } from '../support/browser.js';
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
 import { startTestExporter, type TestExporter } from '../support/exporter.js';
-import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
+import { type ScriptedViciServer } from '../support/vici-server.js';
+import { startCharonLike } from '../support/charon-like.js';
 import { startViciLab, type ViciLab } from './support/strongswan-lab.js';
 
 // Another module comes first, so choosing the VICI one is a real choice.
@@ -63,15 +63,7 @@ describe('against a scripted VICI gateway', () => {
   let closedTarget: string;
 
   before(async () => {
-    charon = await startViciServer({
-      commands: {
-        version: () => ({ response: versionResponse() }),
-        stats: () => ({ response: statsResponse(3) }),
-        'list-sas': () => ({ response: {}, events: listSaEvents(3), eventName: 'list-sa' }),
-        'list-conns': () => ({ response: {}, events: listConnEvents(3), eventName: 'list-conn' }),
-        'get-pools': () => ({ response: getPoolsResponse(1, 3) }),
-      },
-    });
+    charon = await startCharonLike(3);
     target = `127.0.0.1:${charon.port}`;
     closedTarget = `127.0.0.1:${await freePort()}`;
   });

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
 import { startTestExporter, type TestExporter } from '../support/exporter.js';
 import { makeTestPki, type TestPki } from '../support/test-pki.js';
-import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
+import { type ScriptedViciServer } from '../support/vici-server.js';
+import { startCharonLike } from '../support/charon-like.js';
 
 // Test-only credentials: the hash is of PASSWORD (bcrypt cost 10). Never printed.
 const USER = 'alice';
@@ -63,15 +63,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vpnx-prom-tls-'));
   pki = await makeTestPki(dir);
-  charon = await startViciServer({
-    commands: {
-      version: () => ({ response: versionResponse() }),
-      stats: () => ({ response: statsResponse(2) }),
-      'list-sas': () => ({ response: {}, events: listSaEvents(2), eventName: 'list-sa' }),
-      'list-conns': () => ({ response: {}, events: listConnEvents(2), eventName: 'list-conn' }),
-      'get-pools': () => ({ response: getPoolsResponse(1, 2) }),
-    },
-  });
+  charon = await startCharonLike(2);
   const webConfig = join(dir, 'web.yml');
   writeFileSync(webConfig, `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  ${USER}: ${HASH}\n`);
   exporter = await startTestExporter('modules:\n  vici:\n    prober: strongswan-vici-tcp\n    timeout: 5s\n', { webConfigFile: webConfig });

@@ -4,10 +4,11 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
+import { listConnEvents, listSaEvents, versionResponse } from '../support/charon-shapes.js';
 import { startTestExporter, type TestExporter } from '../support/exporter.js';
 import { startHostileSsh, type HostileSsh } from '../support/hostile-ssh.js';
 import { startViciServer, type HostileMode, type ScriptedViciServer } from '../support/vici-server.js';
+import { startCharonLike } from '../support/charon-like.js';
 
 /*
  * Gateways that misbehave, probed through the whole exporter: each probe must fail with
@@ -100,15 +101,7 @@ async function startMute(): Promise<typeof mute> {
 
 before(async () => {
   process.on('unhandledRejection', onUnhandled);
-  charon = await startViciServer({
-    commands: {
-      version: () => ({ response: versionResponse() }),
-      stats: () => ({ response: statsResponse(2) }),
-      'list-sas': () => ({ response: {}, events: listSaEvents(2), eventName: 'list-sa' }),
-      'list-conns': () => ({ response: {}, events: listConnEvents(2), eventName: 'list-conn' }),
-      'get-pools': () => ({ response: getPoolsResponse(1, 2) }),
-    },
-  });
+  charon = await startCharonLike(2);
   const scripted = {
     version: () => ({ response: versionResponse() }),
     'list-sas': () => ({ response: {}, events: listSaEvents(1), eventName: 'list-sa' }),

@@ -3,10 +3,10 @@ import { after, before, test } from 'node:test';
 import { parseFlags } from '../../src/cli/flags.js';
 import { ProbeLimits, targetKey, type ProbeSlot, type Throttled } from '../../src/engine/limits.js';
 import { parseTarget, type Target } from '../../src/engine/target.js';
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
 import { scenario, startPanosEmulator } from '../support/panos-emulator/index.js';
 import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
+import { startCharonLike } from '../support/charon-like.js';
 
 function t(raw: string): Target {
   const parsed = parseTarget(raw, 4502);
@@ -186,15 +186,7 @@ before(async () => {
   silent = await startViciServer({ hostile: 'silent' });
   silent2 = await startViciServer({ hostile: 'silent' });
   silent3 = await startViciServer({ hostile: 'silent' });
-  charon = await startViciServer({
-    commands: {
-      version: () => ({ response: versionResponse() }),
-      stats: () => ({ response: statsResponse(1) }),
-      'list-sas': () => ({ response: {}, events: listSaEvents(1), eventName: 'list-sa' }),
-      'list-conns': () => ({ response: {}, events: listConnEvents(1), eventName: 'list-conn' }),
-      'get-pools': () => ({ response: getPoolsResponse(1, 1) }),
-    },
-  });
+  charon = await startCharonLike(1);
 });
 after(async () => {
   for (const s of [silent, silent2, silent3, charon]) await s.close();

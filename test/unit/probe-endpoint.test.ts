@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
+import { startCharonLike } from '../support/charon-like.js';
+import { listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
 
 let exporter: TestExporter;
@@ -11,15 +12,7 @@ let charon: ScriptedViciServer;
 let silent: ScriptedViciServer;
 
 function charonLike(): Promise<ScriptedViciServer> {
-  return startViciServer({
-    commands: {
-      version: () => ({ response: versionResponse() }),
-      stats: () => ({ response: statsResponse(3) }),
-      'list-sas': () => ({ response: {}, events: listSaEvents(3), eventName: 'list-sa' }),
-      'list-conns': () => ({ response: {}, events: listConnEvents(3), eventName: 'list-conn' }),
-      'get-pools': () => ({ response: getPoolsResponse(1, 3) }),
-    },
-  });
+  return startCharonLike(3);
 }
 
 const MODULES = `modules:

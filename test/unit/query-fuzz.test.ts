@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
 import { startTestExporter, type TestExporter } from '../support/exporter.js';
-import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
+import { type ScriptedViciServer } from '../support/vici-server.js';
+import { startCharonLike } from '../support/charon-like.js';
 
 /*
  * Hostile query strings against every endpoint that reads one. Requests go out over a
@@ -61,15 +61,7 @@ function elements(html: string): { tag: string; attributes: string[] }[] {
 
 before(async () => {
   process.on('unhandledRejection', onUnhandled);
-  charon = await startViciServer({
-    commands: {
-      version: () => ({ response: versionResponse() }),
-      stats: () => ({ response: statsResponse(2) }),
-      'list-sas': () => ({ response: {}, events: listSaEvents(2), eventName: 'list-sa' }),
-      'list-conns': () => ({ response: {}, events: listConnEvents(2), eventName: 'list-conn' }),
-      'get-pools': () => ({ response: getPoolsResponse(1, 2) }),
-    },
-  });
+  charon = await startCharonLike(2);
   exporter = await startTestExporter(`modules:
   vici:
     prober: strongswan-vici-tcp

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
-import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
+import { type ScriptedViciServer } from '../support/vici-server.js';
+import { startCharonLike } from '../support/charon-like.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
 
 let exporter: TestExporter;
@@ -16,15 +16,7 @@ const SEED_FIELDS = [
 ];
 
 before(async () => {
-  charon = await startViciServer({
-    commands: {
-      version: () => ({ response: versionResponse() }),
-      stats: () => ({ response: statsResponse(3) }),
-      'list-sas': () => ({ response: {}, events: listSaEvents(3), eventName: 'list-sa' }),
-      'list-conns': () => ({ response: {}, events: listConnEvents(3), eventName: 'list-conn' }),
-      'get-pools': () => ({ response: getPoolsResponse(1, 3) }),
-    },
-  });
+  charon = await startCharonLike(3);
   exporter = await startTestExporter('modules:\n  vici:\n    prober: strongswan-vici-tcp\n    timeout: 2s\n');
   target = `127.0.0.1:${charon.port}`;
   closedTarget = `127.0.0.1:${await freePort()}`;

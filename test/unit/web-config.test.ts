@@ -21,10 +21,10 @@ import { createSshTransport } from '../../src/transport/ssh/transport.js';
 import { parseBasicAuthorization } from '../../src/web/security/basic-auth.js';
 import { parseSubjectAltNames } from '../../src/web/security/client-cert.js';
 import { loadWebConfig, parseWebConfig } from '../../src/web/web-config.js';
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
 import { makeTestPki, type CertPair, type TestPki } from '../support/test-pki.js';
-import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
+import { type ScriptedViciServer } from '../support/vici-server.js';
+import { startCharonLike } from '../support/charon-like.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURES = join(REPO, 'test/fixtures/web-config');
@@ -46,15 +46,7 @@ let charon: ScriptedViciServer;
 
 before(async () => {
   pki = await makeTestPki(mkdtempSync(join(tmpdir(), 'vpnx-webcfg-')));
-  charon = await startViciServer({
-    commands: {
-      version: () => ({ response: versionResponse() }),
-      stats: () => ({ response: statsResponse(2) }),
-      'list-sas': () => ({ response: {}, events: listSaEvents(2), eventName: 'list-sa' }),
-      'list-conns': () => ({ response: {}, events: listConnEvents(2), eventName: 'list-conn' }),
-      'get-pools': () => ({ response: getPoolsResponse(1, 2) }),
-    },
-  });
+  charon = await startCharonLike(2);
 });
 after(async () => {
   await charon.close();

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
-import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
+import { type ScriptedViciServer } from '../support/vici-server.js';
+import { startCharonLike } from '../support/charon-like.js';
 import { startTestExporter, type TestExporter } from '../support/exporter.js';
 
 const SECRETS = ['hunter2-SECRET', 'PRIVATE-KEY-SECRET-MATERIAL', 'passphrase-SECRET'];
@@ -34,15 +34,7 @@ let target: string;
 let closedTarget: string;
 
 before(async () => {
-  charon = await startViciServer({
-    commands: {
-      version: () => ({ response: versionResponse() }),
-      stats: () => ({ response: statsResponse(3) }),
-      'list-sas': () => ({ response: {}, events: listSaEvents(3), eventName: 'list-sa' }),
-      'list-conns': () => ({ response: {}, events: listConnEvents(3), eventName: 'list-conn' }),
-      'get-pools': () => ({ response: getPoolsResponse(1, 3) }),
-    },
-  });
+  charon = await startCharonLike(3);
   exporter = await startTestExporter(MODULES);
   target = `127.0.0.1:${charon.port}`;
   closedTarget = `127.0.0.1:${await freePort()}`;
