@@ -1,5 +1,6 @@
+import { killDescendants } from './process-tree.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -172,41 +173,8 @@ async function freePort(host: string): Promise<number> {
   return addr.port;
 }
 
-/** The listener's descendants, found through /proc because each session is its own process group. */
-function descendants(root: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parentOf.set(Number(entry), ppid);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    for (const [child, parent] of parentOf) {
-      if (parent === pid) {
-        out.push(child);
-        walk(child);
-      }
-    }
-  };
-  walk(root);
-  return out;
-}
-
 function killTree(root: number, includeRoot: boolean): void {
-  const pids = descendants(root);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
+  const pids = killDescendants(root);
   if (includeRoot) process.kill(root, 'SIGTERM');
   const until = Date.now() + 5000;
   for (const pid of pids) {

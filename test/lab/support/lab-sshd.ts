@@ -1,6 +1,7 @@
+import { killDescendants } from "../../support/process-tree.js";
 // A private OpenSSH sshd inside a lab namespace, with its own host key and a key-only login for one user.
 // test/support/sshd.ts starts sshd in the root namespace only; a gateway namespace needs this one.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CommandError, run, spawnDaemon, waitFor, type Daemon } from "./netns.js";
@@ -86,7 +87,7 @@ export async function startLabSshd(opts: { ns: string; dir: string; listen: stri
       const d = daemon;
       if (!d?.isRunning()) return;
       // Each session process is its own process group, so the listener's group alone would leave them serving.
-      for (const pid of descendants(d.pid)) signal(pid, "SIGKILL");
+      killDescendants(d.pid);
       d.kill("SIGKILL");
       await d.exited;
     },
@@ -99,37 +100,6 @@ function logSize(file: string): number {
   } catch {
     return 0;
   }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // ended while we looked
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    for (const child of children.get(pid) ?? []) {
-      out.push(child);
-      walk(child);
-    }
-  };
-  walk(root);
-  return out;
 }
 
 /**

@@ -1,10 +1,11 @@
+import { killDescendants } from "../../support/process-tree.js";
 // An OpenSSH sshd next to the stroke gateway: same network namespace and the gateway's private mounts
 // (its /run with charon.ctl, ipsec.conf, ipsec.secrets and the included file), so `ipsec statusall` run in
 // an SSH session talks to the lab's charon. Root logs in with a key only, as on many real gateways.
 //
 // lab-sshd.ts cannot pass a `setup` to spawnDaemon, and its account handling is for unprivileged users;
 // this starter sits directly on netns.ts.
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { forwardPortFromNs, run, spawnDaemon, waitFor, type Daemon } from "./netns.js";
 import type { StrongswanLab } from "./strongswan-lab.js";
@@ -107,7 +108,7 @@ export async function startGatewaySshd(lab: StrongswanLab): Promise<GatewaySshd>
     const d = daemon;
     if (!d?.isRunning()) return;
     // Every session is a process group of its own: the listener's group alone would leave them serving.
-    for (const pid of descendants(d.pid)) signal(pid, "SIGKILL");
+    killDescendants(d.pid);
     d.kill("SIGKILL");
     await d.exited;
   };
@@ -164,34 +165,3 @@ function readTail(file: string, lines: number): string {
   }
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
-}
-
-/** Every process below `root`, found through /proc. */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // ended while we looked
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    for (const child of children.get(pid) ?? []) {
-      out.push(child);
-      walk(child);
-    }
-  };
-  walk(root);
-  return out;
-}
