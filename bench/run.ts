@@ -1,3 +1,4 @@
+import { benchFleet } from './fleet.js';
 import { benchOpenvpn } from './openvpn.js';
 import { benchPaloalto } from './paloalto.js';
 import { benchVici } from './vici.js';
@@ -7,6 +8,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['vici', benchVici],
   ['openvpn', benchOpenvpn],
   ['paloalto', benchPaloalto],
+  ['fleet', benchFleet],
 ];
 const only = process.argv[2];
 for (const [name, bench] of benches) {

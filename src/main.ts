@@ -38,7 +38,7 @@ async function main(): Promise<number> {
   }
 
   const logger = createLogger(flags.logLevel, flags.logFormat);
-  const ssh = createSshTransport({ logger });
+  const ssh = createSshTransport({ logger, maxConnections: flags.sshMaxConnections });
   let exporter;
   try {
     exporter = await startExporter({

@@ -11,6 +11,7 @@ export interface Flags {
   historyLimit: number;
   maxConcurrency: number;
   maxPerTarget: number;
+  sshMaxConnections: number;
   logLevel: LogLevelName;
   logFormat: LogFormat;
   help: boolean;
@@ -29,6 +30,8 @@ Multi-target Prometheus exporter for VPN gateways (strongSwan, OpenVPN, PAN-OS).
   --history.limit=N                 probes kept for the web UI's history and logs (default 100)
   --probe.max-concurrency=N         probes running at once; more wait within their timeout (default 200)
   --probe.max-per-target=N          probes running at once against one target (default 2)
+  --ssh.max-connections=N           pooled SSH connections, all targets (default 1024; at least twice
+                                    --probe.max-concurrency); idle ones beyond it are closed, oldest first
   --log.level=debug|info|warn|error (default "info")
   --log.format=logfmt|json          (default "logfmt")
   --version                         print the version and exit
@@ -62,6 +65,7 @@ export function parseFlags(argv: string[]): Flags | string {
         'history.limit': { type: 'string', default: '100' },
         'probe.max-concurrency': { type: 'string', default: '200' },
         'probe.max-per-target': { type: 'string', default: '2' },
+        'ssh.max-connections': { type: 'string', default: '1024' },
         'log.level': { type: 'string', default: 'info' },
         'log.format': { type: 'string', default: 'logfmt' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -75,12 +79,19 @@ export function parseFlags(argv: string[]): Flags | string {
   if (typeof listen === 'string') return listen;
   const offset = Number(values['timeout-offset']);
   if (!Number.isFinite(offset) || offset < 0) return `--timeout-offset must be a number of seconds >= 0`;
-  const historyLimit = Number(values['history.limit']);
-  if (!Number.isInteger(historyLimit) || historyLimit < 1) return `--history.limit must be a whole number >= 1`;
-  const maxConcurrency = Number(values['probe.max-concurrency']);
-  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) return `--probe.max-concurrency must be a whole number >= 1`;
-  const maxPerTarget = Number(values['probe.max-per-target']);
-  if (!Number.isInteger(maxPerTarget) || maxPerTarget < 1) return `--probe.max-per-target must be a whole number >= 1`;
+  const counts: Record<string, number> = {};
+  for (const name of ['history.limit', 'probe.max-concurrency', 'probe.max-per-target', 'ssh.max-connections'] as const) {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n < 1) return `--${name} must be a whole number >= 1`;
+    counts[name] = n;
+  }
+  const { 'history.limit': historyLimit, 'probe.max-concurrency': maxConcurrency, 'probe.max-per-target': maxPerTarget, 'ssh.max-connections': sshMaxConnections } =
+    counts as Record<'history.limit' | 'probe.max-concurrency' | 'probe.max-per-target' | 'ssh.max-connections', number>;
+  // Each running probe holds at most two pooled connections (a target and its jump host):
+  // a pool this size is never full of busy connections, so no probe fails on the pool.
+  if (sshMaxConnections < 2 * maxConcurrency) {
+    return `--ssh.max-connections (${sshMaxConnections}) must be at least twice --probe.max-concurrency (${maxConcurrency})`;
+  }
   const level = values['log.level'];
   if (!['debug', 'info', 'warn', 'error'].includes(level)) return `--log.level must be debug, info, warn or error`;
   const format = values['log.format'];
@@ -95,6 +106,7 @@ export function parseFlags(argv: string[]): Flags | string {
     historyLimit,
     maxConcurrency,
     maxPerTarget,
+    sshMaxConnections,
     logLevel: level as LogLevelName,
     logFormat: format as LogFormat,
     help: values.help,

@@ -1,4 +1,6 @@
 import type { Context } from 'hono';
+import { onAbort } from '../util/abort.js';
+import { AbortedError } from '../util/errors.js';
 import { CapturingProbeLog } from '../log/probe-log.js';
 import { runProbe, type ProbeOutcome } from '../engine/run-probe.js';
 import type { AppDeps } from './deps.js';
@@ -25,12 +27,18 @@ export async function executeProbe(c: Context, deps: AppDeps, params: ProbeParam
   // Not AbortSignal.timeout(): held only by AbortSignal.any(), Node 20 may garbage-collect it
   // before it fires (nodejs/node#57736, fixed in Node 24) and the probe then outlives its
   // deadline, forever against a silent gateway. This timer holds the controller until it fires.
-  const expiry = new AbortController();
-  const timer = setTimeout(() => expiry.abort(new DOMException('probe timed out', 'TimeoutError')), timeoutMs);
+  const cancel = new AbortController();
+  const timer = setTimeout(() => cancel.abort(new DOMException('probe timed out', 'TimeoutError')), timeoutMs);
+  // The server aborts the request with its own wording ("aborted"); say what happened instead.
+  const started = performance.now();
+  const disposeClient = onAbort(c.req.raw.signal, () =>
+    cancel.abort(new AbortedError(`the HTTP client went away after ${((performance.now() - started) / 1000).toFixed(1)}s; probe cancelled`)),
+  );
   try {
-    return await runWithin(deps, params, log, AbortSignal.any([expiry.signal, c.req.raw.signal]), deadline);
+    return await runWithin(deps, params, log, cancel.signal, deadline);
   } finally {
     clearTimeout(timer);
+    disposeClient();
   }
 }
 

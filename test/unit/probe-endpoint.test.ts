@@ -215,3 +215,12 @@ test('one failing command cancels its sibling connections: nothing outlives the 
     await broken.close();
   }
 });
+
+test('a client that goes away is named as the reason in the probe log', async () => {
+  const ac = new AbortController();
+  const pending = exporter.get(`/probe?module=vici_slow&target=127.0.0.1:${silent.port}`, { signal: ac.signal });
+  await waitFor(() => silent.openConnections() === 3);
+  ac.abort();
+  await assert.rejects(pending);
+  await waitFor(() => exporter.logs.some((l) => /msg="probe failed"/.test(l) && /HTTP client went away after \d+\.\ds; probe cancelled/.test(l)));
+});

@@ -56,3 +56,12 @@ test('flags in Prometheus style', () => {
   assert.deepEqual(parseListenAddress('[::1]:80'), { host: '::1', port: 80 });
   assert.equal(typeof parseListenAddress('9234'), 'string');
 });
+
+test('the SSH pool is at least twice the probe cap, so a probe never fails on a full pool', () => {
+  const ok = parseFlags([]);
+  assert.ok(typeof ok === 'object');
+  assert.equal(ok.sshMaxConnections, 1024);
+  assert.equal(ok.maxConcurrency, 200);
+  assert.match(parseFlags(['--ssh.max-connections=100']) as string, /--ssh\.max-connections \(100\) must be at least twice --probe\.max-concurrency \(200\)/);
+  assert.match(parseFlags(['--probe.max-per-target=0']) as string, /--probe\.max-per-target must be a whole number >= 1/);
+});

@@ -10,7 +10,8 @@ import { ShellSession } from './shell.js';
 import type { SshTransport } from './types.js';
 
 export interface SshTransportOptions {
-  /** Open connections, idle or busy, across all targets (jump hosts included). */
+  /** Open connections, idle or busy, across all targets (jump hosts included). A fleet with more
+   *  SSH targets than this reconnects on every probe, so it is sized for the fleet, not the load. */
   maxConnections?: number;
   /** An unused connection is closed after this long. */
   idleTimeoutMs?: number;
@@ -23,7 +24,7 @@ export interface SshTransportOptions {
 }
 
 const DEFAULTS = {
-  maxConnections: 64,
+  maxConnections: 1024,
   idleTimeoutMs: 5 * 60_000,
   keepaliveIntervalMs: 30_000,
   readyTimeoutMs: 20_000,
