@@ -3,7 +3,7 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import { encodePacket } from '../src/transport/vici/packet.js';
 import { CMD_REQUEST, CMD_RESPONSE, EVENT_REGISTER } from '../src/transport/vici/wire.js';
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../test/support/charon-shapes.js';
+import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse, type SaMix } from '../test/support/charon-shapes.js';
 import { startBenchViciServer } from './support/vici-bench-server.js';
 import { startExporterProcess } from './support/exporter-process.js';
 import { fmt, mb, medianSeconds, ratio } from './support/stats.js';
@@ -44,10 +44,19 @@ function frameOnly(port: number): Promise<number> {
 }
 
 export async function benchVici(): Promise<string[]> {
+  return [...(await benchViciMix('concentrator')), '', ...(await benchViciMix('hub'))];
+}
+
+const MIX_TEXT: Record<SaMix, string> = {
+  concentrator: 'remote-access concentrator: 99% EAP road warriors on one conn',
+  hub: 'site-to-site hub: 7,500 conns of one SA each, 2,500 road warriors',
+};
+
+async function benchViciMix(mix: SaMix): Promise<string[]> {
   const server = await startBenchViciServer({
     responses: { version: versionResponse(), stats: statsResponse(SAS), 'get-pools': getPoolsResponse(4, 250) },
     streams: {
-      'list-sas': { event: 'list-sa', events: listSaEvents(SAS) },
+      'list-sas': { event: 'list-sa', events: listSaEvents(SAS, mix) },
       'list-conns': { event: 'list-conn', events: listConnEvents(50) },
     },
   });
@@ -63,20 +72,24 @@ export async function benchVici(): Promise<string[]> {
       bodyBytes = text.length;
       series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
     };
-    await probe();
-    const rssBefore = exporter.rss().current;
-    exporter.resetPeak();
-    const probeTime = await medianSeconds(5, probe);
-    const peakGrowth = exporter.rss().peak - rssBefore;
+    // Each probe's own peak over the resident set it started from; the worst of them.
+    let peakGrowth = 0;
+    const measuredProbe = async () => {
+      const before = exporter.rss().current;
+      exporter.resetPeak();
+      await probe();
+      peakGrowth = Math.max(peakGrowth, exporter.rss().peak - before);
+    };
+    const probeTime = await medianSeconds(5, measuredProbe);
     const swanctl = await medianSeconds(3, () => run('swanctl', ['--list-sas', '--raw', '--uri', `tcp://127.0.0.1:${server.port}`], { maxBuffer: 1 << 30 }));
     const floor = await medianSeconds(5, () => frameOnly(server.port));
     return [
-      `VICI, ${SAS} IKE_SAs with one CHILD_SA each (median of 5; swanctl of 3):`,
+      `VICI, ${SAS} IKE_SAs with one CHILD_SA each, ${MIX_TEXT[mix]} (median of 5; swanctl of 3):`,
       `  exporter /probe (fetch, decode, registry, render): ${fmt(probeTime)}  (${series} series, ${mb(bodyBytes)} of text)`,
       `  swanctl --list-sas --raw:                          ${fmt(swanctl)}`,
       `  floor (frame the segments only):                   ${fmt(floor)}`,
       `  /probe vs swanctl: ${ratio(probeTime, swanctl)} (goal <= 0.5x)   /probe vs floor: ${ratio(probeTime, floor)} (goal <= 5x)`,
-      `  exporter peak RSS growth during the probes: ${mb(peakGrowth)} (goal < 200 MB)`,
+      `  exporter peak RSS growth during one probe (worst of 6): ${mb(peakGrowth)} (goal < 200 MB)`,
     ];
   } finally {
     await exporter.stop();

@@ -20,8 +20,11 @@ function formatValue(v: number): string {
 }
 
 export class MetricFamily<L extends string> {
-  /** Series (name and labels) to value; a Map keeps insertion order and refuses duplicates cheaply. */
-  private readonly samples = new Map<string, number>();
+  /**
+   * Finished sample lines. Label sets are unique by construction: every family is keyed by
+   * names the snapshot holds once (see uniqueByName in probe-metrics.ts) or by grouping.
+   */
+  private readonly lines: string[] = [];
 
   constructor(
     readonly name: string,
@@ -30,7 +33,7 @@ export class MetricFamily<L extends string> {
     private readonly labelNames: readonly L[],
   ) {}
 
-  /** Adds a sample; a label set given twice keeps its first value (the text format forbids duplicates). */
+  /** Adds a sample; the caller guarantees its label set is new to this family. */
   set(labels: Record<L, string>, value: number): void {
     let series = this.name;
     const names = this.labelNames;
@@ -39,17 +42,17 @@ export class MetricFamily<L extends string> {
       series += (i === 0 ? '{' : ',') + n + '="' + escapeLabelValue(labels[n]) + '"';
     }
     if (names.length > 0) series += '}';
-    if (!this.samples.has(series)) this.samples.set(series, value);
+    this.lines.push(series + ' ' + formatValue(value));
   }
 
   get size(): number {
-    return this.samples.size;
+    return this.lines.length;
   }
 
   render(out: string[]): void {
-    if (this.samples.size === 0) return;
+    if (this.lines.length === 0) return;
     out.push(`# HELP ${this.name} ${this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${this.name} ${this.type}`);
-    for (const [series, value] of this.samples) out.push(series + ' ' + formatValue(value));
+    for (const line of this.lines) out.push(line);
   }
 }
 

@@ -9,7 +9,8 @@ import {
   viciUptime,
 } from '../parsers/strongswan/vici-records.js';
 import { section } from '../parsers/strongswan/vici-value.js';
-import { buildStrongswanSnapshot } from '../snapshot/strongswan.js';
+import { buildStrongswanSnapshot, type ConfiguredConn } from '../snapshot/strongswan.js';
+import type { StrongswanIkeSa } from '../snapshot/types.js';
 import type { ProberDefinition } from './types.js';
 
 const optionsSchema = z.strictObject({
@@ -55,8 +56,16 @@ export const strongswanViciTcp: ProberDefinition<typeof optionsSchema> = {
         await c.request('stats', undefined, signal),
         options.pools ? await c.request('get-pools', { leases: 'yes' }, signal) : undefined,
       ] as const),
-      session((c) => c.streamedRequest('list-sas', 'list-sa', undefined, signal)),
-      session((c) => c.streamedRequest('list-conns', 'list-conn', undefined, signal)),
+      session(async (c) => {
+        const ikeSas: StrongswanIkeSa[] = [];
+        await c.streamedRequest('list-sas', 'list-sa', undefined, signal, { onEvent: (e) => ikeSas.push(...parseListSaEvent(e)) });
+        return ikeSas;
+      }),
+      session(async (c) => {
+        const conns: ConfiguredConn[] = [];
+        await c.streamedRequest('list-conns', 'list-conn', undefined, signal, { onEvent: (e) => conns.push(...parseListConnEvent(e)) });
+        return conns;
+      }),
     ]);
     for (const c of clients) c.close();
     const [daemon, sas, conns] = settled;
@@ -64,8 +73,8 @@ export const strongswanViciTcp: ProberDefinition<typeof optionsSchema> = {
     const [version, stats, pools] = daemon.value;
     const snapshot = buildStrongswanSnapshot({
       info: { ...parseViciVersion(version), uptimeSeconds: viciUptime(section(stats, 'uptime'), Date.now() / 1000) },
-      conns: conns.value.events.flatMap(parseListConnEvent),
-      ikeSas: sas.value.events.flatMap(parseListSaEvent),
+      conns: conns.value,
+      ikeSas: sas.value,
       pools: pools ? parseGetPools(pools) : [],
       stats: parseViciStats(stats),
     });

@@ -53,9 +53,16 @@ function childSa(i: number, name: string, uniqueid: number, vip: string | undefi
   return toMessage(child);
 }
 
+/**
+ * How SAs spread over conns: `hub` gives three in four SAs a site-to-site conn of their own
+ * (a VPN hub with thousands of sites, the most series per SA); `concentrator` puts 99 in 100
+ * on one EAP road-warrior conn (a remote-access gateway, the common large deployment).
+ */
+export type SaMix = 'hub' | 'concentrator';
+
 /** One IKE SA as a list-sa event: `{ <connection name>: { … } }`. */
-export function listSaEvent(i: number): ViciMessage {
-  const roadWarrior = i % 4 === 1;
+export function listSaEvent(i: number, mix: SaMix = 'hub'): ViciMessage {
+  const roadWarrior = mix === 'hub' ? i % 4 === 1 : i % 100 !== 0;
   const name = roadWarrior ? 'rw-eap' : `site-${i}`;
   const uniqueid = 2 * i + 1;
   const vip = roadWarrior ? `198.51.100.${1 + (i % 250)}` : undefined;
@@ -90,8 +97,8 @@ export function listSaEvent(i: number): ViciMessage {
   return toMessage({ [name]: toMessage(ike) });
 }
 
-export function listSaEvents(count: number): ViciMessage[] {
-  return Array.from({ length: count }, (_, i) => listSaEvent(i));
+export function listSaEvents(count: number, mix: SaMix = 'hub'): ViciMessage[] {
+  return Array.from({ length: count }, (_, i) => listSaEvent(i, mix));
 }
 
 function authRound(id: Record<string, string>, cls: string): ViciMessage {

@@ -30,6 +30,12 @@ export interface ViciConnectOptions {
 export interface StreamedRequestOptions {
   /** Events accepted before the command fails with SizeLimitError. Default 1,000,000. */
   maxEvents?: number;
+  /**
+   * Takes each event as it arrives instead of collecting it (`events` is then empty):
+   * a caller that turns events into its own records lets the decoded messages die young,
+   * which for a large list-sas is most of the garbage collector's work. A throw fails the command.
+   */
+  onEvent?: (message: ViciMessage) => void;
 }
 
 export interface StreamedResult {
@@ -133,15 +139,17 @@ export class ViciClient {
     return this.exclusive(command, signal, async () => {
       await this.eventRegistration(EVENT_REGISTER, eventName, signal);
       const events: ViciMessage[] = [];
+      const deliver = opts.onEvent ?? ((m: ViciMessage) => events.push(m));
+      let count = 0;
       this.send({ type: CMD_REQUEST, name: command, message });
       let response: ViciMessage;
       try {
         response = await this.awaitResponse(command, signal, (event) => {
           if (event.name !== eventName) throw new ProtocolError(`unexpected event "${event.name}" during ${command}`);
-          if (events.length >= maxEvents) {
+          if (++count > maxEvents) {
             throw new SizeLimitError(`${command} streamed more than ${maxEvents} "${eventName}" events`);
           }
-          events.push(event.message!);
+          deliver(event.message!);
         });
       } catch (err) {
         // An unknown command leaves the session intact; unregister so it stays usable.
