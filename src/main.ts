@@ -47,6 +47,7 @@ async function main(): Promise<number> {
       port: flags.listenPort,
       timeoutOffsetSeconds: flags.timeoutOffsetSeconds,
       historyLimit: flags.historyLimit,
+      routePrefix: flags.routePrefix,
       maxConcurrency: flags.maxConcurrency,
       maxPerTarget: flags.maxPerTarget,
       logger,
@@ -59,6 +60,7 @@ async function main(): Promise<number> {
     return 1;
   }
   const running = exporter;
+  if (flags.externalUrl) logger.info({ external_url: flags.externalUrl }, 'reachable as');
   process.on('SIGHUP', () => {
     void running.config.reload();
     void running.reloadWebConfig();

@@ -19,6 +19,8 @@ export interface ExporterOptions {
   timeoutOffsetSeconds: number;
   /** Probes kept for /history and /logs (default 100). */
   historyLimit?: number;
+  /** "" or "/path": every route sits under it (--web.route-prefix). */
+  routePrefix?: string;
   /** Probes running at once, overall (default 200). */
   maxConcurrency?: number;
   /** Probes running at once against one target (default 2). */
@@ -57,7 +59,7 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
     version: VERSION,
     history: new ProbeHistory(opts.historyLimit ?? 100),
     limits,
-  });
+  }, opts.routePrefix ?? '');
   const server = await new Promise<ServerType>((resolve, reject) => {
     const fetch = web ? web.wrap(app.fetch) : app.fetch;
     const s = serve({ fetch, port: opts.port, hostname: opts.host, ...web?.listenOptions() }, () => resolve(s));
@@ -66,7 +68,7 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
   web?.attach(server);
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  opts.logger.info({ address: `${host}:${addr.port}`, modules: config.current.modules.size, version: VERSION, ...web?.describe() }, 'listening');
+  opts.logger.info({ address: `${host}:${addr.port}`, route_prefix: opts.routePrefix || '/', modules: config.current.modules.size, version: VERSION, ...web?.describe() }, 'listening');
   return {
     url: `${web?.tls ? 'https' : 'http'}://${host === '[::]' || host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
     config,

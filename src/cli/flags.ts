@@ -7,6 +7,9 @@ export interface Flags {
   configFile: string;
   configCheck: boolean;
   webConfigFile: string | undefined;
+  /** "" or a path like "/vpn" (no trailing slash) that every route sits under. */
+  routePrefix: string;
+  externalUrl: string | undefined;
   timeoutOffsetSeconds: number;
   historyLimit: number;
   maxConcurrency: number;
@@ -26,6 +29,8 @@ Multi-target Prometheus exporter for VPN gateways (strongSwan, OpenVPN, PAN-OS).
   --config.file=PATH                modules file (default "modules.yaml")
   --config.check                    validate the modules file (and the web config file), print any error and exit
   --web.config.file=PATH            exporter-toolkit web configuration: TLS, client certificates, basic auth
+  --web.external-url=URL            the URL people and Prometheus use to reach the exporter (behind a proxy)
+  --web.route-prefix=PATH           path every route sits under (default: the path of --web.external-url, else /)
   --timeout-offset=SECONDS          subtracted from Prometheus' scrape timeout (default 0.5)
   --history.limit=N                 probes kept for the web UI's history and logs (default 100)
   --probe.max-concurrency=N         probes running at once; more wait within their timeout (default 200)
@@ -61,6 +66,8 @@ export function parseFlags(argv: string[]): Flags | string {
         'config.file': { type: 'string', default: 'modules.yaml' },
         'config.check': { type: 'boolean', default: false },
         'web.config.file': { type: 'string' },
+        'web.external-url': { type: 'string' },
+        'web.route-prefix': { type: 'string' },
         'timeout-offset': { type: 'string', default: '0.5' },
         'history.limit': { type: 'string', default: '100' },
         'probe.max-concurrency': { type: 'string', default: '200' },
@@ -79,6 +86,17 @@ export function parseFlags(argv: string[]): Flags | string {
   if (typeof listen === 'string') return listen;
   const offset = Number(values['timeout-offset']);
   if (!Number.isFinite(offset) || offset < 0) return `--timeout-offset must be a number of seconds >= 0`;
+  let externalUrl: URL | undefined;
+  if (values['web.external-url'] !== undefined) {
+    try {
+      externalUrl = new URL(values['web.external-url']);
+    } catch {
+      return `--web.external-url "${values['web.external-url']}" is not an absolute URL`;
+    }
+    if (!['http:', 'https:'].includes(externalUrl.protocol)) return `--web.external-url must be http or https`;
+  }
+  const prefix = (values['web.route-prefix'] ?? externalUrl?.pathname ?? '/').replace(/\/+$/, '');
+  if (prefix !== '' && !/^\/[A-Za-z0-9._~\/-]*$/.test(prefix)) return `--web.route-prefix must be a path like /vpn-exporter`;
   const counts: Record<string, number> = {};
   for (const name of ['history.limit', 'probe.max-concurrency', 'probe.max-per-target', 'ssh.max-connections'] as const) {
     const n = Number(values[name]);
@@ -102,6 +120,8 @@ export function parseFlags(argv: string[]): Flags | string {
     configFile: values['config.file'],
     configCheck: values['config.check'],
     webConfigFile: values['web.config.file'] || undefined,
+    routePrefix: prefix,
+    externalUrl: externalUrl?.href,
     timeoutOffsetSeconds: offset,
     historyLimit,
     maxConcurrency,

@@ -5,7 +5,26 @@ import { apiRoutes } from './routes/api.js';
 import { probeRoutes } from './routes/probe.js';
 import { uiRoutes } from './routes/ui.js';
 
-export function createApp(deps: AppDeps): Hono {
+/**
+ * Every route, under `routePrefix` when the exporter sits behind a reverse proxy at a
+ * sub-path. Pages link relatively, so the bare prefix redirects to its slash form.
+ */
+export function createApp(deps: AppDeps, routePrefix = ''): Hono {
+  const app = routes(deps);
+  if (routePrefix === '') return app;
+  const root = new Hono({ strict: false });
+  root.use(routePrefix, async (c, next) => {
+    // c.req.path drops the trailing slash when strict is off; the raw URL keeps it.
+    const url = new URL(c.req.url);
+    if (url.pathname !== routePrefix) return next();
+    return c.redirect(routePrefix + '/' + url.search, 308);
+  });
+  root.route(routePrefix, app);
+  root.notFound((c) => c.text('not found\n', 404));
+  return root;
+}
+
+function routes(deps: AppDeps): Hono {
   const app = new Hono();
   app.route('/', probeRoutes(deps));
   app.route('/', adminRoutes(deps));

@@ -18,7 +18,7 @@ export interface TestExporter extends RunningExporter {
 /** An exporter in this process on 127.0.0.1, with its log captured. */
 export async function startTestExporter(
   modulesYaml: string,
-  opts: { timeoutOffsetSeconds?: number; maxConcurrency?: number; maxPerTarget?: number; webConfigFile?: string } = {},
+  opts: { timeoutOffsetSeconds?: number; maxConcurrency?: number; maxPerTarget?: number; webConfigFile?: string; routePrefix?: string } = {},
 ): Promise<TestExporter> {
   const dir = mkdtempSync(join(tmpdir(), 'vpnx-exporter-'));
   const configFile = join(dir, 'modules.yaml');
@@ -39,6 +39,7 @@ export async function startTestExporter(
     timeoutOffsetSeconds: opts.timeoutOffsetSeconds ?? 0.5,
     maxConcurrency: opts.maxConcurrency,
     maxPerTarget: opts.maxPerTarget,
+    routePrefix: opts.routePrefix,
     logger,
     services: { ssh },
     webConfigFile: opts.webConfigFile,
