@@ -1,3 +1,4 @@
+import { matching, samples } from "../support/exposition.js";
 // The ipsec-ssh prober end to end: a real charon started by starter from ipsec.conf (with an included file),
 // a real sshd in the gateway's namespace and mounts, the exporter in-process. Every figure the exporter
 // reports is checked against `ipsec statusall` run directly on the gateway around the same probe.
@@ -68,27 +69,6 @@ async function probe(module: string, opts: { debug?: boolean; target?: string } 
   const text = await res.text();
   assert.equal(res.status, 200, text);
   return text;
-}
-
-interface Sample {
-  labels: Record<string, string>;
-  value: number;
-}
-
-function samples(text: string, name: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split("\n")) {
-    const m = /^(\w+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1] ?? ""] = l[2] ?? "";
-    out.push({ labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
-function matching(text: string, name: string, match: Record<string, string>): Sample[] {
-  return samples(text, name).filter((s) => Object.entries(match).every(([k, v]) => s.labels[k] === v));
 }
 
 function only(text: string, name: string, match: Record<string, string>): number {

@@ -1,3 +1,4 @@
+import { samples } from "../support/exposition.js";
 // The openvpn-ssh prober end to end: real OpenVPN servers and clients, a real sshd, the exporter in-process.
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -51,23 +52,6 @@ async function probe(module: string, debug = false): Promise<string> {
   answers.push(text);
   assert.equal(res.status, 200, text);
   return text;
-}
-
-interface Sample {
-  labels: Record<string, string>;
-  value: number;
-}
-
-function samples(text: string, name: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split("\n")) {
-    const m = /^(\w+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1] ?? ""] = l[2] ?? "";
-    out.push({ labels, value: Number(m[3]) });
-  }
-  return out;
 }
 
 function only(text: string, name: string, match: Record<string, string>): number {
