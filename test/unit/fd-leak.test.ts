@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { after, before, test } from 'node:test';
+import { startHostileSsh, type HostileSsh } from '../support/hostile-ssh.js';
+import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
+import { startTestExporter, type TestExporter } from '../support/exporter.js';
+
+const PROBES = Number(process.env.FD_PROBES ?? 1000);
+let exporter: TestExporter;
+let silent: ScriptedViciServer;
+let impostor: HostileSsh;
+let refusedPort: number;
+
+const fds = () => readdirSync('/proc/self/fd').length;
+
+before(async () => {
+  silent = await startViciServer({ hostile: 'silent' });
+  impostor = await startHostileSsh('echo');
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  refusedPort = (srv.address() as { port: number }).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  exporter = await startTestExporter(
+    `modules:
+  vici:
+    prober: strongswan-vici-tcp
+    timeout: 150ms
+  ovpn:
+    prober: openvpn-ssh
+    timeout: 2s
+    ssh: {username: u, password: p, host_key_fingerprints: ["SHA256:${'A'.repeat(43)}"]}
+    status_files: [{name: udp, path: /run/x.status}]
+`,
+    { maxPerTarget: 50, maxConcurrency: 100 },
+  );
+});
+after(async () => {
+  await exporter.close();
+  await silent.close();
+  await impostor.stop();
+});
+
+test(`${PROBES} failing probes leave the exporter's open file descriptors where they started`, async () => {
+  const targets = [
+    `/probe?module=vici&target=127.0.0.1:${refusedPort}`,
+    `/probe?module=vici&target=127.0.0.1:${silent.port}`,
+    `/probe?module=ovpn&target=127.0.0.1:${impostor.port}`,
+  ];
+  const probe = async (i: number) => {
+    const text = await (await exporter.get(targets[i % targets.length] as string)).text();
+    assert.match(text, /^probe_success 0$/m);
+  };
+  await Promise.all(Array.from({ length: 10 }, (_, i) => probe(i)));
+  const before = fds();
+  for (let i = 0; i < PROBES; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => probe(i + j)));
+  const deadline = Date.now() + 5000;
+  while (fds() > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(fds() <= before, `open file descriptors went from ${before} to ${fds()}`);
+  assert.equal(silent.openConnections(), 0);
+  assert.equal(exporter.ssh.stats().connections, 0, 'no SSH connection survives a host key refusal');
+  const reasons = exporter.logs.filter((l) => /msg="probe failed"/.test(l));
+  assert.ok(reasons.some((l) => /refused/.test(l)));
+  assert.ok(reasons.some((l) => /timed out/.test(l)));
+  assert.ok(reasons.some((l) => /not trusted: presented SHA256:/.test(l)));
+});
