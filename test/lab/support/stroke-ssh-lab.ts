@@ -35,7 +35,24 @@ export interface GatewaySshd {
   stop(): Promise<void>;
 }
 
+/**
+ * `ipsec statusall` needs root, but root's login shell here is bash, which sources ~/.bashrc for
+ * ssh commands; that runs `pyenv init`, whose rehash lock survives a session killed mid-way (the
+ * fault drills kill sessions) and then stalls every later root login for 60 s. A second uid-0
+ * account whose shell is /bin/sh reads no startup file at all.
+ */
+const LAB_ROOT = "vpnx-lab-root";
+
+async function ensureLabRoot(): Promise<void> {
+  const exists = await run("id", ["-u", LAB_ROOT], { okExitCodes: [0, 1] });
+  if (exists.code === 0) return;
+  await run("useradd", ["-o", "-u", "0", "-g", "0", "-M", "-d", "/", "-s", "/bin/sh", LAB_ROOT], { okExitCodes: [0, 9] });
+  // A new account is locked ("!"), which sshd refuses without PAM.
+  await run("usermod", ["-p", "*", LAB_ROOT]);
+}
+
 export async function startGatewaySshd(lab: StrongswanLab): Promise<GatewaySshd> {
+  await ensureLabRoot();
   const dir = join(lab.dir, "gw-sshd");
   mkdirSync(dir, { mode: 0o700 });
   const hostKey = join(dir, "ssh_host_ed25519_key");
@@ -57,7 +74,7 @@ export async function startGatewaySshd(lab: StrongswanLab): Promise<GatewaySshd>
       `ListenAddress ${listen}`,
       `HostKey ${hostKey}`,
       `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
-      "AllowUsers root",
+      `AllowUsers ${LAB_ROOT}`,
       "PermitRootLogin prohibit-password",
       "PidFile none",
       "UsePAM no",
@@ -127,7 +144,7 @@ export async function startGatewaySshd(lab: StrongswanLab): Promise<GatewaySshd>
 
   return {
     target,
-    user: "root",
+    user: LAB_ROOT,
     privateKeyFile: userKey,
     knownHostsFile,
     hostKeyFingerprint,
