@@ -8,12 +8,8 @@
 // Every gateway answers like a charon 5.9 with 20–50 IKE_SAs (one CHILD_SA each), 10 configured
 // connections and one virtual-IP pool; the answers are encoded once per size, so the server's own
 // cost per probe is framing and writing, as a real charon's would be mostly in-memory walking.
-import net from 'node:net';
-import { ViciFramer, encodePacket } from '../../src/transport/vici/packet.js';
-import {
-  CMD_REQUEST, CMD_RESPONSE, CMD_UNKNOWN, EVENT, EVENT_CONFIRM, EVENT_REGISTER, EVENT_UNREGISTER,
-} from '../../src/transport/vici/wire.js';
-import type { ViciMessage } from '../../src/transport/vici/message.js';
+import type net from 'node:net';
+import { answeringServer, encodeAnswers as encode, type EncodedAnswers } from './vici-bench-server.js';
 import { fleetHosts } from './fleet-addresses.js';
 import {
   getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse,
@@ -30,74 +26,23 @@ export interface FleetViciSpec {
   maxSas: number;
 }
 
-interface Answers {
-  responses: Map<string, Buffer>;
-  streams: Map<string, { event: string; packets: Buffer }>;
-}
-
-const confirm = encodePacket({ type: EVENT_CONFIRM });
-const unknown = encodePacket({ type: CMD_UNKNOWN });
-const emptyResponse = encodePacket({ type: CMD_RESPONSE, message: {} as ViciMessage });
-
-function encodeAnswers(sas: number): Answers {
-  const stream = (event: string, events: ViciMessage[]) => ({
-    event,
-    packets: Buffer.concat(events.map((m) => encodePacket({ type: EVENT, name: event, message: m }))),
-  });
-  const response = (m: ViciMessage) => encodePacket({ type: CMD_RESPONSE, message: m });
-  return {
-    responses: new Map([
-      ['version', response(versionResponse())],
-      ['stats', response(statsResponse(sas))],
+function encodeAnswers(sas: number): EncodedAnswers {
+  return encode({
+    responses: {
+      version: versionResponse(),
+      stats: statsResponse(sas),
       // Road warriors are one IKE_SA in four (charon-shapes): about that many leases.
-      ['get-pools', response(getPoolsResponse(1, Math.max(1, Math.round(sas / 4))))],
-    ]),
-    streams: new Map([
-      ['list-sas', stream('list-sa', listSaEvents(sas))],
-      ['list-conns', stream('list-conn', listConnEvents(10))],
-    ]),
-  };
-}
-
-function serve(answers: Answers, sockets: Set<net.Socket>): net.Server {
-  return net.createServer((socket) => {
-    socket.setNoDelay(true);
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    const registered = new Set<string>();
-    const framer = new ViciFramer(1 << 20);
-    socket.on('data', (chunk: Buffer) => {
-      let packets;
-      try {
-        packets = framer.push(chunk);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      for (const p of packets) {
-        if (p.type === EVENT_REGISTER && p.name) {
-          registered.add(p.name);
-          socket.write(confirm);
-        } else if (p.type === EVENT_UNREGISTER && p.name) {
-          registered.delete(p.name);
-          socket.write(confirm);
-        } else if (p.type === CMD_REQUEST && p.name) {
-          const stream = answers.streams.get(p.name);
-          if (stream) {
-            if (registered.has(stream.event)) socket.write(stream.packets);
-            socket.write(emptyResponse);
-          } else {
-            socket.write(answers.responses.get(p.name) ?? unknown);
-          }
-        }
-      }
-    });
+      'get-pools': getPoolsResponse(1, Math.max(1, Math.round(sas / 4))),
+    },
+    streams: {
+      'list-sas': { event: 'list-sa', events: listSaEvents(sas) },
+      'list-conns': { event: 'list-conn', events: listConnEvents(10) },
+    },
   });
 }
 
 async function main(spec: FleetViciSpec): Promise<void> {
-  const variants = new Map<number, Answers>();
+  const variants = new Map<number, EncodedAnswers>();
   const sockets = new Set<net.Socket>();
   const servers: net.Server[] = [];
   const span = spec.maxSas - spec.minSas + 1;
@@ -106,7 +51,7 @@ async function main(spec: FleetViciSpec): Promise<void> {
       const sas = spec.minSas + (i % span);
       let answers = variants.get(sas);
       if (!answers) variants.set(sas, (answers = encodeAnswers(sas)));
-      const server = serve(answers, sockets);
+      const server = answeringServer(answers, sockets);
       servers.push(server);
       return new Promise<void>((resolve, reject) => {
         server.once('error', (err) => reject(new Error(`cannot listen on ${host}:${spec.port}: ${err.message}`)));

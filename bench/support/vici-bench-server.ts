@@ -10,26 +10,40 @@ export interface BenchViciServer {
   close(): Promise<void>;
 }
 
-/**
- * A VICI server whose answers are encoded once up front, so that every client measured
- * against it (exporter, swanctl, the bare framer) pays the same, minimal, server cost.
- */
-export async function startBenchViciServer(answers: {
+/** A gateway's answers: plain commands, and streamed commands with the events they stream. */
+export interface ViciAnswers {
   responses: Record<string, ViciMessage>;
   streams: Record<string, { event: string; events: ViciMessage[] }>;
-}): Promise<BenchViciServer> {
-  const responses = new Map(Object.entries(answers.responses).map(([k, v]) => [k, encodePacket({ type: CMD_RESPONSE, message: v })]));
-  const streams = new Map(
-    Object.entries(answers.streams).map(([cmd, s]) => [
-      cmd,
-      { event: s.event, packets: Buffer.concat(s.events.map((m) => encodePacket({ type: EVENT, name: s.event, message: m }))) },
-    ]),
-  );
-  const emptyResponse = encodePacket({ type: CMD_RESPONSE, message: {} as ViciMessage });
-  const confirm = encodePacket({ type: EVENT_CONFIRM });
-  const unknown = encodePacket({ type: CMD_UNKNOWN });
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+}
+
+export interface EncodedAnswers {
+  responses: Map<string, Buffer>;
+  streams: Map<string, { event: string; packets: Buffer }>;
+}
+
+const confirm = encodePacket({ type: EVENT_CONFIRM });
+const unknown = encodePacket({ type: CMD_UNKNOWN });
+const emptyResponse = encodePacket({ type: CMD_RESPONSE, message: {} as ViciMessage });
+
+/**
+ * Encoded once up front, so that every client measured against these answers (exporter,
+ * swanctl, the bare framer) pays the same, minimal, server cost.
+ */
+export function encodeAnswers(answers: ViciAnswers): EncodedAnswers {
+  return {
+    responses: new Map(Object.entries(answers.responses).map(([k, v]) => [k, encodePacket({ type: CMD_RESPONSE, message: v })])),
+    streams: new Map(
+      Object.entries(answers.streams).map(([cmd, s]) => [
+        cmd,
+        { event: s.event, packets: Buffer.concat(s.events.map((m) => encodePacket({ type: EVENT, name: s.event, message: m }))) },
+      ]),
+    ),
+  };
+}
+
+/** A TCP server answering VICI from encoded answers; `sockets` tracks its clients for shutdown. */
+export function answeringServer(answers: EncodedAnswers, sockets: Set<net.Socket>): net.Server {
+  return net.createServer((socket) => {
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -37,7 +51,14 @@ export async function startBenchViciServer(answers: {
     const registered = new Set<string>();
     const framer = new ViciFramer(1 << 20);
     socket.on('data', (chunk: Buffer) => {
-      for (const p of framer.push(chunk)) {
+      let packets;
+      try {
+        packets = framer.push(chunk);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const p of packets) {
         if (p.type === EVENT_REGISTER && p.name) {
           registered.add(p.name);
           socket.write(confirm);
@@ -45,17 +66,22 @@ export async function startBenchViciServer(answers: {
           registered.delete(p.name);
           socket.write(confirm);
         } else if (p.type === CMD_REQUEST && p.name) {
-          const stream = streams.get(p.name);
+          const stream = answers.streams.get(p.name);
           if (stream) {
             if (registered.has(stream.event)) socket.write(stream.packets);
             socket.write(emptyResponse);
           } else {
-            socket.write(responses.get(p.name) ?? unknown);
+            socket.write(answers.responses.get(p.name) ?? unknown);
           }
         }
       }
     });
   });
+}
+
+export async function startBenchViciServer(answers: ViciAnswers): Promise<BenchViciServer> {
+  const sockets = new Set<net.Socket>();
+  const server = answeringServer(encodeAnswers(answers), sockets);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,

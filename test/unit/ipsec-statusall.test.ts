@@ -1,3 +1,4 @@
+import { mutatedText } from '../support/mutations.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -217,17 +218,7 @@ describe('ipsec statusall, properties', () => {
     fc.assert(fc.property(fc.array(line, { maxLength: 10 }), (ls) => onlyDataOrParseError(`Security Associations (1 up, 0 connecting):\n${ls.join('\n')}\n`)), { numRuns: 300 });
   });
   it('mutated real captures give data or ParseError', () => {
-    const op = fc.tuple(fc.constantFrom('truncate', 'delete', 'duplicate', 'splice'), fc.nat(), fc.string({ unit: 'binary', maxLength: 8 }));
-    const mutated = fc.tuple(fc.constantFrom(...texts), fc.array(op, { minLength: 1, maxLength: 4 })).map(([text, ops]) =>
-      ops.reduce((t, [kind, n, bytes]) => {
-        const lines = t.split('\n');
-        const i = n % lines.length;
-        if (kind === 'truncate') return t.slice(0, n % (t.length + 1));
-        if (kind === 'splice') return t.slice(0, n % (t.length + 1)) + bytes + t.slice((n % (t.length + 1)) + bytes.length);
-        lines.splice(i, kind === 'delete' ? 1 : 0, ...(kind === 'duplicate' ? [lines[i] ?? ''] : []));
-        return lines.join('\n');
-      }, text),
-    );
+    const mutated = mutatedText(texts);
     fc.assert(fc.property(mutated, onlyDataOrParseError), { numRuns: 500 });
   });
 });

@@ -1,3 +1,4 @@
+import { mutatedText } from '../support/mutations.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -184,24 +185,6 @@ describe('OpenVPN status, rejected input', () => {
   });
 });
 
-/** Truncation, line deletion and duplication, and random bytes spliced in, applied to real fixtures. */
-function mutatedFixture(texts: readonly string[]): fc.Arbitrary<string> {
-  const op = fc.tuple(fc.constantFrom('truncate', 'delete', 'duplicate', 'splice'), fc.nat(), fc.string({ unit: 'binary', maxLength: 12 }));
-  return fc.tuple(fc.constantFrom(...texts), fc.array(op, { minLength: 1, maxLength: 4 })).map(([text, ops]) =>
-    ops.reduce((t, [kind, n, bytes]) => {
-      const lines = t.split('\n');
-      const i = n % Math.max(lines.length, 1);
-      if (kind === 'truncate') return t.slice(0, n % (t.length + 1));
-      if (kind === 'delete') lines.splice(i, 1);
-      if (kind === 'duplicate') lines.splice(i, 0, lines[i] ?? '');
-      if (kind === 'splice') {
-        const at = n % (t.length + 1);
-        return t.slice(0, at) + bytes + t.slice(at + bytes.length);
-      }
-      return lines.join('\n');
-    }, text),
-  );
-}
 
 function onlyDataOrParseError(text: string): void {
   const started = performance.now();
@@ -224,7 +207,7 @@ describe('OpenVPN status, properties', () => {
     fc.assert(fc.property(fc.array(line, { maxLength: 12 }), (ls) => onlyDataOrParseError(`TITLE,OpenVPN\n${ls.join('\n')}\nEND\n`)), { numRuns: 300 });
   });
   it('mutated real fixtures give data or ParseError', () => {
-    fc.assert(fc.property(mutatedFixture(texts), onlyDataOrParseError), { numRuns: 600 });
+    fc.assert(fc.property(mutatedText(texts), onlyDataOrParseError), { numRuns: 600 });
   });
   it('a maximal file is refused or parsed quickly', () => {
     onlyDataOrParseError('OpenVPN CLIENT LIST\n' + 'a,1.2.3.4:5,1,2,3\n'.repeat(150_000));

@@ -23,6 +23,30 @@ export interface LabSshd {
 
 const START_TIMEOUT_MS = 10_000;
 
+/**
+ * A key-only sshd for one lab user: no PAM (unlocked accounts suffice), no StrictModes (/tmp
+ * is 1777), verbose logs for the daemon's log tail when a lab fails.
+ */
+export function labSshdConfig(o: { listen: string; hostKey: string; authorizedKeys: string; user: string; extra?: string[] }): string {
+  return [
+    `ListenAddress ${o.listen}`,
+    `HostKey ${o.hostKey}`,
+    `AuthorizedKeysFile ${o.authorizedKeys}`,
+    `AllowUsers ${o.user}`,
+    "PidFile none",
+    "UsePAM no",
+    "StrictModes no",
+    "PubkeyAuthentication yes",
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "PrintMotd no",
+    "MaxStartups 100",
+    "LogLevel VERBOSE",
+    ...(o.extra ?? []),
+    "",
+  ].join("\n");
+}
+
 export async function startLabSshd(opts: { ns: string; dir: string; listen: string; user: string }): Promise<LabSshd> {
   const { ns, dir, listen, user } = opts;
   await ensureKeyOnlyUser(user);
@@ -37,25 +61,7 @@ export async function startLabSshd(opts: { ns: string; dir: string; listen: stri
   // sshd reads authorized_keys after dropping to the user.
   writeFileSync(join(dir, "authorized_keys"), readFileSync(`${userKey}.pub`), { mode: 0o644 });
   const config = join(dir, "sshd_config");
-  writeFileSync(
-    config,
-    [
-      `ListenAddress ${listen}`,
-      `HostKey ${hostKey}`,
-      `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
-      `AllowUsers ${user}`,
-      "PidFile none",
-      "UsePAM no",
-      "StrictModes no",
-      "PubkeyAuthentication yes",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "PrintMotd no",
-      "MaxStartups 100",
-      "LogLevel VERBOSE",
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(config, labSshdConfig({ listen, hostKey, authorizedKeys: join(dir, "authorized_keys"), user }));
   const pub = readFileSync(`${hostKey}.pub`, "utf8").trim().split(/\s+/);
   const fp = (await run("ssh-keygen", ["-l", "-E", "sha256", "-f", `${hostKey}.pub`])).stdout.split(/\s+/)[1];
   if (pub.length < 2 || !fp?.startsWith("SHA256:")) throw new Error(`unexpected host key files in ${dir}`);

@@ -7,6 +7,7 @@ import { killDescendants } from "../../support/process-tree.js";
 // this starter sits directly on netns.ts.
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { labSshdConfig } from "./lab-sshd.js";
 import { forwardPortFromNs, run, spawnDaemon, waitFor, type Daemon } from "./netns.js";
 import type { StrongswanLab } from "./strongswan-lab.js";
 
@@ -70,24 +71,13 @@ export async function startGatewaySshd(lab: StrongswanLab): Promise<GatewaySshd>
   const config = join(dir, "sshd_config");
   writeFileSync(
     config,
-    [
-      `ListenAddress ${listen}`,
-      `HostKey ${hostKey}`,
-      `AuthorizedKeysFile ${join(dir, "authorized_keys")}`,
-      `AllowUsers ${LAB_ROOT}`,
-      "PermitRootLogin prohibit-password",
-      "PidFile none",
-      "UsePAM no",
-      "StrictModes no",
-      "PubkeyAuthentication yes",
-      "PasswordAuthentication no",
-      "KbdInteractiveAuthentication no",
-      "PrintMotd no",
-      "PrintLastLog no",
-      "MaxStartups 100",
-      "LogLevel VERBOSE",
-      "",
-    ].join("\n"),
+    labSshdConfig({
+      listen,
+      hostKey,
+      authorizedKeys: join(dir, "authorized_keys"),
+      user: LAB_ROOT,
+      extra: ["PermitRootLogin prohibit-password", "PrintLastLog no"],
+    }),
   );
   const hostKeyFingerprint = await fingerprint(`${hostKey}.pub`);
   const otherKeyFingerprint = await fingerprint(`${otherKey}.pub`);
