@@ -50,6 +50,7 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
     maxPerTarget: opts.maxPerTarget ?? DEFAULT_PROBE_LIMITS.maxPerTarget,
   });
   registerLimitsMetrics(metrics.registry, limits);
+  const reloadWebConfig = async () => web?.reload();
   const app = createApp({
     config,
     services: opts.services,
@@ -59,6 +60,7 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
     version: VERSION,
     history: new ProbeHistory(opts.historyLimit ?? 100),
     limits,
+    reloadWebConfig,
   }, opts.routePrefix ?? '');
   const server = await new Promise<ServerType>((resolve, reject) => {
     const fetch = web ? web.wrap(app.fetch) : app.fetch;
@@ -72,7 +74,7 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
   return {
     url: `${web?.tls ? 'https' : 'http'}://${host === '[::]' || host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
     config,
-    reloadWebConfig: async () => web?.reload(),
+    reloadWebConfig,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

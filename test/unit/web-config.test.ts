@@ -591,6 +591,26 @@ describe('reload (SIGHUP)', () => {
     });
   });
 
+  test('POST /-/reload re-reads the web configuration as SIGHUP does, and says why it kept the old one', async () => {
+    const file = webConfig('post-reload.yml', `basic_auth_users:\n  ${ALICE.user}: ${ALICE_HASH}\n`);
+    await withExporter(file, async (exporter) => {
+      const reload = async (who: { user: string; password: string }) =>
+        exporter.get('/-/reload', { method: 'POST', headers: basic(who) });
+      writeFileSync(file, `basic_auth_users:\n  ${BOB.user}: ${BOB_HASH}\n`);
+      const ok = await reload(ALICE);
+      assert.equal(ok.status, 200);
+      assert.equal(await ok.text(), 'configuration reloaded\n');
+      assert.equal((await exporter.get('/-/healthy', { headers: basic(ALICE) })).status, 401);
+      assert.equal((await exporter.get('/-/healthy', { headers: basic(BOB) })).status, 200);
+
+      writeFileSync(file, `basic_auth_users:\n  ${BOB.user}: plaintext\n`);
+      const bad = await reload(BOB);
+      assert.equal(bad.status, 500);
+      assert.match(await bad.text(), /^failed to reload web config: .*basic_auth_users\.bob: not a bcrypt hash/m);
+      assert.equal((await exporter.get('/-/healthy', { headers: basic(BOB) })).status, 200);
+    });
+  });
+
   test('a new certificate is served to new connections', async () => {
     const file = webConfig('rotate.yml', TLS);
     await withExporter(file, async (exporter) => {

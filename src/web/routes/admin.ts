@@ -10,9 +10,14 @@ export function adminRoutes(deps: AppDeps): Hono {
   });
   app.get('/-/healthy', (c) => c.text('Healthy\n'));
   app.get('/-/ready', (c) => c.text('Ready\n'));
+  // The same as SIGHUP: both files, so an operator never has to know which one a change needs.
   app.post('/-/reload', async (c) => {
-    const failure = await deps.config.reload();
-    if (failure !== undefined) return c.text(`failed to reload config: ${failure}\n`, 500);
+    const [modules, web] = await Promise.all([deps.config.reload(), deps.reloadWebConfig()]);
+    const failures = [
+      ...(modules === undefined ? [] : [`failed to reload config: ${modules}`]),
+      ...(web === undefined ? [] : [`failed to reload web config: ${web}`]),
+    ];
+    if (failures.length > 0) return c.text(failures.join('\n') + '\n', 500);
     return c.text('configuration reloaded\n');
   });
   return app;
