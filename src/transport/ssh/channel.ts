@@ -9,6 +9,14 @@ export class ConnectionLostError extends ProbeError {
   override readonly name: string = 'ConnectionLostError';
 }
 
+/**
+ * The server said no to the channel itself (SSH_MSG_CHANNEL_OPEN_FAILURE), typically its
+ * per-connection session limit (OpenSSH MaxSessions; appliances often allow one).
+ */
+export class ChannelRefusedError extends ProbeError {
+  override readonly name: string = 'ChannelRefusedError';
+}
+
 /** ssh2's own wording when the socket went away under a pending or new request. */
 const LOST = new Set(['Not connected', 'No response from server']);
 
@@ -52,5 +60,6 @@ export function requestChannel(
 function channelError(what: string, err: unknown): ProbeError {
   const msg = errorMessage(err);
   if (LOST.has(msg)) return new ConnectionLostError(`${what}: connection lost (${msg})`, { cause: err });
+  if (msg.startsWith('(SSH) Channel open failure')) return new ChannelRefusedError(`${what} refused: ${msg}`, { cause: err });
   return new ProbeError(`${what} refused: ${msg}`, { cause: err });
 }

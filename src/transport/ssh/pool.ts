@@ -4,7 +4,7 @@ import type { Client } from 'ssh2';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { AbortedError, ProbeError } from '../../util/errors.js';
 import { abortReason, onAbort } from '../../util/abort.js';
-import { ConnectionLostError, requestChannel } from './channel.js';
+import { ChannelRefusedError, ConnectionLostError, requestChannel } from './channel.js';
 import { endpointLabel, handshake, type Established } from './connect.js';
 import type { SshEndpoint, SshPoolStats } from './types.js';
 
@@ -27,6 +27,8 @@ interface Conn {
   /** Callers holding the connection, including those still waiting for its handshake. */
   leases: number;
   waiters: number;
+  /** Channels granted on it and not yet closed. */
+  open: number;
   /** Taken out of the pool: no new leases, closed when the last one is returned. */
   retired: boolean;
   lastUsed: number;
@@ -46,11 +48,16 @@ export interface Lease {
 /** A graceful close that a silent peer cannot stretch past this. */
 const CLOSE_GRACE_MS = 2000;
 
+/** Hosts whose session limit was learned; past this many the oldest lessons are forgotten. */
+const MAX_LEARNED_LIMITS = 10_000;
+
 /** Keyed by everything that makes two connections interchangeable; secrets only as a keyed hash. */
 export class SshPool {
   private readonly byKey = new Map<string, Conn>();
   private readonly all = new Set<Conn>();
   private readonly secret = randomBytes(32);
+  /** Channels a host allows on one connection, learned from its refusals (OpenSSH MaxSessions). */
+  private readonly channelLimits = new Map<string, number>();
   private handshakes = 0;
   private channels = 0;
   private closing = false;
@@ -65,8 +72,10 @@ export class SshPool {
 
   /**
    * Opens a channel on a pooled connection. A reused connection that turns out
-   * dead is dropped and the request retried once on a fresh one. The caller
-   * returns the lease when the channel is done.
+   * dead is dropped and the request retried once on a fresh one. A channel the
+   * server refuses while others are open on that connection teaches the pool the
+   * host's session limit: the request, and later ones beyond the limit, get a
+   * connection of their own. The caller returns the lease when the channel is done.
    */
   async openChannel<T extends Duplex>(
     endpoint: SshEndpoint,
@@ -75,27 +84,60 @@ export class SshPool {
     log: ProbeLog,
     start: (client: Client, cb: (err: Error | undefined, ch: T) => void) => void,
   ): Promise<{ channel: T; lease: Lease }> {
+    let ownConnection = false;
     for (let attempt = 0; ; attempt++) {
-      const lease = await this.acquire(endpoint, signal, log);
+      const { lease, conn } = await this.acquire(endpoint, signal, log, ownConnection);
       try {
         const channel = (await requestChannel(`${what} on ${endpointLabel(endpoint)}`, signal, (cb) =>
           start(lease.client, cb as unknown as (err: Error | undefined, ch: T) => void),
         )) as unknown as T;
         this.channels++;
-        channel.once('close', () => this.channels--);
+        conn.open++;
+        channel.once('close', () => {
+          this.channels--;
+          conn.open--;
+        });
         log.debug('ssh channel open', { host: endpointLabel(endpoint), kind: what });
         return { channel, lease };
       } catch (err) {
+        // Other callers on this connection, with their channels granted or still pending.
+        const others = conn.leases - 1;
         // A request left unanswered until the deadline points at a wedged connection.
         if (err instanceof ConnectionLostError || err instanceof AbortedError) lease.retire();
         lease.release();
-        if (err instanceof ConnectionLostError && lease.reused && attempt === 0) {
+        if (attempt > 0) throw err;
+        if (err instanceof ConnectionLostError && lease.reused) {
           log.debug('ssh pooled connection was dead, reconnecting', { host: endpointLabel(endpoint) });
+          continue;
+        }
+        if (err instanceof ChannelRefusedError && others > 0) {
+          log.debug('ssh channel refused beside others on the connection, retrying on one of its own', { host: endpointLabel(endpoint), others });
+          // Those still pending may be refused too: count only the channels known to be open
+          // (at least one), and let later refusals lower the limit further.
+          this.learnLimit(conn.key, Math.max(1, conn.open), conn.label);
+          ownConnection = true;
+          continue;
+        }
+        if (err instanceof ChannelRefusedError && lease.reused) {
+          // Some appliances grant one session per connection, ever: start over on a new one.
+          lease.retire();
+          log.debug('ssh pooled connection refused another channel, reconnecting', { host: endpointLabel(endpoint) });
           continue;
         }
         throw err;
       }
     }
+  }
+
+  private learnLimit(key: string, limit: number, label: string): void {
+    const known = this.channelLimits.get(key);
+    if (known !== undefined && known <= limit) return;
+    if (this.channelLimits.size >= MAX_LEARNED_LIMITS) this.channelLimits.delete(this.channelLimits.keys().next().value!);
+    this.channelLimits.set(key, limit);
+    this.opts.logger.info('ssh server limits sessions per connection; probes beyond it get their own connection', {
+      host: label,
+      sessions_per_connection: limit,
+    });
   }
 
   async close(): Promise<void> {
@@ -108,18 +150,23 @@ export class SshPool {
     this.closing = false;
   }
 
-  private async acquire(endpoint: SshEndpoint, signal: AbortSignal, log: ProbeLog): Promise<Lease> {
+  /** `own`: a connection for this caller alone, closed when its lease is returned. */
+  private async acquire(endpoint: SshEndpoint, signal: AbortSignal, log: ProbeLog, own: boolean): Promise<{ lease: Lease; conn: Conn }> {
     const key = this.keyOf(endpoint);
     let conn = this.byKey.get(key);
+    const limit = this.channelLimits.get(key);
+    if (own || (conn !== undefined && limit !== undefined && conn.leases >= limit)) {
+      conn = this.create(endpoint, key, log, false);
+    }
     const reused = conn?.state === 'ready';
-    if (conn === undefined) conn = this.create(endpoint, key, log);
+    if (conn === undefined) conn = this.create(endpoint, key, log, true);
     conn.leases++;
     if (conn.idleTimer) clearTimeout(conn.idleTimer);
     conn.idleTimer = undefined;
     const lease = this.lease(conn, reused);
     if (reused) {
       log.debug('ssh reusing pooled connection', { host: conn.label });
-      return lease;
+      return { lease, conn };
     }
     try {
       await this.waitReady(conn, signal);
@@ -127,7 +174,7 @@ export class SshPool {
       lease.release();
       throw err;
     }
-    return lease;
+    return { lease, conn };
   }
 
   private lease(conn: Conn, reused: boolean): Lease {
@@ -176,7 +223,8 @@ export class SshPool {
     });
   }
 
-  private create(endpoint: SshEndpoint, key: string, log: ProbeLog): Conn {
+  /** `pooled`: shared under its key; otherwise retired from birth, closed after its one use. */
+  private create(endpoint: SshEndpoint, key: string, log: ProbeLog, pooled: boolean): Conn {
     this.makeRoom();
     const conn: Conn = {
       key,
@@ -187,13 +235,14 @@ export class SshPool {
       ready: Promise.resolve(undefined as unknown as Client),
       leases: 0,
       waiters: 0,
-      retired: false,
+      open: 0,
+      retired: !pooled,
       lastUsed: performance.now(),
       idleTimer: undefined,
       cancel: new AbortController(),
       onClosed: [],
     };
-    this.byKey.set(key, conn);
+    if (pooled) this.byKey.set(key, conn);
     this.all.add(conn);
     conn.ready = this.connect(conn, endpoint, log).then(
       ({ client, destroy }) => {
