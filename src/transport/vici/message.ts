@@ -30,8 +30,15 @@ export interface ViciMessage {
   [key: string]: ViciValue;
 }
 
+// Instances of a constructor whose prototype is an empty null-prototype object:
+// nothing is inherited and "__proto__" is a plain own key (its setter lives on
+// Object.prototype, which is not in the chain). Unlike Object.create(null), such
+// objects start in V8's fast mode, which roughly halves list-sas decode time.
+const Message = function Message(this: ViciMessage) {} as unknown as new () => ViciMessage;
+Message.prototype = Object.create(null) as object;
+
 export function newMessage(): ViciMessage {
-  return Object.create(null) as ViciMessage;
+  return new Message();
 }
 
 /** Builds a null-prototype message from ordinary object literals (tests, requests). */
