@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { encodePacket } from '../src/transport/vici/packet.js';
 import { CMD_REQUEST, CMD_RESPONSE, EVENT_REGISTER } from '../src/transport/vici/wire.js';
 import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse, type SaMix } from '../test/support/charon-shapes.js';
-import { startBenchViciServer } from './support/vici-bench-server.js';
+import { startBenchViciServer, type WritePattern } from './support/vici-bench-server.js';
 import { startExporterProcess } from './support/exporter-process.js';
 import { fmt, mb, medianSeconds, ratio } from './support/stats.js';
 
@@ -44,22 +44,34 @@ function frameOnly(port: number): Promise<number> {
 }
 
 export async function benchVici(): Promise<string[]> {
-  return [...(await benchViciMix('concentrator')), '', ...(await benchViciMix('hub'))];
+  const out: string[] = [];
+  for (const pattern of ['instant', 'charon'] as const) {
+    for (const mix of ['concentrator', 'hub'] as const) {
+      if (out.length > 0) out.push('');
+      out.push(...(await benchViciMix(mix, pattern)));
+    }
+  }
+  return out;
 }
+
+const PATTERN_TEXT: Record<WritePattern, string> = {
+  instant: 'server writes each answer at once (TCP_NODELAY): the hardest case for the ratios',
+  charon: "server writes like charon's vici_socket.c: length and body as two writes per message, Nagle on",
+};
 
 const MIX_TEXT: Record<SaMix, string> = {
   concentrator: 'remote-access concentrator: 99% EAP road warriors on one conn',
   hub: 'site-to-site hub: 7,500 conns of one SA each, 2,500 road warriors',
 };
 
-async function benchViciMix(mix: SaMix): Promise<string[]> {
+async function benchViciMix(mix: SaMix, pattern: WritePattern): Promise<string[]> {
   const server = await startBenchViciServer({
     responses: { version: versionResponse(), stats: statsResponse(SAS), 'get-pools': getPoolsResponse(4, 250) },
     streams: {
       'list-sas': { event: 'list-sa', events: listSaEvents(SAS, mix) },
       'list-conns': { event: 'list-conn', events: listConnEvents(50) },
     },
-  });
+  }, pattern);
   const exporter = await startExporterProcess('modules:\n  vici:\n    prober: strongswan-vici-tcp\n    timeout: 60s\n');
   try {
     const probeUrl = `${exporter.url}/probe?module=vici&target=127.0.0.1:${server.port}`;
@@ -84,7 +96,8 @@ async function benchViciMix(mix: SaMix): Promise<string[]> {
     const swanctl = await medianSeconds(3, () => run('swanctl', ['--list-sas', '--raw', '--uri', `tcp://127.0.0.1:${server.port}`], { maxBuffer: 1 << 30 }));
     const floor = await medianSeconds(5, () => frameOnly(server.port));
     return [
-      `VICI, ${SAS} IKE_SAs with one CHILD_SA each, ${MIX_TEXT[mix]} (median of 5; swanctl of 3):`,
+      `VICI, ${SAS} IKE_SAs with one CHILD_SA each, ${MIX_TEXT[mix]} (median of 5; swanctl of 3);`,
+      `  ${PATTERN_TEXT[pattern]}:`,
       `  exporter /probe (fetch, decode, registry, render): ${fmt(probeTime)}  (${series} series, ${mb(bodyBytes)} of text)`,
       `  swanctl --list-sas --raw:                          ${fmt(swanctl)}`,
       `  floor (frame the segments only):                   ${fmt(floor)}`,

@@ -18,8 +18,19 @@ export interface ViciAnswers {
 
 export interface EncodedAnswers {
   responses: Map<string, Buffer>;
-  streams: Map<string, { event: string; packets: Buffer }>;
+  /** `packets` is the whole stream in one buffer; `each` the same packets one by one. */
+  streams: Map<string, { event: string; packets: Buffer; each: Buffer[] }>;
 }
+
+/**
+ * How the server puts its answers on the socket.
+ * - `instant`: one write per answer, TCP_NODELAY: the cheapest a server can be, so every
+ *   client's own cost shows in full.
+ * - `charon`: what charon's vici_socket.c does: every message is two write() calls (the
+ *   4-byte length, then the body) on a socket without TCP_NODELAY, and when the socket
+ *   buffer is full the next message waits until it drains.
+ */
+export type WritePattern = 'instant' | 'charon';
 
 const confirm = encodePacket({ type: EVENT_CONFIRM });
 const unknown = encodePacket({ type: CMD_UNKNOWN });
@@ -33,18 +44,43 @@ export function encodeAnswers(answers: ViciAnswers): EncodedAnswers {
   return {
     responses: new Map(Object.entries(answers.responses).map(([k, v]) => [k, encodePacket({ type: CMD_RESPONSE, message: v })])),
     streams: new Map(
-      Object.entries(answers.streams).map(([cmd, s]) => [
-        cmd,
-        { event: s.event, packets: Buffer.concat(s.events.map((m) => encodePacket({ type: EVENT, name: s.event, message: m }))) },
-      ]),
+      Object.entries(answers.streams).map(([cmd, s]) => {
+        const each = s.events.map((m) => encodePacket({ type: EVENT, name: s.event, message: m }));
+        return [cmd, { event: s.event, packets: Buffer.concat(each), each }];
+      }),
     ),
   };
 }
 
+/** Writes packets as charon does: length and body apart, waiting for the buffer to drain when full. */
+async function writeLikeCharon(socket: net.Socket, packets: Buffer[]): Promise<void> {
+  for (const packet of packets) {
+    if (socket.destroyed) return;
+    socket.write(packet.subarray(0, 4));
+    if (!socket.write(packet.subarray(4))) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
+      });
+    }
+  }
+}
+
 /** A TCP server answering VICI from encoded answers; `sockets` tracks its clients for shutdown. */
-export function answeringServer(answers: EncodedAnswers, sockets: Set<net.Socket>): net.Server {
+export function answeringServer(answers: EncodedAnswers, sockets: Set<net.Socket>, pattern: WritePattern = 'instant'): net.Server {
   return net.createServer((socket) => {
-    socket.setNoDelay(true);
+    if (pattern === 'instant') socket.setNoDelay(true);
+    // charon answers one request at a time per connection, in order.
+    let queue = Promise.resolve();
+    const send = (packets: Buffer[]) => {
+      if (pattern === 'instant') for (const p of packets) socket.write(p);
+      else queue = queue.then(() => writeLikeCharon(socket, packets));
+    };
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
@@ -61,17 +97,17 @@ export function answeringServer(answers: EncodedAnswers, sockets: Set<net.Socket
       for (const p of packets) {
         if (p.type === EVENT_REGISTER && p.name) {
           registered.add(p.name);
-          socket.write(confirm);
+          send([confirm]);
         } else if (p.type === EVENT_UNREGISTER && p.name) {
           registered.delete(p.name);
-          socket.write(confirm);
+          send([confirm]);
         } else if (p.type === CMD_REQUEST && p.name) {
           const stream = answers.streams.get(p.name);
           if (stream) {
-            if (registered.has(stream.event)) socket.write(stream.packets);
-            socket.write(emptyResponse);
+            const events = registered.has(stream.event) ? (pattern === 'instant' ? [stream.packets] : stream.each) : [];
+            send([...events, emptyResponse]);
           } else {
-            socket.write(answers.responses.get(p.name) ?? unknown);
+            send([answers.responses.get(p.name) ?? unknown]);
           }
         }
       }
@@ -79,9 +115,9 @@ export function answeringServer(answers: EncodedAnswers, sockets: Set<net.Socket
   });
 }
 
-export async function startBenchViciServer(answers: ViciAnswers): Promise<BenchViciServer> {
+export async function startBenchViciServer(answers: ViciAnswers, pattern: WritePattern = 'instant'): Promise<BenchViciServer> {
   const sockets = new Set<net.Socket>();
-  const server = answeringServer(encodeAnswers(answers), sockets);
+  const server = answeringServer(encodeAnswers(answers), sockets, pattern);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
