@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { MetricSet } from '../../src/exposition/metric-set.js';
 import { buildProbeMetrics } from '../../src/exposition/probe-metrics.js';
 import { buildStrongswanSnapshot } from '../../src/snapshot/strongswan.js';
 import type { StrongswanIkeSa } from '../../src/snapshot/types.js';
@@ -114,4 +116,31 @@ test('an ignored tunnel has no up or child-up series, only its state', async () 
   const text = await render();
   assert.doesNotMatch(text, /^vpn_tunnel_(child_)?up\{tunnel="old"/m);
   assert.equal(sample(text, 'vpn_tunnel_state{tunnel="old",state="ignored"}'), 1);
+});
+
+test('a family of any size renders exactly its lines, UTF-8 and escapes intact across chunk boundaries', () => {
+  // Lines are encoded in batches into growing chunks: sizes on both sides of every boundary.
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(fc.string({ unit: 'binary', maxLength: 300 }), fc.double({ noNaN: false })), { maxLength: 400 }),
+      fc.integer({ min: 0, max: 3000 }),
+      (samples, padding) => {
+        const set = new MetricSet();
+        const f = set.family('vpn_test', 'A test\\family\nwith two lines.', 'gauge', ['user', 'n']);
+        const lines: string[] = [];
+        const all = [...samples, ...Array.from({ length: padding }, (_, i) => [`pad-${i}-ü`, i] as [string, number])];
+        all.forEach(([user, value], i) => {
+          f.set({ user, n: String(i) }, value);
+          const escaped = user.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+          const shown = Number.isNaN(value) ? 'NaN' : value === Infinity ? '+Inf' : value === -Infinity ? '-Inf' : String(value);
+          lines.push(`vpn_test{user="${escaped}",n="${i}"} ${shown}`);
+        });
+        const want = all.length === 0 ? '' : ['# HELP vpn_test A test\\\\family\\nwith two lines.', '# TYPE vpn_test gauge', ...lines, ''].join('\n');
+        assert.equal(set.render(), want);
+        assert.deepEqual(set.renderBytes(), Buffer.from(want, 'utf8'));
+        assert.equal(set.seriesCount, all.length);
+      },
+    ),
+    { numRuns: 60 },
+  );
 });

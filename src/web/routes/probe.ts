@@ -15,9 +15,9 @@ export function probeRoutes(deps: AppDeps): Hono {
     const ran = await executeProbe(c, deps, params);
     if ('reason' in ran) return c.text(ran.reason + '\n', ran.status);
     const { outcome, log } = ran;
-    const text = buildProbeMetrics(outcome).render();
-    if (params.debug) return c.text(renderDebugOutput(log.entries, text, params.module));
-    return c.body(text, 200, { 'Content-Type': TEXT_CONTENT_TYPE });
+    const metrics = buildProbeMetrics(outcome);
+    if (params.debug) return c.text(renderDebugOutput(log.entries, metrics.render(), params.module));
+    return c.body(metrics.renderBytes(), 200, { 'Content-Type': TEXT_CONTENT_TYPE });
   });
   return app;
 }
