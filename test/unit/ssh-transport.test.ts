@@ -277,13 +277,23 @@ test('connections dropped by the server are replaced transparently', async () =>
   }
 });
 
-test('a server allowing one session per connection (MaxSessions 1): concurrent probes get their own connections', async () => {
-  const strict = await startSshd({ config: ['MaxSessions 1'] });
-  const kh = join(dir, 'known_hosts_strict');
-  writeFileSync(kh, `${strict.knownHostsLine}\n`);
+/** A transport against an sshd of its own with extra config lines; both closed afterwards. */
+async function withOwnSshd(config: string[], fn: (ssh: ReturnType<typeof createSshTransport>, ep: SshEndpoint) => Promise<void>) {
+  const own = await startSshd({ config });
+  const kh = join(dir, `known_hosts_${own.port}`);
+  writeFileSync(kh, `${own.knownHostsLine}\n`);
   const ssh = createSshTransport();
   try {
-    const ep = keyEndpoint(strict, kh);
+    await fn(ssh, keyEndpoint(own, kh));
+  } finally {
+    await ssh.close();
+    await own.stop();
+  }
+  assert.equal(ssh.stats().connections, 0);
+}
+
+test('a server allowing one session per connection (MaxSessions 1): concurrent probes get their own connections', async () => {
+  await withOwnSshd(['MaxSessions 1'], async (ssh, ep) => {
     const burst = await Promise.all([1, 2, 3].map((n) => ssh.exec(ep, `sleep 0.2; echo ${n}`, opts())));
     assert.deepEqual(burst.map((r) => r.stdout), ['1\n', '2\n', '3\n']);
     assert.equal(ssh.stats().handshakes, 3, 'one pooled connection and one for each refused channel');
@@ -299,27 +309,16 @@ test('a server allowing one session per connection (MaxSessions 1): concurrent p
     await waitFor(() => ssh.stats().connections === 1);
     assert.equal((await ssh.exec(ep, 'echo alone', opts())).stdout, 'alone\n');
     assert.equal(ssh.stats().handshakes, 5, 'a lone probe still reuses the pooled connection');
-  } finally {
-    await ssh.close();
-    await strict.stop();
-  }
+  });
 });
 
 test('a server refusing every session (MaxSessions 0) fails once, with its reason, and leaves no connection', async () => {
-  const none = await startSshd({ config: ['MaxSessions 0'] });
-  const kh = join(dir, 'known_hosts_none');
-  writeFileSync(kh, `${none.knownHostsLine}\n`);
-  const ssh = createSshTransport();
-  try {
-    await assert.rejects(ssh.exec(keyEndpoint(none, kh), 'true', opts()), /refused: \(SSH\) Channel open failure/);
+  await withOwnSshd(['MaxSessions 0'], async (ssh, ep) => {
+    await assert.rejects(ssh.exec(ep, 'true', opts()), /refused: \(SSH\) Channel open failure/);
     assert.equal(ssh.stats().handshakes, 1, 'no retry for a refusal on a fresh connection');
-    await assert.rejects(ssh.exec(keyEndpoint(none, kh), 'true', opts()), /Channel open failure/);
+    await assert.rejects(ssh.exec(ep, 'true', opts()), /Channel open failure/);
     assert.equal(ssh.stats().handshakes, 2, 'a refusal on the reused connection is retried once, on a new one, and no more');
-  } finally {
-    await ssh.close();
-    await none.stop();
-  }
-  assert.equal(ssh.stats().connections, 0);
+  });
 });
 
 test('jump host: the target is reached through a forwarded channel', async () => {
