@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fingerprintOf } from '../../src/transport/ssh/host-key.js';
-import { checkKnownHosts, parseKnownHosts } from '../../src/transport/ssh/known-hosts.js';
+import { checkKnownHosts, linesForHost, parseKnownHosts } from '../../src/transport/ssh/known-hosts.js';
 import { testKeyPair } from '../support/sshd.js';
 
 function newKey(): { type: string; b64: string; blob: Buffer; pub: string } {
@@ -74,4 +74,36 @@ test('@revoked overrides a trusting line; @cert-authority never vouches for a pl
 test('garbage lines are skipped rather than fatal', () => {
   const lines = parseKnownHosts(`nonsense\n@bogus x y z\nonlyhost ssh-ed25519\ngw.example ${a.type} ${a.b64}\n`);
   assert.equal(lines.length, 1);
+});
+
+test('linesForHost keeps exactly the lines about one host, and every verdict on them is the same', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vpnexp-kh-'));
+  try {
+    const file = join(dir, 'known_hosts');
+    const fleet = Array.from({ length: 300 }, (_, i) => `[198.51.100.${i % 250}]:${2200 + Math.floor(i / 250)} ${b.type} ${b.b64}`);
+    writeFileSync(
+      file,
+      [...fleet, `gw.example,*.vpn.example,!bad.vpn.example ${a.type} ${a.b64}`, `@revoked fw1.vpn.example ${b.type} ${b.b64}`, `[192.0.2.9]:830 ${a.type} ${a.b64}`].join('\n') + '\n',
+    );
+    execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
+    const all = parseKnownHosts(readFileSync(file, 'utf8'));
+    const cases: [string, number, number][] = [
+      ['198.51.100.7', 2200, 1],
+      ['198.51.100.7', 2201, 1],
+      ['198.51.100.7', 22, 0],
+      ['gw.example', 22, 1],
+      ['fw1.vpn.example', 22, 2],
+      ['bad.vpn.example', 22, 0],
+      ['192.0.2.9', 830, 1],
+    ];
+    for (const [host, port, count] of cases) {
+      const mine = linesForHost(all, host, port);
+      assert.equal(mine.length, count, `${host}:${port}`);
+      for (const key of [a.blob, b.blob]) assert.deepEqual(checkKnownHosts(mine, host, port, key), checkKnownHosts(all, host, port, key));
+      // Its own copy of the key, not a view of the parser's shared slab.
+      for (const line of mine) assert.equal(line.key.byteLength, line.key.buffer.byteLength);
+    }
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
 });

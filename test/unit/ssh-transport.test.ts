@@ -4,6 +4,8 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { CapturingProbeLog, silentProbeLog } from '../../src/log/probe-log.js';
 import { createSshTransport } from '../../src/transport/ssh/transport.js';
 import type { ExecOptions, SshEndpoint } from '../../src/transport/ssh/types.js';
@@ -319,6 +321,35 @@ test('a server refusing every session (MaxSessions 0) fails once, with its reaso
     await assert.rejects(ssh.exec(ep, 'true', opts()), /Channel open failure/);
     assert.equal(ssh.stats().handshakes, 2, 'a refusal on the reused connection is retried once, on a new one, and no more');
   });
+});
+
+test('a pooled connection keeps only its own host\'s known_hosts lines, however large the fleet file', async (t) => {
+  // One known_hosts for a whole fleet is the natural setup; every pooled connection used to
+  // keep all of it, so memory grew with gateways × lines.
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const fleet = Array.from({ length: 4000 }, (_, i) => `[203.0.113.${i % 250}]:${2200 + Math.floor(i / 250)} ${sshd.knownHostsLine.split(' ').slice(1).join(' ')}`);
+  const files = Array.from({ length: 30 }, (_, i) => {
+    // A file per connection: the pool keys connections by host key policy, so each gets its own.
+    const file = join(dir, `fleet_known_hosts_${i}`);
+    writeFileSync(file, [...fleet, sshd.knownHostsLine].join('\n') + '\n');
+    return file;
+  });
+  const ssh = createSshTransport();
+  try {
+    await ssh.exec(keyEndpoint(sshd, files[0]), 'true', opts());
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (const file of files.slice(1)) await ssh.exec(keyEndpoint(sshd, file), 'true', opts());
+    gc();
+    const perConnection = (process.memoryUsage().heapUsed - before) / (files.length - 1);
+    assert.equal(ssh.stats().connections, files.length);
+    // ~35 KB for ssh2's own state; the whole file would be ~4000 × 0.5 KB = 2 MB.
+    t.diagnostic(`each pooled connection holds ${Math.round(perConnection / 1024)} KB`);
+    assert.ok(perConnection < 300 * 1024, `each pooled connection holds ${Math.round(perConnection / 1024)} KB`);
+  } finally {
+    await ssh.close();
+  }
 });
 
 test('jump host: the target is reached through a forwarded channel', async () => {

@@ -3,7 +3,7 @@ import { open } from 'node:fs/promises';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { BoundedBuffer } from '../../util/bounded-buffer.js';
 import { ProbeError, errorMessage } from '../../util/errors.js';
-import { checkKnownHosts, knownKeyTypes, parseKnownHosts, type KnownHostLine } from './known-hosts.js';
+import { checkKnownHosts, knownKeyTypes, linesForHost, parseKnownHosts, type KnownHostLine } from './known-hosts.js';
 import type { HostKeyPolicy } from './types.js';
 
 /** A real known_hosts of a few thousand hosts fits comfortably; anything bigger is a mistake. */
@@ -44,7 +44,7 @@ export async function prepareHostKeyCheck(
   log: ProbeLog,
 ): Promise<HostKeyCheck> {
   const label = `${host}:${port}`;
-  const lines = policy.knownHostsFile ? await readKnownHosts(policy.knownHostsFile) : [];
+  const lines = policy.knownHostsFile ? linesForHost(await readKnownHosts(policy.knownHostsFile), host, port) : [];
   const pins = new Set((policy.fingerprints ?? []).map((f) => f.trim().replace(/=+$/, '')));
   const check: HostKeyCheck = {
     rejection: undefined,

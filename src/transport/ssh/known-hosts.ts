@@ -40,6 +40,28 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
+/**
+ * The lines about this host. A connection keeps its host key check for as long as it
+ * lives: holding the whole file there would cost every pooled connection the memory of
+ * every other gateway's lines (fleet-wide known_hosts × pooled connections).
+ */
+export function linesForHost(lines: KnownHostLine[], host: string, port: number): KnownHostLine[] {
+  const name = knownHostsName(host, port);
+  // Copies, not views: a small Buffer is a view of a shared 8 KiB slab and a substring a
+  // view of the whole file's text, and either would keep its parent alive.
+  return lines
+    .filter((line) => hostMatches(line.patterns, name))
+    .map((line) => {
+      const key = Buffer.allocUnsafeSlow(line.key.length);
+      line.key.copy(key);
+      return { marker: line.marker, patterns: line.patterns.map(detach), keyType: detach(line.keyType), key };
+    });
+}
+
+function detach(s: string): string {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
 export function checkKnownHosts(lines: KnownHostLine[], host: string, port: number, presented: Buffer): KnownHostsVerdict {
   const name = knownHostsName(host, port);
   let trusted = false;
