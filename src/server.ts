@@ -40,6 +40,9 @@ export interface RunningExporter {
   close(): Promise<void>;
 }
 
+/** Idle keep-alive connections are kept this long: longer than any usual scrape interval. */
+const KEEP_ALIVE_MS = 5 * 60 * 1000;
+
 /** Loads the configuration (throws ConfigError if invalid) and starts serving. Used by main and by tests. */
 export async function startExporter(opts: ExporterOptions): Promise<RunningExporter> {
   const web = opts.webConfigFile === undefined ? undefined : await WebSecurity.load(opts.webConfigFile, opts.logger);
@@ -68,6 +71,13 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
     s.once('error', reject);
   });
   web?.attach(server);
+  // Prometheus keeps idle connections for minutes (and blackbox_exporter's Go server never
+  // times them out). Node's 5 s default would close every one between two 15 s scrapes:
+  // a new TCP (and TLS) handshake per scrape, and a window where a scrape lands on a
+  // socket being closed.
+  const http = server as unknown as { keepAliveTimeout: number; headersTimeout: number };
+  http.keepAliveTimeout = KEEP_ALIVE_MS;
+  http.headersTimeout = Math.max(http.headersTimeout, KEEP_ALIVE_MS + 1000);
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   opts.logger.info({ address: `${host}:${addr.port}`, route_prefix: opts.routePrefix || '/', modules: config.current.modules.size, version: VERSION, ...web?.describe() }, 'listening');

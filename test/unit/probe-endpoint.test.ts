@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { Agent, get as httpGet } from 'node:http';
 import { createServer, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
@@ -223,4 +224,29 @@ test('a client that goes away is named as the reason in the probe log', async ()
   ac.abort();
   await assert.rejects(pending);
   await waitFor(() => exporter.logs.some((l) => /msg="probe failed"/.test(l) && /HTTP client went away after \d+\.\ds; probe cancelled/.test(l)));
+});
+
+test('an idle scrape connection is kept between scrapes, past Node\'s 5 s default', async () => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const scrape = () =>
+    new Promise<{ port: number; keepAlive: string | undefined; body: string }>((resolve, reject) => {
+      const req = httpGet(`${exporter.url}/probe?module=vici&target=127.0.0.1:${charon.port}`, { agent }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ port: req.socket!.localPort!, keepAlive: res.headers['keep-alive'], body }));
+      });
+      req.on('error', reject);
+    });
+  try {
+    const first = await scrape();
+    assert.equal(sampleValue(first.body, 'probe_success'), 1);
+    assert.equal(first.keepAlive, 'timeout=300');
+    await new Promise((r) => setTimeout(r, 6000));
+    const second = await scrape();
+    assert.equal(sampleValue(second.body, 'probe_success'), 1);
+    assert.equal(second.port, first.port, 'the same connection served both scrapes');
+  } finally {
+    agent.destroy();
+  }
 });
