@@ -9,7 +9,7 @@
 //   FLEET_SECONDS=180            length of the main run (the first 15 s interval is the warm-up)
 //   FLEET_TARGETS=1000           size of the main run
 //   FLEET_POOL_SECONDS=60        length of the main size again with a large SSH pool (0 to skip)
-//   FLEET_RAMP=2000,3000,3500,4000,6000  sizes tried next, stopping at the first that breaks ("" for none);
+//   FLEET_RAMP=2000,3000,4000,5000,6000  sizes tried next, stopping at the first that breaks ("" for none);
 //                                a size that breaks with the default SSH pool is tried once more with a large one
 //   FLEET_RAMP_SECONDS=45        length of each ramp step (the first interval of it is the warm-up)
 //   FLEET_SSH_SHARE=0.15         share of targets that are openvpn-ssh gateways behind real sshd
@@ -128,7 +128,7 @@ export async function benchFleet(): Promise<string[]> {
     lines.push(...describe(big), '');
   }
 
-  const ramp = env('FLEET_RAMP', '2000,3000,3500,4000,6000').split(',').filter(Boolean).map(Number);
+  const ramp = env('FLEET_RAMP', '2000,3000,4000,5000,6000').split(',').filter(Boolean).map(Number);
   const rampSeconds = Number(env('FLEET_RAMP_SECONDS', '45'));
   for (const targets of ramp) {
     const step = await runPhase({ targets, seconds: rampSeconds, sshShare, poolMax: forcedPool });
