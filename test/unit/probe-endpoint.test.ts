@@ -229,12 +229,12 @@ test('a client that goes away is named as the reason in the probe log', async ()
 test('an idle scrape connection is kept between scrapes, past Node\'s 5 s default', async () => {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const scrape = () =>
-    new Promise<{ port: number; keepAlive: string | undefined; body: string }>((resolve, reject) => {
+    new Promise<{ port: number; keepAlive: string; body: string }>((resolve, reject) => {
       const req = httpGet(`${exporter.url}/probe?module=vici&target=127.0.0.1:${charon.port}`, { agent }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ port: req.socket!.localPort!, keepAlive: res.headers['keep-alive'], body }));
+        res.on('end', () => resolve({ port: req.socket!.localPort!, keepAlive: String(res.headers['keep-alive']), body }));
       });
       req.on('error', reject);
     });
