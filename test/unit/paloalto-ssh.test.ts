@@ -67,6 +67,7 @@ const DEVICES = {
   wrongKey: SCENARIOS.allActive,
   wrongPassword: SCENARIOS.allActive,
   pooled: SCENARIOS.allActive,
+  oneSession: { ...SCENARIOS.allActive, faults: { sessionsPerConnection: 1 } },
 } satisfies Record<string, PanosScenario>;
 type Device = keyof typeof DEVICES;
 
@@ -440,6 +441,22 @@ describe('paloalto-ssh against the PAN-OS emulator, through /probe', () => {
     assert.deepEqual(e.commands(), [...FULL_DIALOGUE, ...FULL_DIALOGUE]);
     // The exporter's side of the channel closes when the device's CLOSE reply arrives.
     await until(() => exporter.ssh.stats().channels === 0, `the exporter to hold no channel (${JSON.stringify(exporter.ssh.stats())})`);
+  });
+
+  it('a unit that grants one session per connection: every probe succeeds, each on a new connection', async () => {
+    const e = emu.oneSession;
+    const before = await handshakes();
+    assertMatchesScenario((await probe('oneSession')).body, SCENARIOS.allActive);
+    await assertShellClosed(e, 1);
+    // The pooled connection has had its one session: the next probe is refused on it and
+    // starts over on a new connection, within the same probe.
+    const second = await probe('oneSession', { debug: true });
+    assert.equal(debugParts(second.body).reason, undefined, second.body);
+    assert.match(second.body, /ssh pooled connection refused another channel, reconnecting/);
+    assert.equal(await handshakes(), before + 2);
+    assert.deepEqual(e.requests(), { session: 3, pty: 2, shell: 2 });
+    assert.deepEqual(e.commands(), [...FULL_DIALOGUE, ...FULL_DIALOGUE]);
+    await assertShellClosed(e, 1);
   });
 
   it('no unhandled rejections', async () => {

@@ -102,15 +102,19 @@ export class SshPool {
       } catch (err) {
         // Other callers on this connection, with their channels granted or still pending.
         const others = conn.leases - 1;
-        // A request left unanswered until the deadline points at a wedged connection.
-        if (err instanceof ConnectionLostError || err instanceof AbortedError) lease.retire();
+        const refused = err instanceof ChannelRefusedError;
+        // A request left unanswered until the deadline points at a wedged connection; one
+        // that refuses its only channel has nothing more to give (some appliances grant
+        // one session per connection, ever). Retired first, so the release closes it.
+        const spent = refused && others === 0 && lease.reused;
+        if (err instanceof ConnectionLostError || err instanceof AbortedError || spent) lease.retire();
         lease.release();
         if (attempt > 0) throw err;
         if (err instanceof ConnectionLostError && lease.reused) {
           log.debug('ssh pooled connection was dead, reconnecting', { host: endpointLabel(endpoint) });
           continue;
         }
-        if (err instanceof ChannelRefusedError && others > 0) {
+        if (refused && others > 0) {
           log.debug('ssh channel refused beside others on the connection, retrying on one of its own', { host: endpointLabel(endpoint), others });
           // Those still pending may be refused too: count only the channels known to be open
           // (at least one), and let later refusals lower the limit further.
@@ -118,9 +122,7 @@ export class SshPool {
           ownConnection = true;
           continue;
         }
-        if (err instanceof ChannelRefusedError && lease.reused) {
-          // Some appliances grant one session per connection, ever: start over on a new one.
-          lease.retire();
+        if (spent) {
           log.debug('ssh pooled connection refused another channel, reconnecting', { host: endpointLabel(endpoint) });
           continue;
         }

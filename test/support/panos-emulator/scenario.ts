@@ -19,6 +19,12 @@ export interface PanosFaults {
   dropDuring?: { command: string; afterLines: number };
   /** Answer these exact commands with the given error text instead of running them. */
   refuse?: Record<string, string>;
+  /**
+   * Session channels one SSH connection may ever open; more are refused
+   * (SSH_MSG_CHANNEL_OPEN_FAILURE). Whether PAN-OS limits this is not documented:
+   * the emulator can play a unit that does, so the prober is known to cope.
+   */
+  sessionsPerConnection?: number;
 }
 
 export interface PanosScenario {

@@ -54,8 +54,12 @@ export async function startPanosEmulator(scenario: PanosScenario): Promise<Panos
     client.on('error', () => open.delete(client));
     client.on('authentication', (ctx) => authenticate(ctx, scenario));
     client.on('ready', () => {
-      client.on('session', (acceptSession) => {
+      let sessions = 0;
+      client.on('session', (acceptSession, rejectSession) => {
         requests.session++;
+        const limit = scenario.faults?.sessionsPerConnection;
+        if (limit !== undefined && sessions >= limit) return rejectSession();
+        sessions++;
         const session = acceptSession();
         let pty: PseudoTtyInfo | undefined;
         let cli: PanosCli | undefined;
