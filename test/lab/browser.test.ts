@@ -1,7 +1,6 @@
 // The web UI end to end in real Chromium: the form, the tables, the history and logs,
 // bookmarkable URLs, keyboard use, no console errors, screenshots at phone and desktop width.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, screenshot, type TestBrowser } from '../support/browser.js';
@@ -9,6 +8,7 @@ import { startTestExporter, type TestExporter } from '../support/exporter.js';
 import { type ScriptedViciServer } from '../support/vici-server.js';
 import { startCharonLike } from '../support/charon-like.js';
 import { startViciLab, type ViciLab } from './support/strongswan-lab.js';
+import { freePort } from '../support/free-port.js';
 
 // Another module comes first, so choosing the VICI one is a real choice.
 const MODULES = `modules:
@@ -229,13 +229,3 @@ describe('against a real charon (strongSwan lab)', () => {
     await page.close();
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}

@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -16,6 +15,7 @@ import { startTestExporter, type TestExporter } from '../support/exporter.js';
 import { makeTestPki, type TestPki } from '../support/test-pki.js';
 import { type ScriptedViciServer } from '../support/vici-server.js';
 import { startCharonLike } from '../support/charon-like.js';
+import { freePort } from '../support/free-port.js';
 
 // Test-only credentials: the hash is of PASSWORD (bcrypt cost 10). Never printed.
 const USER = 'alice';
@@ -31,17 +31,6 @@ let prometheusUrl = '';
 let prometheusLog = '';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function query(expr: string): Promise<{ metric: Record<string, string>; value: number }[]> {
   const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);

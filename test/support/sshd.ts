@@ -2,12 +2,12 @@ import { killDescendants } from './process-tree.js';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
 import { fingerprintOf } from '../../src/transport/ssh/host-key.js';
+import { freePort } from './free-port.js';
 
 const run = promisify(execFile);
 
@@ -162,15 +162,6 @@ function spawnSshd(config: string): Promise<ChildProcess> {
     child.once('exit', (code) => reject(new Error(`sshd exited with ${code}: ${log.slice(-2000)}`)));
     child.once('error', reject);
   });
-}
-
-async function freePort(host: string): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve, reject) => srv.listen(0, host, resolve).once('error', reject));
-  const addr = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  return addr.port;
 }
 
 function killTree(root: number, includeRoot: boolean): void {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startHostileSsh, type HostileSsh } from '../support/hostile-ssh.js';
 import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
 import { startTestExporter, type TestExporter } from '../support/exporter.js';
 import { openFdsExceptHttp } from '../support/open-fds.js';
+import { freePort } from '../support/free-port.js';
 
 const PROBES = Number(process.env.FD_PROBES ?? 1000);
 let exporter: TestExporter;
@@ -18,10 +18,7 @@ const fds = () => openFdsExceptHttp(Number(new URL(exporter.url).port));
 before(async () => {
   silent = await startViciServer({ hostile: 'silent' });
   impostor = await startHostileSsh('echo');
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  refusedPort = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
+  refusedPort = await freePort();
   exporter = await startTestExporter(
     `modules:
   vici:

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
-import { createServer, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
 import { startCharonLike } from '../support/charon-like.js';
 import { listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
+import { freePort } from '../support/free-port.js';
 
 let exporter: TestExporter;
 let charon: ScriptedViciServer;
@@ -162,16 +162,6 @@ async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s: Server = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 test('a target outside the module\'s allowed_targets is a 403 on every endpoint and is never connected to', async () => {

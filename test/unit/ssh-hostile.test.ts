@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { silentProbeLog } from '../../src/log/probe-log.js';
 import { createSshTransport } from '../../src/transport/ssh/transport.js';
 import type { ExecOptions, SshEndpoint } from '../../src/transport/ssh/types.js';
 import { AbortedError, SizeLimitError } from '../../src/util/errors.js';
 import { startHostileSsh, type HostileSsh } from '../support/hostile-ssh.js';
+import { freePort } from '../support/free-port.js';
 
 const servers: Record<'silent' | 'stall' | 'flood' | 'echo' | 'kbd', HostileSsh> = {} as never;
 
@@ -106,7 +106,7 @@ test('keyboard-interactive answers the password prompt', async () => {
 });
 
 test('many failing calls leave the open file descriptor count where it started', async () => {
-  const refused = await closedPort();
+  const refused = await freePort();
   const ssh = createSshTransport();
   const fdsBefore = readdirSync('/proc/self/fd').length;
   const untrusted = endpoint(servers.echo);
@@ -127,15 +127,6 @@ test('many failing calls leave the open file descriptor count where it started',
   await waitFor(() => readdirSync('/proc/self/fd').length <= fdsBefore, 5000);
   assert.deepEqual(ssh.stats().connections, 0);
 });
-
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const addr = srv.address();
-  await new Promise<void>((r) => srv.close(() => r()));
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  return addr.port;
-}
 
 async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
   const until = Date.now() + ms;

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import { CapturingProbeLog, silentProbeLog } from '../../src/log/probe-log.js';
 import { ViciClient, type ViciConnectOptions } from '../../src/transport/vici/client.js';
@@ -7,6 +6,7 @@ import { toMessage } from '../../src/transport/vici/message.js';
 import { AbortedError, ProbeError, ProtocolError, SizeLimitError } from '../../src/util/errors.js';
 import { listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
 import { startViciServer, type ScriptedViciServer, type ViciServerOptions } from '../support/vici-server.js';
+import { freePort } from '../support/free-port.js';
 
 const servers: ScriptedViciServer[] = [];
 after(async () => {
@@ -113,10 +113,7 @@ describe('ViciClient against a scripted server', () => {
   });
 
   it('fails fast on connection refused', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await freePort();
     const started = performance.now();
     await assert.rejects(
       ViciClient.connect({ host: '127.0.0.1', port, signal: deadline(), log: silentProbeLog }),

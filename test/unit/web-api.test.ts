@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { type ScriptedViciServer } from '../support/vici-server.js';
 import { startCharonLike } from '../support/charon-like.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
+import { freePort } from '../support/free-port.js';
 
 let exporter: TestExporter;
 let charon: ScriptedViciServer;
@@ -137,13 +137,3 @@ test('every probing endpoint records into the history, newest first', async () =
   // The filter is a substring match: the closed port's target could contain this one by chance.
   assert.equal(ids.includes(last), closedTarget.includes(target), 'the filter keeps only matching targets');
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}

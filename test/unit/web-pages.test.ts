@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { type ScriptedViciServer } from '../support/vici-server.js';
 import { startCharonLike } from '../support/charon-like.js';
 import { startTestExporter, type TestExporter } from '../support/exporter.js';
+import { freePort } from '../support/free-port.js';
 
 const SECRETS = ['hunter2-SECRET', 'PRIVATE-KEY-SECRET-MATERIAL', 'passphrase-SECRET'];
 const MODULES = `modules:
@@ -165,13 +165,3 @@ test('inline secrets appear on no page, in no answer and in no log', async () =>
     for (const secret of SECRETS) assert.ok(!text.includes(secret), `answer ${i} shows ${secret}`);
   }
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}

@@ -2,9 +2,9 @@
 // Everything here shells out to iproute2/util-linux and needs root.
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "../../support/free-port.js";
 
 export interface RunOptions {
   timeoutMs?: number;
@@ -235,7 +235,7 @@ export async function forwardPortFromNs(
 ): Promise<{ port: number; daemon: Daemon }> {
   let lastError = "";
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freeLoopbackPort();
+    const port = await freePort();
     const daemon = spawnDaemon({
       command: "socat",
       args: [
@@ -254,18 +254,6 @@ export async function forwardPortFromNs(
     await daemon.stop();
   }
   throw new Error(`could not forward a loopback port into ${ns}:\n${lastError}`);
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function isListening(port: number): Promise<boolean> {
