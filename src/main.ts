@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { parseFlags, USAGE } from './cli/flags.js';
-import { loadConfig } from './config/load.js';
+import { loadConfig } from './config/modules.js';
 import { createLogger } from './log/logger.js';
-import { PROBERS } from './probers/registry.js';
+import { PROBERS } from './probers.js';
 import { startExporter } from './server.js';
-import { loadWebConfig } from './web/web-config.js';
+import { loadWebConfig } from './config/web-config.js';
 import { createSshTransport } from './transport/ssh/transport.js';
 import { VERSION, REVISION } from './version.js';
 

@@ -2,14 +2,14 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ConfigReloader } from './config/reloader.js';
-import { DEFAULT_PROBE_LIMITS, ProbeLimits } from './engine/limits.js';
-import { registerLimitsMetrics } from './engine/limits-metrics.js';
-import type { Services } from './engine/services.js';
+import { DEFAULT_PROBE_LIMITS, ProbeLimits } from './probe/limits.js';
+import { registerLimitsMetrics } from './exposition/limits-metrics.js';
+import type { Services } from './probe/services.js';
 import { SelfMetrics } from './exposition/self-metrics.js';
-import { PROBERS } from './probers/registry.js';
+import { PROBERS } from './probers.js';
 import { REVISION, VERSION } from './version.js';
 import { createApp } from './web/app.js';
-import { ProbeHistory } from './web/history.js';
+import { ProbeHistory } from './probe/history.js';
 import { WebSecurity } from './web/security/web-security.js';
 
 export interface ExporterOptions {

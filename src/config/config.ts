@@ -1,5 +1,5 @@
-import type { AllowList } from '../engine/allow-list.js';
-import type { ProberDefinition } from '../probers/types.js';
+import type { AllowList } from './allow-list.js';
+import type { ProberDefinition } from '../probe/prober.js';
 
 export interface ModuleConfig {
   name: string;

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
-import { loadConfig } from './load.js';
+import { loadConfig } from './modules.js';
 import type { Config } from './config.js';
-import type { ProberDefinition } from '../probers/types.js';
+import type { ProberDefinition } from '../probe/prober.js';
 import type { SelfMetrics } from '../exposition/self-metrics.js';
 
 /**

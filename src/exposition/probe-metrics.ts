@@ -1,8 +1,8 @@
-import type { ProbeOutcome } from '../engine/run-probe.js';
-import { addCoreFamilies } from './families/core.js';
-import { addOpenvpnFamilies } from './families/openvpn.js';
-import { addPaloaltoFamilies } from './families/paloalto.js';
-import { addStrongswanFamilies } from './families/strongswan.js';
+import type { ProbeOutcome } from '../probe/run.js';
+import { addCoreFamilies } from './core.js';
+import { addOpenvpnFamilies } from '../vendors/openvpn/metrics.js';
+import { addPaloaltoFamilies } from '../vendors/paloalto/metrics.js';
+import { addStrongswanFamilies } from '../vendors/strongswan/metrics.js';
 import { MetricSet } from './metric-set.js';
 
 /**

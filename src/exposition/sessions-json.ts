@@ -1,4 +1,4 @@
-import type { GatewaySnapshot, Session, Traffic } from '../snapshot/types.js';
+import type { GatewaySnapshot, Session, Traffic } from '../model/snapshot.js';
 
 /**
  * One connected peer or user as GET /sessions answers it.

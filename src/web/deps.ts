@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { ConfigReloader } from '../config/reloader.js';
-import type { ProbeLimits } from '../engine/limits.js';
-import type { Services } from '../engine/services.js';
+import type { ProbeLimits } from '../probe/limits.js';
+import type { Services } from '../probe/services.js';
 import type { SelfMetrics } from '../exposition/self-metrics.js';
-import type { ProbeHistory } from './history.js';
+import type { ProbeHistory } from '../probe/history.js';
 
 /** What the HTTP layer needs from the rest of the process. */
 export interface AppDeps {

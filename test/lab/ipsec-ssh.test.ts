@@ -299,7 +299,7 @@ test("emits every vpn_ metric the VICI prober emits for the same kinds of tunnel
   assert.ok(viaVici.has("vpn_user_sessions") && viaVici.has("vpn_pool_size"), [...viaVici].join(" "));
   assert.deepEqual([...viaVici].filter((n) => !stroke.has(n)), [], `stroke emits ${[...stroke].join(" ")}`);
   // And the whole core family (a strongSwan gateway with pools and users fills all of it).
-  const core = readFileSync(new URL("../../src/exposition/families/core.ts", import.meta.url), "utf8");
+  const core = readFileSync(new URL("../../src/exposition/core.ts", import.meta.url), "utf8");
   const coreNames = new Set([...core.matchAll(/'(vpn_[a-z_]+)'/g)].map((m) => m[1] ?? ""));
   assert.ok(coreNames.size >= 15, `expected the core family's names in core.ts, found ${[...coreNames].join(" ")}`);
   assert.deepEqual([...coreNames].filter((n) => !stroke.has(n)), []);

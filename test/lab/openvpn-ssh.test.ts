@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import ssh2 from "ssh2";
-import { parseOpenvpnStatus, type OpenvpnServerStatus } from "../../src/parsers/openvpn/status.js";
+import { parseOpenvpnStatus, type OpenvpnServerStatus } from "../../src/vendors/openvpn/status.js";
 import { fingerprintOf } from "../../src/transport/ssh/host-key.js";
 import { sampleValue, startTestExporter, type TestExporter } from "../support/exporter.js";
 import { run, waitFor } from "./support/netns.js";

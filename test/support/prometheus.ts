@@ -41,8 +41,9 @@ export function promtool(args: string[], cwd = DEPLOY_PROMETHEUS): Promise<Comma
 // ---------------------------------------------------------------------------
 // Metric names
 
-/** Where the exposed families are defined (families/, the probe metrics, self-metrics). */
+/** Where the exposed families are defined: the core family, probe and self metrics, and each vendor's metrics.ts. */
 const EXPOSITION_DIR = 'src/exposition';
+const VENDORS_DIR = 'src/vendors';
 const METRIC_LITERAL = /['"]((?:vpn|probe|strongswan|openvpn|paloalto)_[a-z0-9_]*[a-z0-9])['"]/g;
 const HISTOGRAM = /new\s+Histogram(?:<[^>]*>)?\(\s*\{\s*name:\s*['"]([a-z0-9_]+)['"]/g;
 
@@ -59,12 +60,13 @@ function sourceFiles(dir = join(REPO_ROOT, EXPOSITION_DIR)): string[] {
 /**
  * Every series name the exporter can expose on /probe and /metrics (histograms
  * with their _bucket, _sum and _count), from the metric-name string literals in
- * every .ts file under src/exposition: families/, the probe metrics (probe_success,
- * probe_duration_seconds) and self-metrics.ts.
+ * every .ts file under src/exposition (the core family, the probe metrics probe_success and
+ * probe_duration_seconds, self-metrics.ts) and every src/vendors/<vendor>/metrics.ts.
  */
 export function exportedMetricNames(): Set<string> {
   const names = new Set<string>();
-  for (const file of sourceFiles()) {
+  const vendorFamilies = sourceFiles(join(REPO_ROOT, VENDORS_DIR)).filter((f) => f.endsWith('/metrics.ts'));
+  for (const file of [...sourceFiles(), ...vendorFamilies]) {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(METRIC_LITERAL)) names.add(m[1]!);
     for (const m of text.matchAll(HISTOGRAM)) {
@@ -423,8 +425,8 @@ export async function validateDeployModules(
   mountDir: string,
   provided: readonly string[],
 ): Promise<{ config: import('../../src/config/config.js').Config; referenced: Set<string> }> {
-  const { parseConfig } = await import('../../src/config/load.js');
-  const { PROBERS } = await import('../../src/probers/registry.js');
+  const { parseConfig } = await import('../../src/config/modules.js');
+  const { PROBERS } = await import('../../src/probers.js');
   const prefix = mountDir.endsWith('/') ? mountDir : mountDir + '/';
   const referenced = new Set<string>();
   for (const m of text.matchAll(new RegExp(prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '([A-Za-z0-9._-]+)', 'g'))) referenced.add(m[1]!);

@@ -1,5 +1,5 @@
 import { escapeHtml } from '../html.js';
-import type { ProbeRecord } from '../history.js';
+import type { ProbeRecord } from '../../probe/history.js';
 import { badge, formatTime, renderPage, renderTable } from './layout.js';
 
 function probeLink(r: ProbeRecord): string {

@@ -1,6 +1,6 @@
 import { formatLogEntry } from '../debug-output.js';
 import { escapeHtml } from '../html.js';
-import type { ProbeRecord } from '../history.js';
+import type { ProbeRecord } from '../../probe/history.js';
 import { badge, formatTime, renderPage } from './layout.js';
 
 /** One probe's log lines with their offsets from the probe's start. */

@@ -1,5 +1,5 @@
 import type { SessionRow } from '../../exposition/sessions-json.js';
-import type { GatewayInfo } from '../../snapshot/types.js';
+import type { GatewayInfo } from '../../model/snapshot.js';
 import { escapeHtml } from '../html.js';
 import { humanBytes, humanDuration } from './format.js';
 import { formatTime, renderPage, renderTable } from './layout.js';

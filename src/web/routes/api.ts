@@ -2,8 +2,8 @@ import { Hono, type Context } from 'hono';
 import { buildProbeMetrics } from '../../exposition/probe-metrics.js';
 import { sessionRows } from '../../exposition/sessions-json.js';
 import type { AppDeps } from '../deps.js';
-import { executeProbe } from '../execute-probe.js';
-import { parseProbeRequest, type ProbeParams } from '../probe-request.js';
+import { executeProbe } from '../../probe/service.js';
+import { parseProbeRequest, type ProbeParams } from '../../probe/request.js';
 
 const API_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
 

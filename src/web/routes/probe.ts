@@ -3,8 +3,8 @@ import { TEXT_CONTENT_TYPE } from '../../exposition/metric-set.js';
 import { buildProbeMetrics } from '../../exposition/probe-metrics.js';
 import { renderDebugOutput } from '../debug-output.js';
 import type { AppDeps } from '../deps.js';
-import { executeProbe } from '../execute-probe.js';
-import { parseProbeRequest } from '../probe-request.js';
+import { executeProbe } from '../../probe/service.js';
+import { parseProbeRequest } from '../../probe/request.js';
 
 /** GET /probe: the Prometheus contract. A failed probe is a 200 with probe_success 0; a bad request is a 400. */
 export function probeRoutes(deps: AppDeps): Hono {

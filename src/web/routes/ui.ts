@@ -1,8 +1,8 @@
 import { Hono, type Context } from 'hono';
 import { sessionRows } from '../../exposition/sessions-json.js';
 import type { AppDeps } from '../deps.js';
-import { executeProbe } from '../execute-probe.js';
-import { parseProbeRequest } from '../probe-request.js';
+import { executeProbe } from '../../probe/service.js';
+import { parseProbeRequest } from '../../probe/request.js';
 import { CLIENT_SCRIPT } from '../pages/client-script.js';
 import { renderConfigPage } from '../pages/config-page.js';
 import { FAVICON_SVG } from '../pages/favicon.js';

@@ -1,6 +1,6 @@
 import { TLSSocket } from 'node:tls';
-import type { TlsSettings } from '../web-config.js';
-import { normalizeSan } from '../web-config.js';
+import type { TlsSettings } from '../../config/web-config.js';
+import { normalizeSan } from '../../config/web-config.js';
 
 /** The subject alternative names of a certificate as X509Certificate.subjectAltName spells them. */
 export function parseSubjectAltNames(text: string | undefined): string[] {

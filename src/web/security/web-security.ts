@@ -1,7 +1,7 @@
 import type { Http2Bindings, HttpBindings, ServerType } from '@hono/node-server';
 import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions } from 'node:https';
 import type { Logger } from 'pino';
-import { loadWebConfig, type WebConfig } from '../web-config.js';
+import { loadWebConfig, type WebConfig } from '../../config/web-config.js';
 import { BasicAuth } from './basic-auth.js';
 import { clientCertProblem } from './client-cert.js';
 import { TokenBucket } from './rate-limit.js';

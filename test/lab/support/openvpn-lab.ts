@@ -11,7 +11,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseOpenvpnStatus, type OpenvpnServerStatus } from "../../../src/parsers/openvpn/status.js";
+import { parseOpenvpnStatus, type OpenvpnServerStatus } from "../../../src/vendors/openvpn/status.js";
 import { startLabSshd, type LabSshd } from "./lab-sshd.js";
 import {
   addAddress,

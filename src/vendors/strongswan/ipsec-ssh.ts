@@ -1,0 +1,81 @@
+import { posix } from 'node:path';
+import { z } from 'zod';
+import { mergeIpsecConf, parseIpsecConf, type IpsecConf } from './ipsec-conf.js';
+import { parseIpsecStatus } from './ipsec-status.js';
+import { buildStrokeSnapshot } from './ipsec-snapshot.js';
+import { ProbeError } from '../../util/errors.js';
+import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
+import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
+import type { ProberDefinition } from '../../probe/prober.js';
+
+const optionsSchema = z.strictObject({
+  ssh: sshOptionsSchema,
+  command_prefix: commandPrefixSchema,
+  ipsec_conf: z.string().regex(/^\/[^\0\n]{0,1023}$/, 'an absolute path').default('/etc/ipsec.conf'),
+  /** `ipsec` on most systems; `strongswan` on some distributions. */
+  ipsec_command: z.string().regex(/^[A-Za-z0-9_./-]{1,128}$/, 'a command name or path').default('ipsec'),
+  max_output_bytes: z.number().int().min(4096).max(256 << 20).default(16 << 20),
+});
+
+/** Include patterns are expanded by the gateway's shell, so they may hold glob characters and nothing else. */
+const SAFE_PATTERN = /^[A-Za-z0-9_.\/*?[\]-]{1,512}$/;
+const MAX_INCLUDE_DEPTH = 4;
+
+function includeCommand(pattern: string, prefix: string): string {
+  return `for f in ${pattern}; do [ -f "$f" ] && ${prefix}cat -- "$f" && echo; done`;
+}
+
+/**
+ * strongSwan's stroke interface over SSH. The first exec reads ipsec.conf and
+ * `ipsec statusall` together; include files (rare, and globbed) cost one more
+ * exec per level of nesting.
+ */
+export const ipsecSsh: ProberDefinition<typeof optionsSchema> = {
+  name: 'ipsec-ssh',
+  defaultPort: 22,
+  optionsSchema,
+  requiresAllowList: sshRequiresAllowList,
+  async probe({ target, options, signal, log, services }) {
+    const prefix = options.command_prefix ? options.command_prefix + ' ' : '';
+    const endpoint = sshEndpoint(target, options.ssh);
+    const run = (sections: RemoteSection[]) =>
+      runSections(services.ssh, endpoint, sections, { signal, log, maxOutputBytes: options.max_output_bytes });
+
+    const first = await run([
+      { id: 'hostname', command: 'uname -n' },
+      { id: 'conf', command: `${prefix}cat -- ${shellQuote(options.ipsec_conf)}` },
+      { id: 'status', command: `${prefix}${options.ipsec_command} statusall` },
+    ]);
+    const confRead = first.get('conf');
+    if (!confRead || confRead.exitCode !== 0) {
+      throw new ProbeError(`cannot read ${options.ipsec_conf}: ${(confRead?.output ?? '').trim().slice(0, 200)}`);
+    }
+    const statusRead = first.get('status');
+    // `ipsec statusall` exits 3 when charon was not started by starter, yet prints the status.
+    if (!statusRead || !statusRead.output.includes('Status of IKE charon daemon')) {
+      throw new ProbeError(
+        `${options.ipsec_command} statusall failed (exit ${statusRead?.exitCode}): ${(statusRead?.output ?? '').trim().split('\n')[0]?.slice(0, 200)}`,
+      );
+    }
+
+    const parts: IpsecConf[] = [parseIpsecConf(confRead.output)];
+    let pending = parts[0]?.includes.map((p) => ({ pattern: p, from: options.ipsec_conf })) ?? [];
+    for (let depth = 0; pending.length > 0; depth++) {
+      if (depth >= MAX_INCLUDE_DEPTH) throw new ProbeError(`ipsec.conf includes nest deeper than ${MAX_INCLUDE_DEPTH} levels`);
+      const patterns = pending.map(({ pattern, from }) => (pattern.startsWith('/') ? pattern : posix.join(posix.dirname(from), pattern)));
+      for (const p of patterns) if (!SAFE_PATTERN.test(p)) throw new ProbeError(`ipsec.conf include ${JSON.stringify(p)} has characters this prober will not pass to a shell`);
+      const reads = await run(patterns.map((p, i) => ({ id: `inc${i}`, command: includeCommand(p, prefix) })));
+      pending = [];
+      patterns.forEach((p, i) => {
+        const conf = parseIpsecConf(reads.get(`inc${i}`)?.output ?? '');
+        parts.push(conf);
+        pending.push(...conf.includes.map((pattern) => ({ pattern, from: p })));
+      });
+      log.debug('includes read', { patterns: patterns.length, depth: depth + 1 });
+    }
+    const conf = mergeIpsecConf(parts);
+    const status = parseIpsecStatus(statusRead.output);
+    log.debug('parsed', { conns: conf.conns.length, ike_sas: status.ikeSas.length });
+    return buildStrokeSnapshot(conf, status, first.get('hostname')?.output.trim() || undefined);
+  },
+};

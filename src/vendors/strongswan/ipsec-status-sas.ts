@@ -1,0 +1,129 @@
+import { ParseError } from '../../util/errors.js';
+import { parseStrokeDuration } from './durations.js';
+import type { StrokeChildSa, StrokeIkeSa } from './ipsec-status-types.js';
+
+const IKE_LINE = /^\s*(\S+?)\[(\d+)\]: (.*)$/;
+const CHILD_LINE = /^\s*(\S+?)\{(\d+)\}: (.*)$/;
+const IKE_MAIN = /^([A-Z_]+)(?: (.+) ago)?, (.*)$/;
+const CHILD_MAIN = /^([A-Z_]+), ([A-Z_]+?)(_PROXY)?, reqid (\d+)(.*)$/;
+const CHILD_SPIS = /^, (ESP|AH|IPCOMP)( in UDP)? SPIs: ([0-9a-f]+)_i ([0-9a-f]+)_o/;
+const CHILD_TRAFFIC =
+  /^(.*?), ?(\d+) bytes_i(?: \((\d+) pkts?, (\d+)s ago\))?, (\d+) bytes_o(?: \((\d+) pkts?, (\d+)s ago\))?, rekeying (active|disabled|in (.+))$/;
+
+export function isIkeLine(line: string): boolean {
+  return IKE_LINE.test(line);
+}
+
+export function isChildLine(line: string): boolean {
+  return CHILD_LINE.test(line);
+}
+
+function duration(text: string, where: string): number {
+  const s = parseStrokeDuration(text);
+  if (s === undefined) throw new ParseError(`${where}: unrecognised duration ${JSON.stringify(text.slice(0, 40))}`);
+  return s;
+}
+
+/** `host[id]` as %H[%Y] prints it; ids may hold spaces and commas (DNs) but hosts never hold brackets. */
+function endpoint(text: string): { host?: string; id?: string } {
+  const open = text.indexOf('[');
+  if (open < 0 || !text.endsWith(']')) return { host: text };
+  return { host: text.slice(0, open), id: text.slice(open + 1, -1) };
+}
+
+/** Applies one `name[id]: ...` line; returns the SA it started, if it was an SA's first line. */
+export function ikeLine(line: string, current: StrokeIkeSa | undefined, lineNo: number): StrokeIkeSa | undefined {
+  const [, conn = '', uniqueId = '', rest = ''] = IKE_LINE.exec(line) ?? [];
+  const where = `line ${lineNo}`;
+  const main = IKE_MAIN.exec(rest);
+  if (main && rest.includes('...')) {
+    const sa: StrokeIkeSa = { conn, uniqueId, state: main[1] ?? '', virtualIps: [], children: [] };
+    if (main[2] !== undefined) sa.establishedSeconds = duration(main[2], where);
+    const hosts = main[3] ?? '';
+    const split = hosts.indexOf(']...');
+    const [local, remote] = split >= 0 ? [hosts.slice(0, split + 1), hosts.slice(split + 4)] : hosts.split('...');
+    const l = endpoint(local ?? '');
+    const r = endpoint(remote ?? '');
+    if (l.host !== undefined) sa.localHost = l.host;
+    if (l.id !== undefined) sa.localId = l.id;
+    if (r.host !== undefined) sa.remoteHost = r.host;
+    if (r.id !== undefined) sa.remoteId = r.id;
+    return sa;
+  }
+  if (!current || current.conn !== conn || current.uniqueId !== uniqueId) {
+    throw new ParseError(`${where}: detail for ${conn}[${uniqueId}] before its IKE_SA line`);
+  }
+  const identity = /^Remote (EAP|XAuth) identity: (.*)$/.exec(rest);
+  if (identity) {
+    current.remoteUserIdKind = identity[1] === 'EAP' ? 'EAP' : 'XAuth';
+    current.remoteUserId = identity[2] ?? '';
+    return undefined;
+  }
+  const spis = /^IKEv([12]) SPIs: [0-9a-f]+_i(\*?) [0-9a-f]+_r\*?(.*)$/.exec(rest);
+  if (spis) {
+    current.version = Number(spis[1]);
+    current.initiator = spis[2] === '*';
+    const rekey = /, rekeying in ([^,]+)/.exec(spis[3] ?? '');
+    if (rekey) current.rekeySeconds = duration(rekey[1] ?? '', where);
+    const reauth = /reauthentication in ([^,]+)/.exec(spis[3] ?? '');
+    if (reauth) current.reauthSeconds = duration(reauth[1] ?? '', where);
+    return undefined;
+  }
+  const proposal = /^IKE proposal: (.*)$/.exec(rest);
+  if (proposal) current.proposal = proposal[1] ?? '';
+  // Task queues and lines added by later releases carry nothing the exporter needs.
+  return undefined;
+}
+
+/** Applies one `name{id}: ...` line; returns the child it started, if it was a child's first line. */
+export function childLine(line: string, current: StrokeChildSa | undefined, lineNo: number): StrokeChildSa | undefined {
+  const [, name = '', uniqueId = '', rest = ''] = CHILD_LINE.exec(line) ?? [];
+  const where = `line ${lineNo}`;
+  const body = rest.trim();
+  const main = CHILD_MAIN.exec(body);
+  if (main) {
+    const child: StrokeChildSa = {
+      name,
+      uniqueId,
+      state: main[1] ?? '',
+      mode: `${main[2] ?? ''}${main[3] ?? ''}`,
+      reqid: Number(main[4]),
+      localTs: [],
+      remoteTs: [],
+    };
+    const tail = main[5] ?? '';
+    const spis = CHILD_SPIS.exec(tail);
+    if (spis) {
+      child.protocol = spis[1] ?? '';
+      child.encap = spis[2] !== undefined;
+      child.spiIn = spis[3] ?? '';
+      child.spiOut = spis[4] ?? '';
+    }
+    const expires = /, expires in (.+)$/.exec(tail);
+    if (expires) child.expiresSeconds = duration(expires[1] ?? '', where);
+    return child;
+  }
+  if (!current || current.name !== name || current.uniqueId !== uniqueId) {
+    throw new ParseError(`${where}: detail for ${name}{${uniqueId}} before its CHILD_SA line`);
+  }
+  if (body.includes(' === ') || body === '===') {
+    const [local = '', remote = ''] = body.split('===');
+    current.localTs = local.trim().split(/\s+/).filter(Boolean);
+    current.remoteTs = remote.trim().split(/\s+/).filter(Boolean);
+    return undefined;
+  }
+  const t = CHILD_TRAFFIC.exec(body);
+  if (!t) throw new ParseError(`${where}: unrecognised CHILD_SA line ${JSON.stringify(body.slice(0, 60))}`);
+  if (t[1]) current.proposal = t[1];
+  current.traffic = {
+    bytesIn: Number(t[2]),
+    bytesOut: Number(t[5]),
+    packetsIn: Number(t[3] ?? 0),
+    packetsOut: Number(t[6] ?? 0),
+  };
+  if (t[4] !== undefined) current.lastInSeconds = Number(t[4]);
+  if (t[7] !== undefined) current.lastOutSeconds = Number(t[7]);
+  if (t[8] === 'active') current.rekeyActive = true;
+  if (t[9] !== undefined) current.rekeySeconds = duration(t[9], where);
+  return undefined;
+}

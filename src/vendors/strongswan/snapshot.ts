@@ -1,0 +1,129 @@
+import type {
+  AddressPool,
+  GatewayInfo,
+  GatewaySnapshot,
+  Session,
+  StrongswanDetail,
+  StrongswanIkeSa,
+  Tunnel,
+  TunnelKind,
+  TunnelState,
+} from '../../model/snapshot.js';
+
+/** A conn as configured (VICI list-conns or ipsec.conf), before looking at its SAs. */
+export interface ConfiguredConn {
+  name: string;
+  kind: TunnelKind;
+  /** ipsec.conf auto=ignore: reported, never alerted on. */
+  ignored: boolean;
+  localAddress?: string;
+  remoteAddress?: string;
+  children: string[];
+}
+
+/** CHILD_SA states in which traffic flows; a rekey in progress is not an outage. */
+const CHILD_UP = new Set(['INSTALLED', 'REKEYING', 'REKEYED']);
+/** IKE_SA states with a working control channel. */
+const IKE_UP = new Set(['ESTABLISHED', 'REKEYING', 'REKEYED', 'PASSIVE']);
+const IKE_KNOWN = new Set([...IKE_UP, 'CREATED', 'CONNECTING', 'DELETING', 'DESTROYING']);
+
+function connState(sas: readonly StrongswanIkeSa[]): { state: TunnelState; detail: string } {
+  if (sas.some((sa) => sa.children.some((c) => CHILD_UP.has(c.state)))) return { state: 'up', detail: 'INSTALLED' };
+  const established = sas.find((sa) => IKE_UP.has(sa.state));
+  if (established) return { state: 'partial', detail: established.state };
+  const odd = sas.find((sa) => !IKE_KNOWN.has(sa.state));
+  if (odd) return { state: 'unknown', detail: odd.state };
+  return { state: 'down', detail: sas[0]?.state ?? 'no SA' };
+}
+
+function sessionOf(sa: StrongswanIkeSa): Session {
+  let bytesIn = 0, bytesOut = 0, packetsIn = 0, packetsOut = 0;
+  const localTs: string[] = [];
+  const remoteTs: string[] = [];
+  for (const c of sa.children) {
+    bytesIn += c.traffic.bytesIn;
+    bytesOut += c.traffic.bytesOut;
+    packetsIn += c.traffic.packetsIn ?? 0;
+    packetsOut += c.traffic.packetsOut ?? 0;
+    localTs.push(...c.localTs);
+    remoteTs.push(...c.remoteTs);
+  }
+  return {
+    tunnel: sa.conn,
+    user: sa.remoteUserId ?? sa.remoteId ?? sa.remoteHost ?? 'unknown',
+    id: sa.uniqueId,
+    protocol: `ikev${sa.version}`,
+    state: sa.state,
+    remoteAddress: sa.remoteHost,
+    remotePort: sa.remotePort,
+    virtualAddresses: sa.virtualIps,
+    localTs,
+    remoteTs,
+    connectedSeconds: sa.establishedSeconds,
+    traffic: { bytesIn, bytesOut, packetsIn, packetsOut },
+  };
+}
+
+/**
+ * Joins configuration and live SAs, so a configured tunnel that is down is a series
+ * with value 0 rather than a missing one. Shared by the VICI and stroke probers.
+ */
+export function buildStrongswanSnapshot(input: {
+  info: Omit<GatewayInfo, 'vendor'>;
+  conns: readonly ConfiguredConn[];
+  ikeSas: StrongswanIkeSa[];
+  pools: AddressPool[];
+  stats?: StrongswanDetail['stats'];
+}): GatewaySnapshot {
+  const byConn = new Map<string, StrongswanIkeSa[]>();
+  for (const sa of input.ikeSas) {
+    const list = byConn.get(sa.conn);
+    if (list) list.push(sa);
+    else byConn.set(sa.conn, [sa]);
+  }
+  const configured = new Map(input.conns.map((c) => [c.name, c]));
+  // SAs of a conn that was unloaded while they live still deserve a tunnel.
+  for (const [name, sas] of byConn) {
+    if (!configured.has(name)) {
+      configured.set(name, { name, kind: sas.some((s) => s.remoteUserId) ? 'remote-access' : 'site-to-site', ignored: false, children: [] });
+    }
+  }
+  const tunnels: Tunnel[] = [];
+  for (const conn of configured.values()) {
+    const sas = byConn.get(conn.name) ?? [];
+    const { state, detail } = conn.ignored && sas.length === 0 ? { state: 'ignored' as const, detail: 'auto=ignore' } : connState(sas);
+    let bytesIn = 0, bytesOut = 0, packetsIn = 0, packetsOut = 0;
+    const installedByChild = new Map<string, number>();
+    for (const sa of sas) {
+      for (const c of sa.children) {
+        bytesIn += c.traffic.bytesIn;
+        bytesOut += c.traffic.bytesOut;
+        packetsIn += c.traffic.packetsIn ?? 0;
+        packetsOut += c.traffic.packetsOut ?? 0;
+        if (CHILD_UP.has(c.state)) installedByChild.set(c.name, (installedByChild.get(c.name) ?? 0) + 1);
+      }
+    }
+    const childNames = new Set([...conn.children, ...installedByChild.keys()]);
+    tunnels.push({
+      name: conn.name,
+      kind: conn.kind,
+      state,
+      detail,
+      localAddress: conn.localAddress || undefined,
+      remoteAddress: conn.remoteAddress || undefined,
+      activeSessions: sas.length,
+      children: [...childNames].map((name) => {
+        const installed = installedByChild.get(name) ?? 0;
+        return { name, installed, state: installed > 0 ? 'up' : conn.ignored && sas.length === 0 ? 'ignored' : 'down' };
+      }),
+      traffic: { bytesIn, bytesOut, packetsIn, packetsOut },
+    });
+  }
+  return {
+    info: { vendor: 'strongswan', ...input.info },
+    tunnels,
+    sessions: input.ikeSas.map(sessionOf),
+    pools: input.pools,
+    strongswan: { ikeSas: input.ikeSas, stats: input.stats },
+  };
+}

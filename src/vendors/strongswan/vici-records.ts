@@ -1,0 +1,144 @@
+import type { AddressPool, GatewayInfo, StrongswanChildSa, StrongswanDetail, StrongswanIkeSa } from '../../model/snapshot.js';
+import type { ConfiguredConn } from './snapshot.js';
+import { strokeDurationRange } from './durations.js';
+import { list, num, section, sections, str, type ViciSection } from './vici-value.js';
+
+/** `version` → daemon info. */
+export function parseViciVersion(msg: ViciSection): Pick<GatewayInfo, 'product' | 'version' | 'os'> {
+  const os = [str(msg, 'sysname'), str(msg, 'release'), str(msg, 'machine')].filter(Boolean).join(' ');
+  return { product: str(msg, 'daemon') ?? 'charon', version: str(msg, 'version'), os: os || undefined };
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** charon prints its start as "Nov 24 06:40:12 2026" in the gateway's local time; we read it as UTC. */
+export function parseCharonTime(text: string): number | undefined {
+  const m = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/.exec(text.trim());
+  if (!m) return undefined;
+  const month = MONTHS.indexOf(m[1] as string);
+  if (month < 0) return undefined;
+  return Date.UTC(Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])) / 1000;
+}
+
+/**
+ * Uptime from `stats`. "running" is exact only up to two minutes, then truncated to
+ * minutes, hours, days; "since" is exact but in the gateway's local time, zone unknown.
+ * The start time read as UTC is taken when it agrees with "running" (a gateway on UTC),
+ * otherwise the lower bound of "running".
+ */
+export function viciUptime(uptime: ViciSection | undefined, nowSeconds: number): number | undefined {
+  if (!uptime) return undefined;
+  const running = str(uptime, 'running');
+  const range = running !== undefined ? strokeDurationRange(running) : undefined;
+  const since = str(uptime, 'since');
+  const started = since !== undefined ? parseCharonTime(since) : undefined;
+  const fromStart = started !== undefined ? Math.round(nowSeconds - started) : undefined;
+  if (range === undefined) return fromStart !== undefined && fromStart >= 0 ? fromStart : undefined;
+  if (fromStart !== undefined && fromStart >= range.min - 1 && fromStart <= range.max + 1) return fromStart;
+  return range.min;
+}
+
+/** `stats` → daemon-wide counts. */
+export function parseViciStats(msg: ViciSection): NonNullable<StrongswanDetail['stats']> {
+  const workers = section(msg, 'workers');
+  const active = workers ? section(workers, 'active') : undefined;
+  const queues = section(msg, 'queues');
+  const ikesas = section(msg, 'ikesas');
+  const toCounts = (s: ViciSection | undefined) =>
+    s ? Object.fromEntries(Object.keys(s).map((k) => [k, num(s, k) ?? 0])) : undefined;
+  return {
+    ikeSasTotal: ikesas ? num(ikesas, 'total') : undefined,
+    ikeSasHalfOpen: ikesas ? num(ikesas, 'half-open') : undefined,
+    workers: workers ? { total: num(workers, 'total') ?? 0, idle: num(workers, 'idle') ?? 0, active: toCounts(active) ?? {} } : undefined,
+    queues: toCounts(queues),
+    scheduled: num(msg, 'scheduled'),
+  };
+}
+
+function parseChild(name: string, c: ViciSection): StrongswanChildSa {
+  return {
+    name: str(c, 'name') ?? name.replace(/-\d+$/, ''),
+    uniqueId: str(c, 'uniqueid') ?? '',
+    state: str(c, 'state') ?? 'UNKNOWN',
+    mode: str(c, 'mode'),
+    protocol: str(c, 'protocol'),
+    encap: str(c, 'encap') === 'yes',
+    traffic: {
+      bytesIn: num(c, 'bytes-in') ?? 0,
+      bytesOut: num(c, 'bytes-out') ?? 0,
+      packetsIn: num(c, 'packets-in') ?? 0,
+      packetsOut: num(c, 'packets-out') ?? 0,
+    },
+    installSeconds: num(c, 'install-time'),
+    rekeySeconds: num(c, 'rekey-time'),
+    lifeSeconds: num(c, 'life-time'),
+    localTs: list(c, 'local-ts'),
+    remoteTs: list(c, 'remote-ts'),
+  };
+}
+
+/** One `list-sa` event (keyed by conn name) → its IKE_SAs. */
+export function parseListSaEvent(event: ViciSection): StrongswanIkeSa[] {
+  const out: StrongswanIkeSa[] = [];
+  for (const [conn, sa] of sections(event, 'IKE_SA')) {
+    const children = section(sa, 'child-sas');
+    const remotePort = num(sa, 'remote-port');
+    out.push({
+      conn,
+      uniqueId: str(sa, 'uniqueid') ?? '',
+      version: num(sa, 'version') ?? 2,
+      state: str(sa, 'state') ?? 'UNKNOWN',
+      localHost: str(sa, 'local-host'),
+      remoteHost: str(sa, 'remote-host'),
+      remotePort,
+      localId: str(sa, 'local-id'),
+      remoteId: str(sa, 'remote-id'),
+      remoteUserId: str(sa, 'remote-eap-id') ?? str(sa, 'remote-xauth-id'),
+      establishedSeconds: num(sa, 'established'),
+      rekeySeconds: num(sa, 'rekey-time'),
+      reauthSeconds: num(sa, 'reauth-time'),
+      virtualIps: list(sa, 'remote-vips'),
+      children: children ? [...sections(children, 'CHILD_SA')].map(([n, c]) => parseChild(n, c)) : [],
+    });
+  }
+  return out;
+}
+
+const USER_AUTH = /eap|xauth/i;
+
+/** One `list-conn` event → configured conns with their children. */
+export function parseListConnEvent(event: ViciSection): ConfiguredConn[] {
+  const out: ConfiguredConn[] = [];
+  for (const [name, conn] of sections(event, 'conn')) {
+    const remoteAuth: string[] = [];
+    for (const [key, value] of Object.entries(conn)) {
+      if (key.startsWith('remote') && typeof value === 'object' && !Array.isArray(value)) {
+        const cls = str(value, 'class');
+        if (cls) remoteAuth.push(cls);
+      }
+    }
+    const children = section(conn, 'children');
+    const remoteAddrs = list(conn, 'remote_addrs');
+    const multiUser = remoteAuth.some((a) => USER_AUTH.test(a));
+    out.push({
+      name,
+      kind: multiUser || remoteAddrs.length === 0 || remoteAddrs.includes('%any') ? 'remote-access' : 'site-to-site',
+      ignored: false,
+      localAddress: list(conn, 'local_addrs').join(','),
+      remoteAddress: remoteAddrs.join(','),
+      children: children ? Object.keys(children) : [],
+    });
+  }
+  return out;
+}
+
+/** `get-pools` with leases → pools. */
+export function parseGetPools(msg: ViciSection): AddressPool[] {
+  return [...sections(msg, 'pool')].map(([name, p]) => ({
+    name,
+    base: str(p, 'base'),
+    size: num(p, 'size') ?? 0,
+    online: num(p, 'online') ?? 0,
+    offline: num(p, 'offline') ?? 0,
+  }));
+}
