@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseFlags, USAGE } from './cli/flags.js';
+import { parseFlags, USAGE, UsageError, type Flags } from './cli/flags.js';
 import { loadConfig } from './config/modules.js';
 import { createLogger } from './log/logger.js';
 import { PROBERS } from './probers.js';
@@ -9,9 +9,12 @@ import { createSshTransport } from './transport/ssh/transport.js';
 import { VERSION, REVISION } from './version.js';
 
 async function main(): Promise<number> {
-  const flags = parseFlags(process.argv.slice(2));
-  if (typeof flags === 'string') {
-    process.stderr.write(`vpn-exporter: ${flags}\n\n${USAGE}`);
+  let flags: Flags;
+  try {
+    flags = parseFlags(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`vpn-exporter: ${err.message}\n\n${USAGE}`);
     return 2;
   }
   if (flags.help) {

@@ -2,14 +2,14 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ConfigReloader } from './config/reloader.js';
-import { DEFAULT_PROBE_LIMITS, ProbeLimits } from './probe/limits.js';
-import { registerLimitsMetrics } from './exposition/limits-metrics.js';
-import type { Services } from './probe/services.js';
 import { SelfMetrics } from './exposition/self-metrics.js';
+import { ProbeHistory } from './probe/history.js';
+import { DEFAULT_PROBE_LIMITS, ProbeLimits } from './probe/limits.js';
+import type { Services } from './probe/prober.js';
+import { ProbeService } from './probe/service.js';
 import { PROBERS } from './probers.js';
 import { REVISION, VERSION } from './version.js';
 import { createApp } from './web/app.js';
-import { ProbeHistory } from './probe/history.js';
 import { WebSecurity } from './web/security/web-security.js';
 
 export interface ExporterOptions {
@@ -46,25 +46,24 @@ const KEEP_ALIVE_MS = 5 * 60 * 1000;
 /** Loads the configuration (throws ConfigError if invalid) and starts serving. Used by main and by tests. */
 export async function startExporter(opts: ExporterOptions): Promise<RunningExporter> {
   const web = opts.webConfigFile === undefined ? undefined : await WebSecurity.load(opts.webConfigFile, opts.logger);
-  const metrics = new SelfMetrics({ version: VERSION, revision: REVISION }, opts.services.ssh);
-  const config = await ConfigReloader.start(opts.configFile, PROBERS, opts.logger, metrics);
   const limits = new ProbeLimits({
     maxConcurrency: opts.maxConcurrency ?? DEFAULT_PROBE_LIMITS.maxConcurrency,
     maxPerTarget: opts.maxPerTarget ?? DEFAULT_PROBE_LIMITS.maxPerTarget,
   });
-  registerLimitsMetrics(metrics.registry, limits);
-  const reloadWebConfig = async () => web?.reload();
-  const app = createApp({
+  const metrics = new SelfMetrics({ version: VERSION, revision: REVISION }, { ssh: opts.services.ssh, probeQueue: () => limits.stats().queued });
+  const config = await ConfigReloader.start(opts.configFile, PROBERS, opts.logger, metrics);
+  const history = new ProbeHistory(opts.historyLimit ?? 100);
+  const probes = new ProbeService({
     config,
     services: opts.services,
     metrics,
     logger: opts.logger,
-    timeoutOffsetSeconds: opts.timeoutOffsetSeconds,
-    version: VERSION,
-    history: new ProbeHistory(opts.historyLimit ?? 100),
+    history,
     limits,
-    reloadWebConfig,
-  }, opts.routePrefix ?? '');
+    timeoutOffsetSeconds: opts.timeoutOffsetSeconds,
+  });
+  const reloadWebConfig = async () => web?.reload();
+  const app = createApp({ probes, config, metrics, logger: opts.logger, version: VERSION, history, reloadWebConfig }, opts.routePrefix ?? '');
   const server = await new Promise<ServerType>((resolve, reject) => {
     const fetch = web ? web.wrap(app.fetch) : app.fetch;
     const s = serve({ fetch, port: opts.port, hostname: opts.host, ...web?.listenOptions() }, () => resolve(s));

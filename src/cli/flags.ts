@@ -43,18 +43,23 @@ Multi-target Prometheus exporter for VPN gateways (strongSwan, OpenVPN, PAN-OS).
   --help                            print this help and exit
 `;
 
+/** Wrong command-line flags; the message says which and why. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
 /** Splits "[host]:port", ":port" or "host:port"; an empty host means every address. */
-export function parseListenAddress(text: string): { host: string | undefined; port: number } | string {
+export function parseListenAddress(text: string): { host: string | undefined; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
-  if (!m) return `--web.listen-address "${text}" is not [host]:port`;
+  if (!m) throw new UsageError(`--web.listen-address "${text}" is not [host]:port`);
   const port = Number(m[3]);
-  if (port > 65535) return `--web.listen-address "${text}" has a port outside 0-65535`;
+  if (port > 65535) throw new UsageError(`--web.listen-address "${text}" has a port outside 0-65535`);
   const host = m[1] ?? m[2];
   return { host: host === '' ? undefined : host, port };
 }
 
-/** Prometheus-style flags; returns Flags or the reason they are wrong. */
-export function parseFlags(argv: string[]): Flags | string {
+/** Prometheus-style flags; throws a UsageError saying what is wrong. */
+export function parseFlags(argv: string[]): Flags {
   let values;
   try {
     ({ values } = parseArgs({
@@ -80,27 +85,26 @@ export function parseFlags(argv: string[]): Flags | string {
       },
     }));
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   const listen = parseListenAddress(values['web.listen-address']);
-  if (typeof listen === 'string') return listen;
   const offset = Number(values['timeout-offset']);
-  if (!Number.isFinite(offset) || offset < 0) return `--timeout-offset must be a number of seconds >= 0`;
+  if (!Number.isFinite(offset) || offset < 0) throw new UsageError(`--timeout-offset must be a number of seconds >= 0`);
   let externalUrl: URL | undefined;
   if (values['web.external-url'] !== undefined) {
     try {
       externalUrl = new URL(values['web.external-url']);
     } catch {
-      return `--web.external-url "${values['web.external-url']}" is not an absolute URL`;
+      throw new UsageError(`--web.external-url "${values['web.external-url']}" is not an absolute URL`);
     }
-    if (!['http:', 'https:'].includes(externalUrl.protocol)) return `--web.external-url must be http or https`;
+    if (!['http:', 'https:'].includes(externalUrl.protocol)) throw new UsageError(`--web.external-url must be http or https`);
   }
   const prefix = (values['web.route-prefix'] ?? externalUrl?.pathname ?? '/').replace(/\/+$/, '');
-  if (prefix !== '' && !/^\/[A-Za-z0-9._~\/-]*$/.test(prefix)) return `--web.route-prefix must be a path like /vpn-exporter`;
+  if (prefix !== '' && !/^\/[A-Za-z0-9._~\/-]*$/.test(prefix)) throw new UsageError(`--web.route-prefix must be a path like /vpn-exporter`);
   const counts: Record<string, number> = {};
   for (const name of ['history.limit', 'probe.max-concurrency', 'probe.max-per-target', 'ssh.max-connections'] as const) {
     const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < 1) return `--${name} must be a whole number >= 1`;
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number >= 1`);
     counts[name] = n;
   }
   const { 'history.limit': historyLimit, 'probe.max-concurrency': maxConcurrency, 'probe.max-per-target': maxPerTarget, 'ssh.max-connections': sshMaxConnections } =
@@ -108,12 +112,12 @@ export function parseFlags(argv: string[]): Flags | string {
   // Each running probe holds at most two pooled connections (a target and its jump host):
   // a pool this size is never full of busy connections, so no probe fails on the pool.
   if (sshMaxConnections < 2 * maxConcurrency) {
-    return `--ssh.max-connections (${sshMaxConnections}) must be at least twice --probe.max-concurrency (${maxConcurrency})`;
+    throw new UsageError(`--ssh.max-connections (${sshMaxConnections}) must be at least twice --probe.max-concurrency (${maxConcurrency})`);
   }
   const level = values['log.level'];
-  if (!['debug', 'info', 'warn', 'error'].includes(level)) return `--log.level must be debug, info, warn or error`;
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new UsageError(`--log.level must be debug, info, warn or error`);
   const format = values['log.format'];
-  if (!['logfmt', 'json'].includes(format)) return `--log.format must be logfmt or json`;
+  if (!['logfmt', 'json'].includes(format)) throw new UsageError(`--log.format must be logfmt or json`);
   return {
     listenHost: listen.host,
     listenPort: listen.port,

@@ -2,7 +2,6 @@ import ipaddr from 'ipaddr.js';
 import picomatch from 'picomatch';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import type { Target } from '../probe/target.js';
 
 interface Rule {
   text: string;
@@ -75,11 +74,8 @@ export function allowListSchema(defaultPort: number) {
   });
 }
 
-/** Undefined when allowed; otherwise the reason for a 403. */
-export function checkAllowed(list: AllowList | undefined, target: Target): string | undefined {
-  if (!list) return undefined;
-  for (const r of list.rules) {
-    if (r.matchesHost(target.host) && (!r.ports || (target.port >= r.ports.from && target.port <= r.ports.to))) return undefined;
-  }
-  return `target ${target.raw} is not in this module's allowed_targets`;
+/** Whether a module with this list may connect to host:port; no list allows anywhere. */
+export function isAllowed(list: AllowList | undefined, host: string, port: number): boolean {
+  if (!list) return true;
+  return list.rules.some((r) => r.matchesHost(host) && (!r.ports || (port >= r.ports.from && port <= r.ports.to)));
 }

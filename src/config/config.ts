@@ -1,9 +1,24 @@
+import type { z } from 'zod';
 import type { AllowList } from './allow-list.js';
-import type { ProberDefinition } from '../probe/prober.js';
 
-export interface ModuleConfig {
+/**
+ * What the loader needs to know of a prober to validate a module. The probe service's
+ * ProberDefinition extends it; the config layer never sees how a probe runs.
+ */
+export interface ProberSchema<Schema extends z.ZodType = z.ZodType> {
   name: string;
-  prober: ProberDefinition;
+  defaultPort: number;
+  optionsSchema: Schema;
+  /**
+   * Why these options make the module unsafe to point at arbitrary targets (so the
+   * configuration must name allowed_targets), or undefined.
+   */
+  requiresAllowList?(options: z.output<Schema>): string | undefined;
+}
+
+export interface ModuleConfig<P extends ProberSchema = ProberSchema> {
+  name: string;
+  prober: P;
   timeoutMs: number;
   /** Targets this module may connect to; undefined allows any (see README, "Who may ask"). */
   allowList?: AllowList;
@@ -13,9 +28,9 @@ export interface ModuleConfig {
   display: Record<string, unknown>;
 }
 
-export interface Config {
+export interface Config<P extends ProberSchema = ProberSchema> {
   file: string;
-  modules: ReadonlyMap<string, ModuleConfig>;
+  modules: ReadonlyMap<string, ModuleConfig<P>>;
 }
 
 /** Invalid configuration; the message names the file, the key path and the reason. */

@@ -4,8 +4,7 @@ import { z } from 'zod';
 import { durationMs } from './duration.js';
 import { redactSecrets } from './secret.js';
 import { allowListSchema } from './allow-list.js';
-import { ConfigError, type Config, type ModuleConfig } from './config.js';
-import type { ProberDefinition } from '../probe/prober.js';
+import { ConfigError, type Config, type ModuleConfig, type ProberSchema } from './config.js';
 
 const MAX_CONFIG_BYTES = 4 << 20;
 const MODULE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
@@ -28,12 +27,12 @@ function issuesToError(file: string, prefix: PropertyKey[], error: z.ZodError): 
   return new ConfigError(lines.join('\n'));
 }
 
-function validateModule(
+function validateModule<P extends ProberSchema>(
   file: string,
   name: string,
   raw: unknown,
-  probers: ReadonlyMap<string, ProberDefinition>,
-): ModuleConfig {
+  probers: ReadonlyMap<string, P>,
+): ModuleConfig<P> {
   const path = ['modules', name];
   if (!MODULE_NAME.test(name)) {
     throw new ConfigError(`${file}: ${formatPath(path)}: module names are letters, digits, "_", "." and "-" (at most 64)`);
@@ -70,7 +69,7 @@ function validateModule(
 }
 
 /** Validates configuration text. Throws ConfigError naming the file, key path and reason. */
-export function parseConfig(file: string, text: string, probers: ReadonlyMap<string, ProberDefinition>): Config {
+export function parseConfig<P extends ProberSchema>(file: string, text: string, probers: ReadonlyMap<string, P>): Config<P> {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`).join('\n'));
@@ -78,14 +77,14 @@ export function parseConfig(file: string, text: string, probers: ReadonlyMap<str
   const root: unknown = doc.toJS({ maxAliasCount: 100 });
   const top = z.strictObject({ modules: z.record(z.string(), z.unknown()).default({}) }).safeParse(root ?? {});
   if (!top.success) throw issuesToError(file, [], top.error);
-  const modules = new Map<string, ModuleConfig>();
+  const modules = new Map<string, ModuleConfig<P>>();
   for (const [name, raw] of Object.entries(top.data.modules)) {
     modules.set(name, validateModule(file, name, raw, probers));
   }
   return { file, modules };
 }
 
-export async function loadConfig(file: string, probers: ReadonlyMap<string, ProberDefinition>): Promise<Config> {
+export async function loadConfig<P extends ProberSchema>(file: string, probers: ReadonlyMap<string, P>): Promise<Config<P>> {
   let text: string;
   try {
     const buf = await readFile(file);

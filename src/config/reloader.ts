@@ -1,20 +1,19 @@
 import type { Logger } from 'pino';
 import { loadConfig } from './modules.js';
-import type { Config } from './config.js';
-import type { ProberDefinition } from '../probe/prober.js';
+import type { Config, ProberSchema } from './config.js';
 import type { SelfMetrics } from '../exposition/self-metrics.js';
 
 /**
  * Holds the configuration in force. A reload that fails keeps the previous one,
  * logs why and shows in vpn_exporter_config_last_reload_successful, as Prometheus does.
  */
-export class ConfigReloader {
-  private config: Config;
+export class ConfigReloader<P extends ProberSchema = ProberSchema> {
+  private config: Config<P>;
   private pending: Promise<string | undefined> | undefined;
 
   private constructor(
-    initial: Config,
-    private readonly probers: ReadonlyMap<string, ProberDefinition>,
+    initial: Config<P>,
+    private readonly probers: ReadonlyMap<string, P>,
     private readonly log: Logger,
     private readonly metrics: SelfMetrics,
   ) {
@@ -24,16 +23,16 @@ export class ConfigReloader {
   }
 
   /** Loads the file once; fails (throws ConfigError) if the initial configuration is invalid. */
-  static async start(
+  static async start<P extends ProberSchema>(
     file: string,
-    probers: ReadonlyMap<string, ProberDefinition>,
+    probers: ReadonlyMap<string, P>,
     log: Logger,
     metrics: SelfMetrics,
-  ): Promise<ConfigReloader> {
+  ): Promise<ConfigReloader<P>> {
     return new ConfigReloader(await loadConfig(file, probers), probers, log, metrics);
   }
 
-  get current(): Config {
+  get current(): Config<P> {
     return this.config;
   }
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { secretSchema } from './secret.js';
-import type { Target } from '../probe/target.js';
 import type { SshEndpoint } from '../transport/ssh/types.js';
 
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
@@ -60,7 +59,7 @@ function endpointOf(host: string, port: number, login: Login): SshEndpoint {
 }
 
 /** The endpoint for a probe: secrets revealed only here, on their way into the SSH transport. */
-export function sshEndpoint(target: Target, ssh: SshOptions): SshEndpoint {
+export function sshEndpoint(target: { host: string; port: number }, ssh: SshOptions): SshEndpoint {
   const endpoint = endpointOf(target.host, target.port, ssh);
   if (ssh.jump) endpoint.jump = endpointOf(ssh.jump.host, ssh.jump.port, ssh.jump);
   return endpoint;

@@ -6,8 +6,8 @@ import { counter, gauge, groupBy, key, max, setKnown, sum } from './family.js';
  * The vendor-neutral `vpn_` family that every prober fills, so one dashboard and
  * one set of alerts cover strongSwan, OpenVPN and PAN-OS alike.
  */
-export function addCoreFamilies(registry: MetricSet, s: GatewaySnapshot): void {
-  const info = gauge(registry, 'vpn_info', 'Gateway software and device; the value is always 1.', [
+export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
+  const info = gauge(set, 'vpn_info', 'Gateway software and device; the value is always 1.', [
     'vendor', 'product', 'version', 'hostname', 'os', 'model', 'serial',
   ]);
   info.set(
@@ -23,17 +23,17 @@ export function addCoreFamilies(registry: MetricSet, s: GatewaySnapshot): void {
     1,
   );
   if (s.info.uptimeSeconds !== undefined) {
-    gauge(registry, 'vpn_uptime_seconds', 'Seconds since the VPN daemon or device started.', []).set({}, s.info.uptimeSeconds);
+    gauge(set, 'vpn_uptime_seconds', 'Seconds since the VPN daemon or device started.', []).set({}, s.info.uptimeSeconds);
   }
 
-  const up = gauge(registry, 'vpn_tunnel_up', 'Whether a configured tunnel carries traffic (1) or not (0); tunnels configured to be ignored are left out.', ['tunnel', 'kind']);
-  const state = gauge(registry, 'vpn_tunnel_state', 'The state of a configured tunnel: 1 for its current state, 0 for the others (up, partial = control channel only, down, unknown, ignored).', ['tunnel', 'state']);
-  const sessions = gauge(registry, 'vpn_tunnel_sessions', 'Live SAs or client sessions behind a tunnel (each road warrior counts).', ['tunnel']);
-  const childUp = gauge(registry, 'vpn_tunnel_child_up', 'Whether a configured child (phase 2) of a tunnel has an installed SA.', ['tunnel', 'child']);
-  const rxBytes = counter(registry, 'vpn_tunnel_receive_bytes_total', 'Bytes received through a tunnel, summed over its live SAs or sessions.', ['tunnel']);
-  const txBytes = counter(registry, 'vpn_tunnel_transmit_bytes_total', 'Bytes sent through a tunnel, summed over its live SAs or sessions.', ['tunnel']);
-  const rxPackets = counter(registry, 'vpn_tunnel_receive_packets_total', 'Packets received through a tunnel, summed over its live SAs.', ['tunnel']);
-  const txPackets = counter(registry, 'vpn_tunnel_transmit_packets_total', 'Packets sent through a tunnel, summed over its live SAs.', ['tunnel']);
+  const up = gauge(set, 'vpn_tunnel_up', 'Whether a configured tunnel carries traffic (1) or not (0); tunnels configured to be ignored are left out.', ['tunnel', 'kind']);
+  const state = gauge(set, 'vpn_tunnel_state', 'The state of a configured tunnel: 1 for its current state, 0 for the others (up, partial = control channel only, down, unknown, ignored).', ['tunnel', 'state']);
+  const sessions = gauge(set, 'vpn_tunnel_sessions', 'Live SAs or client sessions behind a tunnel (each road warrior counts).', ['tunnel']);
+  const childUp = gauge(set, 'vpn_tunnel_child_up', 'Whether a configured child (phase 2) of a tunnel has an installed SA.', ['tunnel', 'child']);
+  const rxBytes = counter(set, 'vpn_tunnel_receive_bytes_total', 'Bytes received through a tunnel, summed over its live SAs or sessions.', ['tunnel']);
+  const txBytes = counter(set, 'vpn_tunnel_transmit_bytes_total', 'Bytes sent through a tunnel, summed over its live SAs or sessions.', ['tunnel']);
+  const rxPackets = counter(set, 'vpn_tunnel_receive_packets_total', 'Packets received through a tunnel, summed over its live SAs.', ['tunnel']);
+  const txPackets = counter(set, 'vpn_tunnel_transmit_packets_total', 'Packets sent through a tunnel, summed over its live SAs.', ['tunnel']);
   for (const t of s.tunnels) {
     if (t.state !== 'ignored') up.set({ tunnel: t.name, kind: t.kind }, t.state === 'up' ? 1 : 0);
     for (const st of TUNNEL_STATES) state.set({ tunnel: t.name, state: st }, t.state === st ? 1 : 0);
@@ -51,12 +51,12 @@ export function addCoreFamilies(registry: MetricSet, s: GatewaySnapshot): void {
 
   // Users, not sessions, are the label: a user with two sessions is one series with count 2,
   // so label sets never collide and cardinality is bounded by the user base.
-  const userSessions = gauge(registry, 'vpn_user_sessions', 'Live sessions of a user (or remote peer identity) on a tunnel.', ['tunnel', 'user']);
-  const userRx = counter(registry, 'vpn_user_receive_bytes_total', 'Bytes received from a user, summed over the user\'s live sessions.', ['tunnel', 'user']);
-  const userTx = counter(registry, 'vpn_user_transmit_bytes_total', 'Bytes sent to a user, summed over the user\'s live sessions.', ['tunnel', 'user']);
-  const userRxPackets = counter(registry, 'vpn_user_receive_packets_total', 'Packets received from a user, summed over the user\'s live sessions.', ['tunnel', 'user']);
-  const userTxPackets = counter(registry, 'vpn_user_transmit_packets_total', 'Packets sent to a user, summed over the user\'s live sessions.', ['tunnel', 'user']);
-  const userConnected = gauge(registry, 'vpn_user_connected_seconds', 'Age of the user\'s oldest live session.', ['tunnel', 'user']);
+  const userSessions = gauge(set, 'vpn_user_sessions', 'Live sessions of a user (or remote peer identity) on a tunnel.', ['tunnel', 'user']);
+  const userRx = counter(set, 'vpn_user_receive_bytes_total', 'Bytes received from a user, summed over the user\'s live sessions.', ['tunnel', 'user']);
+  const userTx = counter(set, 'vpn_user_transmit_bytes_total', 'Bytes sent to a user, summed over the user\'s live sessions.', ['tunnel', 'user']);
+  const userRxPackets = counter(set, 'vpn_user_receive_packets_total', 'Packets received from a user, summed over the user\'s live sessions.', ['tunnel', 'user']);
+  const userTxPackets = counter(set, 'vpn_user_transmit_packets_total', 'Packets sent to a user, summed over the user\'s live sessions.', ['tunnel', 'user']);
+  const userConnected = gauge(set, 'vpn_user_connected_seconds', 'Age of the user\'s oldest live session.', ['tunnel', 'user']);
   for (const group of groupBy(s.sessions, (x) => key(x.tunnel, x.user)).values()) {
     const first = group[0];
     if (!first) continue;
@@ -70,8 +70,8 @@ export function addCoreFamilies(registry: MetricSet, s: GatewaySnapshot): void {
   }
 
   if (s.pools.length > 0) {
-    const size = gauge(registry, 'vpn_pool_size', 'Addresses in a virtual IP pool.', ['pool']);
-    const leases = gauge(registry, 'vpn_pool_leases', 'Leases of a virtual IP pool by state (online, offline).', ['pool', 'state']);
+    const size = gauge(set, 'vpn_pool_size', 'Addresses in a virtual IP pool.', ['pool']);
+    const leases = gauge(set, 'vpn_pool_leases', 'Leases of a virtual IP pool by state (online, offline).', ['pool', 'state']);
     for (const p of s.pools) {
       size.set({ pool: p.name }, p.size);
       leases.set({ pool: p.name, state: 'online' }, p.online);

@@ -67,3 +67,12 @@ export function setKnown<L extends string>(family: Family<L>, labels: Labels<L>,
 
 /** A NUL-separated key: label values may contain any printable character. */
 export const key = (...parts: string[]): string => parts.join('\u0000');
+
+/**
+ * The first of each name. A gateway that reports a name twice (a conn listed twice, a
+ * device bug) must not make the scrape invalid: the text format forbids repeated series.
+ */
+export function uniqueByName<T extends { name: string }>(items: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((i) => !seen.has(i.name) && seen.add(i.name));
+}

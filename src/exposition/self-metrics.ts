@@ -15,7 +15,12 @@ export class SelfMetrics {
   readonly reloadSuccess: Gauge;
   readonly reloadTimestamp: Gauge;
 
-  constructor(build: BuildInfo, ssh?: SshTransport) {
+  /**
+   * `ssh` and `probeQueue` are read at scrape time: the pool's connections and handshakes,
+   * and the probes waiting for a slot under the probe caps.
+   */
+  constructor(build: BuildInfo, sources: { ssh?: SshTransport; probeQueue?: () => number } = {}) {
+    const { ssh, probeQueue } = sources;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
@@ -48,6 +53,16 @@ export class SelfMetrics {
       help: 'Unix time of the last successful configuration load.',
       registers,
     });
+    if (probeQueue) {
+      new Gauge({
+        name: 'vpn_exporter_probes_queued',
+        help: 'Probes waiting for a slot under --probe.max-per-target or --probe.max-concurrency.',
+        registers,
+        collect() {
+          this.set(probeQueue());
+        },
+      });
+    }
     if (ssh) {
       new Gauge({
         name: 'vpn_exporter_ssh_connections',

@@ -21,13 +21,20 @@ export interface ProbeLog {
 
 const MAX_ENTRIES = 500;
 
+/** A probe's captured lines, as the history, /logs and debug output read them. */
+export interface CapturedLog {
+  readonly entries: readonly ProbeLogEntry[];
+  /** Lines past the capture bound: logged to the process log, not kept. */
+  readonly dropped: number;
+}
+
 /**
  * Keeps a probe's own lines (for `debug=true`, the history and /logs) and forwards
  * them to the process logger. Capture is bounded: a chatty prober cannot grow it.
  */
-export class CapturingProbeLog implements ProbeLog {
+export class CapturingProbeLog implements ProbeLog, CapturedLog {
   readonly entries: ProbeLogEntry[] = [];
-  private dropped = 0;
+  private droppedCount = 0;
   private readonly start = performance.now();
 
   constructor(private readonly sink: Logger | undefined) {}
@@ -45,15 +52,15 @@ export class CapturingProbeLog implements ProbeLog {
     this.write('error', msg, fields);
   }
 
-  get droppedEntries(): number {
-    return this.dropped;
+  get dropped(): number {
+    return this.droppedCount;
   }
 
   private write(level: LogLevel, msg: string, fields: LogFields): void {
     if (this.entries.length < MAX_ENTRIES) {
       this.entries.push({ elapsedMs: performance.now() - this.start, level, msg, fields });
     } else {
-      this.dropped++;
+      this.droppedCount++;
     }
     this.sink?.[level](fields, msg);
   }

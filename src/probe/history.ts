@@ -1,4 +1,4 @@
-import type { ProbeLogEntry } from '../log/probe-log.js';
+import type { CapturedLog } from '../log/probe-log.js';
 
 export interface ProbeRecord {
   id: number;
@@ -10,8 +10,8 @@ export interface ProbeRecord {
   success: boolean;
   durationSeconds: number;
   failure?: string;
-  /** The probe's own log; shared with the capturing log so lines written while it winds down still show. */
-  log: readonly ProbeLogEntry[];
+  /** The probe's own log, the capturing log itself, so lines written while it winds down still show. */
+  log: CapturedLog;
 }
 
 export type NewProbeRecord = Omit<ProbeRecord, 'id'>;

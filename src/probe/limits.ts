@@ -1,6 +1,9 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { abortReason } from '../util/abort.js';
-import type { Target } from './target.js';
+import { ProbeTimeoutError } from '../util/errors.js';
+import type { ProbeBudget } from './budget.js';
+import type { Target } from './prober.js';
+import { ProbeRefusal } from './refusal.js';
 
 /**
  * How many probes run at once: a global cap protects the exporter (sockets, memory,
@@ -21,12 +24,6 @@ export interface ProbeSlot {
   /** Time spent queued before the slot was granted. */
   waitedMs: number;
   release(): void;
-}
-
-/** The probe never ran: the caps were full for all of its budget, or its client went away while it waited. */
-export interface Throttled {
-  throttled: true;
-  reason: string;
 }
 
 export interface ProbeLimitsStats {
@@ -84,28 +81,28 @@ class Gate {
   }
 
   /**
-   * A slot, or the reason there is none. `deadline` (a performance.now() time) bounds
+   * A slot, or a 503 ProbeRefusal saying why there is none. The budget's deadline bounds
    * the wait. A probe that, by this target's typical duration, could not finish before
    * its deadline is refused instead of queued (or, when its turn comes, instead of
    * run): it would only time out, after adding one more connection to a busy gateway.
    * `refuse` words the reason.
    */
-  acquire(signal: AbortSignal, deadline: number, refuse: (why: string) => string): Promise<ProbeSlot | Throttled> {
+  acquire({ signal, deadline }: ProbeBudget, refuse: (why: string) => string): Promise<ProbeSlot> {
+    const throttled = (why: string) => new ProbeRefusal(503, refuse(why));
     const queuedAt = performance.now();
     const mustWait = this.holders.size + this.waiting >= this.cap;
     const predicted = this.predictedWaitMs(queuedAt);
     const typical = this.typicalMs();
     if (mustWait && predicted !== undefined && typical !== undefined && queuedAt + predicted + typical > deadline) {
-      return Promise.resolve({
-        throttled: true,
-        reason: refuse(
+      return Promise.reject(
+        throttled(
           `the next free slot is expected in ${fmtSeconds(predicted)} and its probes take ${fmtSeconds(typical)}, ` +
             `more than this probe's ${fmtSeconds(deadline - queuedAt)} budget`,
         ),
-      });
+      );
     }
-    if (signal.aborted) return Promise.resolve({ throttled: true, reason: refuse(whyGaveUp(signal, 0)) });
-    return new Promise((resolve) => {
+    if (signal.aborted) return Promise.reject(throttled(whyGaveUp(signal, 0)));
+    return new Promise((resolve, reject) => {
       let state: 'waiting' | 'granted' | 'abandoned' = 'waiting';
       const token = Symbol('slot');
       this.entries++;
@@ -113,7 +110,7 @@ class Gate {
       const giveUp = (reason: string) => {
         state = 'abandoned';
         this.waiting--;
-        resolve({ throttled: true, reason: refuse(reason) });
+        reject(throttled(reason));
       };
       const onAbort = () => {
         if (state === 'waiting') giveUp(whyGaveUp(signal, performance.now() - queuedAt));
@@ -160,10 +157,10 @@ class Gate {
 }
 
 function whyGaveUp(signal: AbortSignal, waitedMs: number): string {
-  const reason = abortReason(signal).message;
-  return reason === 'probe timed out'
+  const reason = abortReason(signal);
+  return reason instanceof ProbeTimeoutError
     ? `no slot freed up within the probe's budget (waited ${fmtSeconds(waitedMs)})`
-    : `gave up after waiting ${fmtSeconds(waitedMs)}: ${reason}`;
+    : `gave up after waiting ${fmtSeconds(waitedMs)}: ${reason.message}`;
 }
 
 function fmtSeconds(ms: number): string {
@@ -202,10 +199,10 @@ export class ProbeLimits {
   }
 
   /**
-   * Waits for a slot for `target` until `signal` fires or `deadline` (a
-   * performance.now() time) would pass; never longer.
+   * Waits for a slot for `target` until the budget's signal fires or its deadline would
+   * pass; never longer. Throws a 503 ProbeRefusal when there is none.
    */
-  async acquire(target: Target, signal: AbortSignal, deadline: number): Promise<ProbeSlot | Throttled> {
+  async acquire(target: Target, budget: ProbeBudget): Promise<ProbeSlot> {
     const key = targetKey(target);
     let gate = this.perTarget.get(key);
     if (!gate) {
@@ -219,12 +216,13 @@ export class ProbeLimits {
       gate = created;
       this.perTarget.set(key, gate);
     }
-    const own = await gate.acquire(signal, deadline, (why) => `too many probes in flight for target ${target.raw} (at most ${this.options.maxPerTarget} at once, --probe.max-per-target): ${why}`);
-    if ('throttled' in own) return own;
-    const all = await this.global.acquire(signal, deadline, (why) => `too many probes in flight for target ${target.raw}: all ${this.options.maxConcurrency} probe slots of the exporter are busy (--probe.max-concurrency): ${why}`);
-    if ('throttled' in all) {
+    const own = await gate.acquire(budget, (why) => `too many probes in flight for target ${target.raw} (at most ${this.options.maxPerTarget} at once, --probe.max-per-target): ${why}`);
+    let all: ProbeSlot;
+    try {
+      all = await this.global.acquire(budget, (why) => `too many probes in flight for target ${target.raw}: all ${this.options.maxConcurrency} probe slots of the exporter are busy (--probe.max-concurrency): ${why}`);
+    } catch (err) {
       own.release();
-      return all;
+      throw err;
     }
     const started = performance.now();
     let held = true;

@@ -1,8 +1,22 @@
 import type { z } from 'zod';
+import type { ProberSchema } from '../config/config.js';
+import type { MetricSet } from '../exposition/metric-set.js';
 import type { ProbeLog } from '../log/probe-log.js';
 import type { GatewaySnapshot } from '../model/snapshot.js';
-import type { Target } from './target.js';
-import type { Services } from './services.js';
+import type { SshTransport } from '../transport/ssh/types.js';
+
+/** Where a probe goes: parsed from `?target=`. */
+export interface Target {
+  host: string;
+  port: number;
+  /** As the caller wrote it: the `instance` people recognise. */
+  raw: string;
+}
+
+/** Long-lived resources shared by every probe; created once at start-up. */
+export interface Services {
+  ssh: SshTransport;
+}
 
 export interface ProbeContext<Options> {
   target: Target;
@@ -16,18 +30,13 @@ export interface ProbeContext<Options> {
 }
 
 /**
- * One prober per protocol, in the style of blackbox_exporter's prober/:
- * a schema for its module options and one function from context to snapshot.
- * A probe fails by throwing (preferably a ProbeError with a reason for people).
+ * One prober per protocol, in the style of blackbox_exporter's prober/: the options
+ * schema the config loader validates against (ProberSchema), one function from context
+ * to snapshot, and the vendor's metric families that sit beside the core family.
+ * A probe fails by throwing, preferably a ProbeError with a reason for people.
  */
-export interface ProberDefinition<Schema extends z.ZodType = z.ZodType> {
-  name: string;
-  defaultPort: number;
-  optionsSchema: Schema;
+export interface ProberDefinition<Schema extends z.ZodType = z.ZodType> extends ProberSchema<Schema> {
   probe(ctx: ProbeContext<z.output<Schema>>): Promise<GatewaySnapshot>;
-  /**
-   * Why these options make the module unsafe to point at arbitrary targets (so the
-   * configuration must name allowed_targets), or undefined.
-   */
-  requiresAllowList?(options: z.output<Schema>): string | undefined;
+  /** Adds the vendor's own families (strongswan_…, openvpn_…) for a successful probe. */
+  addVendorFamilies(set: MetricSet, snapshot: GatewaySnapshot): void;
 }

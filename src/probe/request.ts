@@ -1,65 +1,71 @@
-import type { Context } from 'hono';
-import type { ModuleConfig } from '../config/config.js';
-import { checkAllowed } from '../config/allow-list.js';
-import { parseTarget, type Target } from './target.js';
-import { probeTimeoutMs } from './timeout.js';
-import type { AppDeps } from '../web/deps.js';
+import { isAllowed } from '../config/allow-list.js';
+import type { Config, ModuleConfig } from '../config/config.js';
+import type { ProberDefinition, Target } from './prober.js';
+import { ProbeRefusal } from './refusal.js';
+import { parseTarget } from './target.js';
 
-/**
- * Why a request is refused before any connection: 400 for a bad request, 403 for a target
- * outside the module's list, 503 when the probe caps left no slot within its deadline (executeProbe).
- */
-export interface Rejection {
-  status: 400 | 403 | 503;
-  reason: string;
-}
-
-export interface ProbeParams {
-  module: ModuleConfig;
+/** A probe that may run: its module, target and time budget. */
+export interface ProbeRequest {
+  module: ModuleConfig<ProberDefinition>;
   target: Target;
   timeoutMs: number;
+  /** `debug=true`: the answer is the probe's log, metrics and module, for people. */
   debug: boolean;
+}
+
+/** What the probe service reads of an HTTP request; nothing else of HTTP reaches it. */
+export interface ProbeQuery {
+  params: URLSearchParams;
+  /** The X-Prometheus-Scrape-Timeout-Seconds header, if sent. */
+  scrapeTimeoutSeconds?: string;
 }
 
 const MAX_PARAM_LENGTH = 300;
 
-/** One value or a reason: repeated or oversized parameters are refused, never guessed at. */
-function single(c: Context, name: string): string | undefined | { error: string } {
-  const values = c.req.queries(name) ?? [];
-  if (values.length > 1) return { error: `parameter "${name}" is given ${values.length} times` };
+const bad = (reason: string) => new ProbeRefusal(400, reason);
+
+/** One value: repeated or oversized parameters are refused, never guessed at. */
+function single(params: URLSearchParams, name: string): string | undefined {
+  const values = params.getAll(name);
+  if (values.length > 1) throw bad(`parameter "${name}" is given ${values.length} times`);
   const v = values[0];
-  if (v !== undefined && v.length > MAX_PARAM_LENGTH) return { error: `parameter "${name}" is longer than ${MAX_PARAM_LENGTH} characters` };
+  if (v !== undefined && v.length > MAX_PARAM_LENGTH) throw bad(`parameter "${name}" is longer than ${MAX_PARAM_LENGTH} characters`);
   return v;
 }
 
 /**
- * Validates ?target=&module=[&debug=] against the configuration in force. A refusal is
- * counted as a "rejected" probe and returned for the caller to render in its own format.
+ * The probe's time budget, as blackbox_exporter computes it: Prometheus' scrape timeout
+ * less an offset (so the answer arrives before Prometheus gives up), capped by the
+ * module's own timeout.
  */
-export function parseProbeRequest(c: Context, deps: AppDeps): ProbeParams | Rejection {
-  const result = validate(c, deps);
-  if (typeof result === 'string' || 'status' in result) {
-    deps.metrics.probes.inc({ module: '', result: 'rejected' });
-    return typeof result === 'string' ? { status: 400, reason: result } : result;
+export function probeTimeoutMs(moduleTimeoutMs: number, header: string | undefined, offsetSeconds: number): number {
+  if (header === undefined || header === '') return moduleTimeoutMs;
+  const seconds = Number(header);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw bad(`X-Prometheus-Scrape-Timeout-Seconds is not a positive number: ${JSON.stringify(header.slice(0, 40))}`);
   }
-  return result;
+  const ms = (seconds - offsetSeconds) * 1000;
+  return ms <= 0 ? moduleTimeoutMs : Math.min(moduleTimeoutMs, ms);
 }
 
-function validate(c: Context, deps: AppDeps): ProbeParams | Rejection | string {
-  const moduleName = single(c, 'module');
-  const rawTarget = single(c, 'target');
-  const debug = single(c, 'debug');
-  for (const v of [moduleName, rawTarget, debug]) if (typeof v === 'object') return v.error;
-  if (rawTarget === undefined || rawTarget === '') return 'target parameter is missing';
-  if (moduleName === undefined || moduleName === '') return 'module parameter is missing';
-  if (debug !== undefined && !['true', 'false', ''].includes(debug as string)) return 'debug must be true or false';
-  const module = deps.config.current.modules.get(moduleName as string);
-  if (!module) return `unknown module ${JSON.stringify(moduleName)}`;
-  const target = parseTarget(rawTarget as string, module.prober.defaultPort);
-  if (typeof target === 'string') return target;
-  const refused = checkAllowed(module.allowList, target);
-  if (refused) return { status: 403, reason: refused };
-  const timeoutMs = probeTimeoutMs(module.timeoutMs, c.req.header('X-Prometheus-Scrape-Timeout-Seconds'), deps.timeoutOffsetSeconds);
-  if (typeof timeoutMs === 'string') return timeoutMs;
+/**
+ * Validates ?target=&module=[&debug=] against the configuration in force. Throws a
+ * ProbeRefusal: 400 for a bad request, 403 for a target outside allowed_targets.
+ */
+export function parseProbeRequest(query: ProbeQuery, config: Config<ProberDefinition>, timeoutOffsetSeconds: number): ProbeRequest {
+  // Every parameter is checked for repeats and length before any is interpreted.
+  const moduleName = single(query.params, 'module');
+  const rawTarget = single(query.params, 'target');
+  const debug = single(query.params, 'debug');
+  if (rawTarget === undefined || rawTarget === '') throw bad('target parameter is missing');
+  if (moduleName === undefined || moduleName === '') throw bad('module parameter is missing');
+  if (debug !== undefined && !['true', 'false', ''].includes(debug)) throw bad('debug must be true or false');
+  const module = config.modules.get(moduleName);
+  if (!module) throw bad(`unknown module ${JSON.stringify(moduleName)}`);
+  const target = parseTarget(rawTarget, module.prober.defaultPort);
+  if (!isAllowed(module.allowList, target.host, target.port)) {
+    throw new ProbeRefusal(403, `target ${target.raw} is not in this module's allowed_targets`);
+  }
+  const timeoutMs = probeTimeoutMs(module.timeoutMs, query.scrapeTimeoutSeconds, timeoutOffsetSeconds);
   return { module, target, timeoutMs, debug: debug === 'true' };
 }

@@ -1,86 +1,145 @@
-import type { Context } from 'hono';
-import { onAbort } from '../util/abort.js';
-import { AbortedError } from '../util/errors.js';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { SelfMetrics } from '../exposition/self-metrics.js';
 import { CapturingProbeLog } from '../log/probe-log.js';
-import { runProbe, type ProbeOutcome } from './run.js';
-import type { AppDeps } from '../web/deps.js';
-import type { ProbeParams, Rejection } from './request.js';
+import type { GatewaySnapshot } from '../model/snapshot.js';
+import { onAbort, throwIfAborted } from '../util/abort.js';
+import { ProbeError, errorMessage } from '../util/errors.js';
+import { startBudget } from './budget.js';
+import type { ProbeHistory, ProbeRecord } from './history.js';
+import type { ProbeLimits } from './limits.js';
+import type { ProberDefinition, Services } from './prober.js';
+import { ProbeRefusal } from './refusal.js';
+import { parseProbeRequest, type ProbeQuery, type ProbeRequest } from './request.js';
 
-export interface ExecutedProbe {
-  params: ProbeParams;
-  outcome: ProbeOutcome;
-  log: CapturingProbeLog;
-  /** The probe's id in the history (/logs?id=). */
-  id: number;
+/** One probe, as every route renders it: the history record, the request, and the snapshot of a success. */
+export interface ProbeResult extends ProbeRecord {
+  request: ProbeRequest;
+  snapshot?: GatewaySnapshot;
+}
+
+export interface ProbeServiceOptions {
+  /** The configuration in force (a reload swaps it between probes). */
+  config: { readonly current: Config<ProberDefinition> };
+  services: Services;
+  metrics: SelfMetrics;
+  logger: Logger;
+  history: ProbeHistory;
+  limits: ProbeLimits;
+  /** Subtracted from Prometheus' scrape timeout, like blackbox_exporter's --timeout-offset. */
+  timeoutOffsetSeconds: number;
 }
 
 /**
- * Runs one probe for an HTTP request: its deadline and the client's disconnect
- * both cancel it, and the exporter's own metrics count it. It first waits for a
- * slot under the probe caps (deps.limits), within its own deadline; a probe that
- * gets none is a 503 Rejection and never connects to its target.
+ * The probe engine, HTTP-agnostic: a query becomes a ProbeRequest (or a ProbeRefusal), and
+ * a request runs under one budget (its deadline and its client's disconnect), waits for a
+ * slot under the probe caps, runs its prober, and lands in the history and the exporter's
+ * own metrics. Failures at this edge are thrown ProbeRefusals; a probe that ran and failed
+ * is a result with success false.
  */
-export async function executeProbe(c: Context, deps: AppDeps, params: ProbeParams): Promise<ExecutedProbe | Rejection> {
-  const { module, target, timeoutMs } = params;
-  const log = new CapturingProbeLog(deps.logger.child({ module: module.name, target: target.raw }));
-  const deadline = performance.now() + timeoutMs;
-  // Not AbortSignal.timeout(): held only by AbortSignal.any(), Node 20 may garbage-collect it
-  // before it fires (nodejs/node#57736, fixed in Node 24) and the probe then outlives its
-  // deadline, forever against a silent gateway. This timer holds the controller until it fires.
-  const cancel = new AbortController();
-  const timer = setTimeout(() => cancel.abort(new DOMException('probe timed out', 'TimeoutError')), timeoutMs);
-  // The server aborts the request with its own wording ("aborted"); say what happened instead.
-  const started = performance.now();
-  const disposeClient = onAbort(c.req.raw.signal, () =>
-    cancel.abort(new AbortedError(`the HTTP client went away after ${((performance.now() - started) / 1000).toFixed(1)}s; probe cancelled`)),
-  );
-  try {
-    return await runWithin(deps, params, log, cancel.signal, deadline);
-  } finally {
-    clearTimeout(timer);
-    disposeClient();
+export class ProbeService {
+  constructor(private readonly o: ProbeServiceOptions) {}
+
+  /** Validates a query against the configuration in force; a refusal counts as a "rejected" probe. */
+  parse(query: ProbeQuery): ProbeRequest {
+    try {
+      return parseProbeRequest(query, this.o.config.current, this.o.timeoutOffsetSeconds);
+    } catch (err) {
+      if (err instanceof ProbeRefusal) this.o.metrics.probes.inc({ module: '', result: 'rejected' });
+      throw err;
+    }
+  }
+
+  /** Runs one probe; `clientSignal` fires when whoever asked goes away. Throws a 503 ProbeRefusal when throttled. */
+  async run(request: ProbeRequest, clientSignal: AbortSignal): Promise<ProbeResult> {
+    const { module, target, timeoutMs } = request;
+    const { metrics } = this.o;
+    const log = new CapturingProbeLog(this.o.logger.child({ module: module.name, target: target.raw }));
+    const budget = startBudget(timeoutMs, clientSignal);
+    try {
+      log.debug('probe budget', { timeout_seconds: timeoutMs / 1000 });
+      const startedAt = Date.now();
+      const slot = await this.o.limits.acquire(target, budget).catch((err: unknown) => {
+        if (err instanceof ProbeRefusal) {
+          // "throttled", not "rejected": a valid probe the exporter had no capacity for, by
+          // module, which calls for higher caps or a look at a stuck gateway.
+          metrics.probes.inc({ module: module.name, result: 'throttled' });
+          log.warn('probe throttled', { reason: err.message });
+        }
+        throw err;
+      });
+      if (slot.waitedMs >= 1) log.debug('probe slot granted', { waited_seconds: Number((slot.waitedMs / 1000).toFixed(3)) });
+      metrics.inFlight.inc();
+      try {
+        const started = performance.now();
+        const outcome = await probeOnce(request, budget.signal, log, this.o.services);
+        const durationSeconds = (performance.now() - started) / 1000;
+        if (outcome.snapshot) {
+          const { tunnels, sessions } = outcome.snapshot;
+          log.info('probe succeeded', { duration_seconds: Number(durationSeconds.toFixed(4)), tunnels: tunnels.length, sessions: sessions.length });
+        } else {
+          log.error('probe failed', { reason: outcome.failure, duration_seconds: Number(durationSeconds.toFixed(4)) });
+        }
+        const success = outcome.snapshot !== undefined;
+        metrics.probes.inc({ module: module.name, result: success ? 'success' : 'failure' });
+        metrics.probeDuration.observe({ module: module.name }, durationSeconds);
+        const record = this.o.history.add({
+          startedAt,
+          module: module.name,
+          prober: module.prober.name,
+          target: target.raw,
+          success,
+          durationSeconds,
+          failure: outcome.failure,
+          log,
+        });
+        return { ...record, request, snapshot: outcome.snapshot };
+      } finally {
+        metrics.inFlight.dec();
+        slot.release();
+      }
+    } finally {
+      budget.dispose();
+    }
   }
 }
 
-/** executeProbe's body, under the signal that carries both the deadline and the client's disconnect. */
-async function runWithin(
-  deps: AppDeps,
-  params: ProbeParams,
-  log: CapturingProbeLog,
+/** The prober's snapshot, or the reason it has none: a prober's throw never escapes a probe. */
+async function probeOnce(
+  { module, target }: ProbeRequest,
   signal: AbortSignal,
-  deadline: number,
-): Promise<ExecutedProbe | Rejection> {
-  const { module, target, timeoutMs } = params;
-  log.debug('probe budget', { timeout_seconds: timeoutMs / 1000 });
-  const startedAt = Date.now();
-  const slot = await deps.limits.acquire(target, signal, deadline);
-  if ('throttled' in slot) {
-    // Counted as result="throttled", not "rejected": "rejected" is a request that was wrong
-    // (400/403, before any module is known); "throttled" is a valid probe the exporter had no
-    // capacity for, by module, which calls for higher caps or a look at a stuck gateway.
-    deps.metrics.probes.inc({ module: module.name, result: 'throttled' });
-    log.warn('probe throttled', { reason: slot.reason });
-    return { status: 503, reason: slot.reason };
-  }
-  if (slot.waitedMs >= 1) log.debug('probe slot granted', { waited_seconds: Number((slot.waitedMs / 1000).toFixed(3)) });
-  deps.metrics.inFlight.inc();
+  log: CapturingProbeLog,
+  services: Services,
+): Promise<{ snapshot: GatewaySnapshot; failure?: undefined } | { snapshot?: undefined; failure: string }> {
+  log.info('probe started', { prober: module.prober.name, host: target.host, port: target.port });
   try {
-    const outcome = await runProbe({ module, target, signal, log, services: deps.services });
-    deps.metrics.probes.inc({ module: module.name, result: outcome.success ? 'success' : 'failure' });
-    deps.metrics.probeDuration.observe({ module: module.name }, outcome.durationSeconds);
-    const { id } = deps.history.add({
-      startedAt,
-      module: module.name,
-      prober: module.prober.name,
-      target: target.raw,
-      success: outcome.success,
-      durationSeconds: outcome.durationSeconds,
-      failure: outcome.failure,
-      log: log.entries,
-    });
-    return { params, outcome, log, id };
-  } finally {
-    deps.metrics.inFlight.dec();
-    slot.release();
+    throwIfAborted(signal);
+    const snapshot = await settleByDeadline(module.prober.probe({ target, options: module.options, signal, log, services }), signal);
+    return { snapshot };
+  } catch (err) {
+    // A ProbeError carries a reason meant for people; anything else is our bug and says so.
+    return { failure: err instanceof ProbeError ? err.message : `internal error: ${errorMessage(err)}` };
   }
+}
+
+/**
+ * The prober's promise, but settled by the deadline even if the prober ignores its signal,
+ * so a probe never outlives its budget. The prober has until the next turn of the event
+ * loop after the abort to fail in its own, more specific words ("waiting for the first CLI
+ * prompt: probe timed out"); only then does the bare abort reason win.
+ */
+function settleByDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const dispose = onAbort(signal, (reason) => setImmediate(() => reject(reason)));
+    work.then(
+      (v) => {
+        dispose();
+        resolve(v);
+      },
+      (e: unknown) => {
+        dispose();
+        reject(e);
+      },
+    );
+  });
 }

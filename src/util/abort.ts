@@ -1,10 +1,11 @@
-import { AbortedError } from './errors.js';
+import { AbortedError, ProbeTimeoutError } from './errors.js';
 
-/** The reason an aborted signal carries, as our typed error. */
+/** The reason an aborted signal carries, as our typed error (ProbeTimeoutError stays itself). */
 export function abortReason(signal: AbortSignal): AbortedError {
   const r: unknown = signal.reason;
   if (r instanceof AbortedError) return r;
-  if (r instanceof Error && r.name === 'TimeoutError') return new AbortedError('probe timed out');
+  // AbortSignal.timeout()'s reason: a DOMException whose standard name marks a timeout.
+  if (r instanceof DOMException && r.name === 'TimeoutError') return new ProbeTimeoutError();
   if (r instanceof Error) return new AbortedError(r.message);
   return new AbortedError(typeof r === 'string' ? r : 'probe aborted');
 }
@@ -25,18 +26,4 @@ export function onAbort(signal: AbortSignal, cleanup: (reason: AbortedError) => 
   const listener = () => cleanup(abortReason(signal));
   signal.addEventListener('abort', listener, { once: true });
   return () => signal.removeEventListener('abort', listener);
-}
-
-/** Resolves after `ms`, or rejects with the abort reason. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      dispose();
-      resolve();
-    }, ms);
-    const dispose = onAbort(signal, (reason) => {
-      clearTimeout(timer);
-      reject(reason);
-    });
-  });
 }

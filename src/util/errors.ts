@@ -1,6 +1,7 @@
 /**
- * A failure with a reason a person can act on. Probes fail with one of these;
- * anything else reaching the engine is a bug and is logged as such.
+ * The project's one failure convention: a failure is a thrown, typed error. These are the
+ * types. A probe fails with a ProbeError whose message a person can act on; anything else
+ * reaching the probe service is a bug and is reported as one.
  */
 export class ProbeError extends Error {
   override readonly name: string = 'ProbeError';
@@ -27,6 +28,15 @@ export class ParseError extends ProbeError {
 /** The probe's signal fired: its deadline passed or its HTTP client went away. */
 export class AbortedError extends ProbeError {
   override readonly name: string = 'AbortedError';
+}
+
+/** The probe's budget ran out. Told apart by type, never by its wording. */
+export class ProbeTimeoutError extends AbortedError {
+  override readonly name: string = 'ProbeTimeoutError';
+  /** A step may name itself in front ("waiting for the first CLI prompt: probe timed out"). */
+  constructor(message = 'probe timed out', options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }
 
 export function errorMessage(err: unknown): string {

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
-import type { ProbeLogEntry } from '../log/probe-log.js';
 import type { ModuleConfig } from '../config/config.js';
+import type { CapturedLog, ProbeLogEntry } from '../log/probe-log.js';
 
 function formatFields(fields: ProbeLogEntry['fields']): string {
   return Object.entries(fields)
@@ -15,11 +15,17 @@ export function formatLogEntry(e: ProbeLogEntry): string {
   return `+${(e.elapsedMs / 1000).toFixed(3)}s ${e.level.padEnd(5)} ${e.msg}${fields ? ' ' + fields : ''}`;
 }
 
+/** Says how many lines the capture bound left out, so a cut log never passes for a whole one. */
+export function droppedNote(dropped: number): string {
+  return dropped > 0 ? `\n(${dropped} more line${dropped === 1 ? '' : 's'} not kept: the probe log keeps the first ones; the process log has all)` : '';
+}
+
 /** The `debug=true` answer, in the spirit of blackbox_exporter's: logs, metrics, module. */
-export function renderDebugOutput(entries: readonly ProbeLogEntry[], metricsText: string, module: ModuleConfig): string {
+export function renderDebugOutput(log: CapturedLog, metricsText: string, module: ModuleConfig): string {
   return [
     'Logs for the probe:',
-    ...entries.map(formatLogEntry),
+    ...log.entries.map(formatLogEntry),
+    ...(log.dropped > 0 ? [droppedNote(log.dropped).trimStart()] : []),
     '',
     '',
     'Metrics that would have been returned:',

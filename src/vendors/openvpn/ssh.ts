@@ -7,6 +7,7 @@ import { TtlCache } from '../../util/ttl-cache.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
 import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
+import { addOpenvpnFamilies } from './metrics.js';
 
 const statusFileSchema = z.strictObject({
   /** The label people see (udp, tcp, ...): the tunnel name in metrics. */
@@ -45,6 +46,7 @@ function parseVersion(text: string): string | undefined {
 export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'openvpn-ssh',
   defaultPort: 22,
+  addVendorFamilies: addOpenvpnFamilies,
   optionsSchema,
   requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {

@@ -5,6 +5,7 @@ import { buildPaloaltoSnapshot } from './snapshot.js';
 import { DEFAULT_SETUP, PanosCliSession } from './cli-session.js';
 import { sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
+import { addPaloaltoFamilies } from './metrics.js';
 
 const optionsSchema = z.strictObject({
   ssh: sshOptionsSchema,
@@ -23,6 +24,7 @@ const TERMINAL_COLUMNS = 400;
 export const paloaltoSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'paloalto-ssh',
   defaultPort: 22,
+  addVendorFamilies: addPaloaltoFamilies,
   optionsSchema,
   requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {

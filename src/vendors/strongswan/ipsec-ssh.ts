@@ -7,6 +7,7 @@ import { ProbeError } from '../../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
 import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
+import { addStrongswanFamilies } from './metrics.js';
 
 const optionsSchema = z.strictObject({
   ssh: sshOptionsSchema,
@@ -33,6 +34,7 @@ function includeCommand(pattern: string, prefix: string): string {
 export const ipsecSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'ipsec-ssh',
   defaultPort: 22,
+  addVendorFamilies: addStrongswanFamilies,
   optionsSchema,
   requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {

@@ -12,6 +12,7 @@ import { section } from './vici-value.js';
 import { buildStrongswanSnapshot, type ConfiguredConn } from './snapshot.js';
 import type { StrongswanIkeSa } from '../../model/snapshot.js';
 import type { ProberDefinition } from '../../probe/prober.js';
+import { addStrongswanFamilies } from './metrics.js';
 
 const optionsSchema = z.strictObject({
   /** Bound on everything charon sends for one command (list-sas of a large concentrator). */
@@ -32,6 +33,7 @@ const optionsSchema = z.strictObject({
 export const strongswanViciTcp: ProberDefinition<typeof optionsSchema> = {
   name: 'strongswan-vici-tcp',
   defaultPort: 4502,
+  addVendorFamilies: addStrongswanFamilies,
   optionsSchema,
   async probe({ target, options, signal: probeSignal, log }) {
     // The first failure cancels its siblings, so no connection outlives the probe.

@@ -1,4 +1,4 @@
-import { formatLogEntry } from '../debug-output.js';
+import { droppedNote, formatLogEntry } from '../debug-output.js';
 import { escapeHtml } from '../html.js';
 import type { ProbeRecord } from '../../probe/history.js';
 import { badge, formatTime, renderPage } from './layout.js';
@@ -6,7 +6,7 @@ import { badge, formatTime, renderPage } from './layout.js';
 /** One probe's log lines with their offsets from the probe's start. */
 export function renderLogsPage(r: ProbeRecord, version: string): string {
   const again = new URLSearchParams({ target: r.target, module: r.module });
-  const lines = r.log.map(formatLogEntry).join('\n');
+  const lines = r.log.entries.map(formatLogEntry).join('\n') + droppedNote(r.log.dropped);
   const main = `<h1>Log of probe #${r.id}</h1>
 <dl class="info">
 <dt>Time</dt><dd>${formatTime(r.startedAt)}</dd>

@@ -3,21 +3,21 @@ import { TEXT_CONTENT_TYPE } from '../../exposition/metric-set.js';
 import { buildProbeMetrics } from '../../exposition/probe-metrics.js';
 import { renderDebugOutput } from '../debug-output.js';
 import type { AppDeps } from '../deps.js';
-import { executeProbe } from '../../probe/service.js';
-import { parseProbeRequest } from '../../probe/request.js';
+import { refusalOf, runProbe, type ProbeEnv } from '../probe-middleware.js';
 
-/** GET /probe: the Prometheus contract. A failed probe is a 200 with probe_success 0; a bad request is a 400. */
-export function probeRoutes(deps: AppDeps): Hono {
-  const app = new Hono();
-  app.get('/probe', async (c) => {
-    const params = parseProbeRequest(c, deps);
-    if ('reason' in params) return c.text(params.reason + '\n', params.status);
-    const ran = await executeProbe(c, deps, params);
-    if ('reason' in ran) return c.text(ran.reason + '\n', ran.status);
-    const { outcome, log } = ran;
-    const metrics = buildProbeMetrics(outcome);
-    if (params.debug) return c.text(renderDebugOutput(log.entries, metrics.render(), params.module));
+/** GET /probe: the Prometheus contract. A failed probe is a 200 with probe_success 0; a refused one is its status with the reason. */
+export function probeRoutes(deps: AppDeps): Hono<ProbeEnv> {
+  const app = new Hono<ProbeEnv>();
+  app.get('/probe', runProbe(deps.probes), (c) => {
+    const probe = c.var.probe;
+    const metrics = buildProbeMetrics(probe, probe.request.module.prober.addVendorFamilies);
+    if (probe.request.debug) return c.text(renderDebugOutput(probe.log, metrics.render(), probe.request.module));
     return c.body(metrics.renderBytes(), 200, { 'Content-Type': TEXT_CONTENT_TYPE });
+  });
+  app.onError((err, c) => {
+    const refused = refusalOf(err);
+    if (!refused) throw err;
+    return c.text(`${refused.message}\n`, refused.status);
   });
   return app;
 }

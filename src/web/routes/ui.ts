@@ -1,8 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { sessionRows } from '../../exposition/sessions-json.js';
 import type { AppDeps } from '../deps.js';
-import { executeProbe } from '../../probe/service.js';
-import { parseProbeRequest } from '../../probe/request.js';
+import { refusalOf, runProbe, type ProbeEnv } from '../probe-middleware.js';
 import { CLIENT_SCRIPT } from '../pages/client-script.js';
 import { renderConfigPage } from '../pages/config-page.js';
 import { FAVICON_SVG } from '../pages/favicon.js';
@@ -30,8 +29,8 @@ function asset(c: Context, body: string, type: string): Response {
 }
 
 /** The browser UI: landing page, history, probe logs, configuration and the sessions view, with their assets. */
-export function uiRoutes(deps: AppDeps): Hono {
-  const app = new Hono();
+export function uiRoutes(deps: AppDeps): Hono<ProbeEnv> {
+  const app = new Hono<ProbeEnv>();
   const v = deps.version;
 
   app.get('/', (c) => page(c, renderLandingPage(deps.config.current, v, { target: shown(c, 'target'), module: shown(c, 'module') })));
@@ -50,20 +49,23 @@ export function uiRoutes(deps: AppDeps): Hono {
     return page(c, renderLogsPage(record, v));
   });
 
-  app.get('/sessions.html', async (c) => {
-    const params = parseProbeRequest(c, deps);
-    if ('reason' in params) return page(c, renderMessagePage('sessions', 'Cannot probe', params.reason, v), params.status);
-    const ran = await executeProbe(c, deps, params);
-    if ('reason' in ran) return page(c, renderMessagePage('sessions', 'Probe not run', ran.reason, v), ran.status);
-    const { outcome, id } = ran;
+  app.get('/sessions.html', runProbe(deps.probes), (c) => {
+    const p = c.var.probe;
     // As /sessions (routes/api.ts): a failed probe has no sessions to show, so it is a 502, not an empty table.
-    if (!outcome.snapshot) {
-      const log = `<p><a href="logs?id=${id}">Log of probe #${id}</a></p>\n`;
-      return page(c, renderMessagePage('sessions', 'Probe failed', outcome.failure ?? 'probe failed', v, log), 502);
+    if (!p.snapshot) {
+      const log = `<p><a href="logs?id=${p.id}">Log of probe #${p.id}</a></p>\n`;
+      return page(c, renderMessagePage('sessions', 'Probe failed', p.failure ?? 'probe failed', v, log), 502);
     }
-    const rows = sessionRows(outcome.snapshot, params.target.host, Date.now());
-    const view = { target: params.target.raw, module: params.module.name, id, durationSeconds: outcome.durationSeconds, info: outcome.snapshot.info, rows };
+    const rows = sessionRows(p.snapshot, p.request.target.host, Date.now());
+    const view = { target: p.target, module: p.module, id: p.id, durationSeconds: p.durationSeconds, info: p.snapshot.info, rows };
     return page(c, renderSessionsPage(view, v));
+  });
+  app.onError((err, c) => {
+    const refused = refusalOf(err);
+    if (!refused) throw err;
+    // 503: the request was fine but found no slot; the others were not probe requests to run.
+    const title = refused.status === 503 ? 'Probe not run' : 'Cannot probe';
+    return page(c, renderMessagePage('sessions', title, refused.message, v), refused.status);
   });
 
   app.get('/assets/ui.css', (c) => asset(c, STYLESHEET, 'text/css; charset=utf-8'));

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { checkAllowed } from '../../../src/config/allow-list.js';
+import { isAllowed } from '../../../src/config/allow-list.js';
 import { parseTarget } from '../../../src/probe/target.js';
 import { REPO_ROOT, loadRuleGroups, ruleFiles, validateDeployModules } from '../../support/prometheus.js';
 
@@ -158,7 +158,7 @@ test('the ScrapeConfig probes through the Service with the multi-target relabel 
     for (const raw of group.targets) {
       const target = parseTarget(raw, mod.prober.defaultPort);
       assert.notEqual(typeof target, 'string', raw);
-      assert.equal(checkAllowed(mod.allowList, target as Exclude<typeof target, string>), undefined, `${raw} for ${mod.name}`);
+      assert.equal(isAllowed(mod.allowList, target.host, target.port), true, `${raw} for ${mod.name}`);
     }
   }
 });

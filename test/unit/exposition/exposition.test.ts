@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { MetricSet } from '../../../src/exposition/metric-set.js';
 import { buildProbeMetrics } from '../../../src/exposition/probe-metrics.js';
+import { addStrongswanFamilies } from '../../../src/vendors/strongswan/metrics.js';
 import { buildStrongswanSnapshot } from '../../../src/vendors/strongswan/snapshot.js';
 import type { StrongswanIkeSa } from '../../../src/model/snapshot.js';
 
@@ -54,7 +55,7 @@ const snapshot = buildStrongswanSnapshot({
 });
 
 async function render(): Promise<string> {
-  return buildProbeMetrics({ success: true, durationSeconds: 0.25, snapshot }).render();
+  return buildProbeMetrics({ success: true, durationSeconds: 0.25, snapshot }, addStrongswanFamilies).render();
 }
 
 function sample(text: string, series: string): number | undefined {
@@ -100,7 +101,7 @@ test('no label carries a port, SPI or unique id', async () => {
 });
 
 test('a failed probe exposes only probe_success 0 and its duration', async () => {
-  const text = buildProbeMetrics({ success: false, durationSeconds: 1.5, failure: 'x' }).render();
+  const text = buildProbeMetrics({ success: false, durationSeconds: 1.5 }).render();
   assert.equal(sample(text, 'probe_success'), 0);
   assert.equal(sample(text, 'probe_duration_seconds'), 1.5);
   assert.equal(text.split('\n').filter((l) => l && !l.startsWith('#')).length, 2);

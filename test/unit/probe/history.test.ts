@@ -12,7 +12,7 @@ function probe(target: string, success: boolean): NewProbeRecord {
     success,
     durationSeconds: 0.01,
     failure: success ? undefined : 'connection refused',
-    log: [],
+    log: { entries: [], dropped: 0 },
   };
 }
 
@@ -62,6 +62,6 @@ test('the limit is a positive whole number, from --history.limit (default 100)',
   assert.ok(typeof f === 'object');
   assert.equal(f.historyLimit, 7);
   for (const bad of ['0', '-1', '2.5', 'many']) {
-    assert.match(parseFlags([`--history.limit=${bad}`]) as string, /--history\.limit must be a whole number/, bad);
+    assert.throws(() => parseFlags([`--history.limit=${bad}`]), /--history\.limit must be a whole number/, bad);
   }
 });

@@ -1,21 +1,29 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { parseFlags } from '../../../src/cli/flags.js';
-import { ProbeLimits, targetKey, type ProbeSlot, type Throttled } from '../../../src/probe/limits.js';
-import { parseTarget, type Target } from '../../../src/probe/target.js';
+import { ProbeLimits, targetKey, type ProbeSlot } from '../../../src/probe/limits.js';
+import type { Target } from '../../../src/probe/prober.js';
+import { ProbeRefusal } from '../../../src/probe/refusal.js';
+import { parseTarget } from '../../../src/probe/target.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../../support/exporter.js';
 import { scenario, startPanosEmulator } from '../../support/panos-emulator/index.js';
 import { startViciServer, type ScriptedViciServer } from '../../support/vici-server.js';
 import { startCharonLike } from '../../support/charon-like.js';
 
 function t(raw: string): Target {
-  const parsed = parseTarget(raw, 4502);
-  assert.ok(typeof parsed === 'object', raw);
-  return parsed;
+  return parseTarget(raw, 4502);
 }
 
-function isSlot(r: ProbeSlot | Throttled): r is ProbeSlot {
-  return !('throttled' in r);
+/** A slot, or the 503 refusal acquire threw. */
+function attempt(limits: ProbeLimits, target: Target, signal: AbortSignal, deadline: number): Promise<ProbeSlot | ProbeRefusal> {
+  return limits.acquire(target, { signal, deadline }).catch((err: unknown) => {
+    assert.ok(err instanceof ProbeRefusal && err.status === 503, String(err));
+    return err;
+  });
+}
+
+function isSlot(r: ProbeSlot | ProbeRefusal): r is ProbeSlot {
+  return !(r instanceof ProbeRefusal);
 }
 
 /** Settled yet? Checked after the event loop had a turn. */
@@ -45,8 +53,8 @@ test('flags: --probe.max-concurrency and --probe.max-per-target, with defaults a
   assert.equal(f.maxConcurrency, 7);
   assert.equal(f.maxPerTarget, 1);
   for (const bad of ['0', '-2', '1.5', 'lots', '']) {
-    assert.match(parseFlags([`--probe.max-concurrency=${bad}`]) as string, /--probe\.max-concurrency must be a whole number >= 1/, bad);
-    assert.match(parseFlags([`--probe.max-per-target=${bad}`]) as string, /--probe\.max-per-target must be a whole number >= 1/, bad);
+    assert.throws(() => parseFlags([`--probe.max-concurrency=${bad}`]), /--probe\.max-concurrency must be a whole number >= 1/, bad);
+    assert.throws(() => parseFlags([`--probe.max-per-target=${bad}`]), /--probe\.max-per-target must be a whole number >= 1/, bad);
   }
   assert.throws(() => new ProbeLimits({ maxConcurrency: 0, maxPerTarget: 1 }), RangeError);
 });
@@ -54,12 +62,12 @@ test('flags: --probe.max-concurrency and --probe.max-per-target, with defaults a
 test('per-target cap: the third probe waits, and runs when a slot is released', async () => {
   const limits = new ProbeLimits({ maxConcurrency: 100, maxPerTarget: 2 });
   const signal = new AbortController().signal;
-  const a = await limits.acquire(t('gw:1'), signal, far());
-  const b = await limits.acquire(t('GW:1'), signal, far());
+  const a = await attempt(limits, t('gw:1'), signal, far());
+  const b = await attempt(limits, t('GW:1'), signal, far());
   assert.ok(isSlot(a) && isSlot(b));
-  const third = limits.acquire(t('gw:1'), signal, far());
+  const third = attempt(limits, t('gw:1'), signal, far());
   // Another target is not held up by this one.
-  const other = await limits.acquire(t('gw:2'), signal, far());
+  const other = await attempt(limits, t('gw:2'), signal, far());
   assert.ok(isSlot(other));
   assert.equal(await settled(third), false);
   assert.deepEqual(limits.stats(), { running: 3, queued: 1, targets: 2 });
@@ -76,35 +84,35 @@ test('per-target cap: the third probe waits, and runs when a slot is released', 
 
 test('a queued probe never waits past its deadline: it is refused with the reason', async () => {
   const limits = new ProbeLimits({ maxConcurrency: 100, maxPerTarget: 1 });
-  const held = await limits.acquire(t('gw:1'), new AbortController().signal, far());
+  const held = await attempt(limits, t('gw:1'), new AbortController().signal, far());
   assert.ok(isSlot(held));
   const started = performance.now();
-  const r = await limits.acquire(t('gw:1'), AbortSignal.timeout(200), performance.now() + 200);
+  const r = await attempt(limits, t('gw:1'), AbortSignal.timeout(200), performance.now() + 200);
   const took = performance.now() - started;
   assert.ok(!isSlot(r));
-  assert.match(r.reason, /^too many probes in flight for target gw:1 \(at most 1 at once, --probe\.max-per-target\): no slot freed up within the probe's budget/);
+  assert.match(r.message, /^too many probes in flight for target gw:1 \(at most 1 at once, --probe\.max-per-target\): no slot freed up within the probe's budget/);
   assert.ok(took >= 190 && took < 700, `waited ${took} ms`);
   assert.equal(limits.stats().queued, 0);
   held.release();
   // The abandoned entry leaves p-limit's queue without holding the slot: the next probe runs at once.
-  const next = await limits.acquire(t('gw:1'), new AbortController().signal, far());
+  const next = await attempt(limits, t('gw:1'), new AbortController().signal, far());
   assert.ok(isSlot(next));
   next.release();
 });
 
 test('a queued probe whose client goes away leaves the queue at once', async () => {
   const limits = new ProbeLimits({ maxConcurrency: 100, maxPerTarget: 1 });
-  const held = await limits.acquire(t('gw:1'), new AbortController().signal, far());
+  const held = await attempt(limits, t('gw:1'), new AbortController().signal, far());
   assert.ok(isSlot(held));
   const client = new AbortController();
-  const waiting = limits.acquire(t('gw:1'), client.signal, far());
-  const behind = limits.acquire(t('gw:1'), new AbortController().signal, far());
+  const waiting = attempt(limits, t('gw:1'), client.signal, far());
+  const behind = attempt(limits, t('gw:1'), new AbortController().signal, far());
   await new Promise((r) => setImmediate(r));
   assert.equal(limits.stats().queued, 2);
   client.abort(new Error('client disconnected'));
   const r = await waiting;
   assert.ok(!isSlot(r));
-  assert.match(r.reason, /gave up after waiting [\d.]+s: client disconnected/);
+  assert.match(r.message, /gave up after waiting [\d.]+s: client disconnected/);
   assert.equal(limits.stats().queued, 1);
   held.release();
   // The one behind the leaver gets the slot, not the leaver.
@@ -116,9 +124,9 @@ test('a queued probe whose client goes away leaves the queue at once', async () 
 
 test('an already aborted signal is refused without queueing', async () => {
   const limits = new ProbeLimits({ maxConcurrency: 1, maxPerTarget: 1 });
-  const held = await limits.acquire(t('gw:1'), new AbortController().signal, far());
+  const held = await attempt(limits, t('gw:1'), new AbortController().signal, far());
   assert.ok(isSlot(held));
-  const r = await limits.acquire(t('gw:1'), AbortSignal.abort(), far());
+  const r = await attempt(limits, t('gw:1'), AbortSignal.abort(), far());
   assert.ok(!isSlot(r));
   assert.equal(limits.stats().queued, 0);
   held.release();
@@ -128,20 +136,20 @@ test('when the wait is predicted to outlast the deadline, the probe is refused a
   const limits = new ProbeLimits({ maxConcurrency: 100, maxPerTarget: 1 });
   const signal = new AbortController().signal;
   // Teach it that probes of gw:1 take ~300 ms.
-  const first = await limits.acquire(t('gw:1'), signal, far());
+  const first = await attempt(limits, t('gw:1'), signal, far());
   assert.ok(isSlot(first));
   await new Promise((r) => setTimeout(r, 300));
   first.release();
-  const held = await limits.acquire(t('gw:1'), signal, far());
+  const held = await attempt(limits, t('gw:1'), signal, far());
   assert.ok(isSlot(held));
   // 100 ms of budget cannot cover a ~300 ms wait: refused without waiting.
   const started = performance.now();
-  const r = await limits.acquire(t('gw:1'), signal, performance.now() + 100);
+  const r = await attempt(limits, t('gw:1'), signal, performance.now() + 100);
   assert.ok(performance.now() - started < 50);
   assert.ok(!isSlot(r));
-  assert.match(r.reason, /^too many probes in flight for target gw:1 .*: the next free slot is expected in 0\.\d\ds and its probes take 0\.\d\ds, more than this probe's 0\.\d\ds budget$/);
+  assert.match(r.message, /^too many probes in flight for target gw:1 .*: the next free slot is expected in 0\.\d\ds and its probes take 0\.\d\ds, more than this probe's 0\.\d\ds budget$/);
   // A budget that covers the predicted wait queues and gets the slot.
-  const patient = limits.acquire(t('gw:1'), signal, performance.now() + 5000);
+  const patient = attempt(limits, t('gw:1'), signal, performance.now() + 5000);
   assert.equal(await settled(patient), false);
   held.release();
   const p = await patient;
@@ -152,14 +160,14 @@ test('when the wait is predicted to outlast the deadline, the probe is refused a
 test('global cap: probes of different targets share it, and it is taken after the target slot', async () => {
   const limits = new ProbeLimits({ maxConcurrency: 2, maxPerTarget: 2 });
   const signal = new AbortController().signal;
-  const a = await limits.acquire(t('a:1'), signal, far());
-  const b = await limits.acquire(t('b:1'), signal, far());
+  const a = await attempt(limits, t('a:1'), signal, far());
+  const b = await attempt(limits, t('b:1'), signal, far());
   assert.ok(isSlot(a) && isSlot(b));
-  const c = limits.acquire(t('c:1'), signal, far());
+  const c = attempt(limits, t('c:1'), signal, far());
   assert.equal(await settled(c), false);
-  const timedOut = await limits.acquire(t('d:1'), AbortSignal.timeout(100), performance.now() + 100);
+  const timedOut = await attempt(limits, t('d:1'), AbortSignal.timeout(100), performance.now() + 100);
   assert.ok(!isSlot(timedOut));
-  assert.match(timedOut.reason, /^too many probes in flight for target d:1: all 2 probe slots of the exporter are busy \(--probe\.max-concurrency\)/);
+  assert.match(timedOut.message, /^too many probes in flight for target d:1: all 2 probe slots of the exporter are busy \(--probe\.max-concurrency\)/);
   // d's target slot was given back when it gave up on the global one.
   assert.equal(limits.stats().targets, 3);
   b.release();

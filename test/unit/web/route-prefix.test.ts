@@ -55,6 +55,6 @@ test('the prefix comes from --web.route-prefix, else the path of --web.external-
   const c = parseFlags([]);
   assert.ok(typeof c === 'object');
   assert.equal(c.routePrefix, '');
-  assert.match(parseFlags(['--web.external-url=not a url']) as string, /not an absolute URL/);
-  assert.match(parseFlags(['--web.route-prefix=/a b']) as string, /must be a path/);
+  assert.throws(() => parseFlags(['--web.external-url=not a url']), /not an absolute URL/);
+  assert.throws(() => parseFlags(['--web.route-prefix=/a b']), /must be a path/);
 });
