@@ -25,22 +25,8 @@ export interface ViciConnectOptions {
   maxSegmentBytes?: number;
   /** Bytes received per command, events included. Default 256 MiB. */
   maxResponseBytes?: number;
-}
-
-export interface StreamedRequestOptions {
-  /** Events accepted before the command fails with SizeLimitError. Default 1,000,000. */
+  /** Events accepted per streamed command before it fails with SizeLimitError. Default 1,000,000. */
   maxEvents?: number;
-  /**
-   * Takes each event as it arrives instead of collecting it (`events` is then empty):
-   * a caller that turns events into its own records lets the decoded messages die young,
-   * which for a large list-sas is most of the garbage collector's work. A throw fails the command.
-   */
-  onEvent?: (message: ViciMessage) => void;
-}
-
-export interface StreamedResult {
-  events: ViciMessage[];
-  response: ViciMessage;
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
@@ -76,6 +62,7 @@ export class ViciClient {
     private readonly log: ProbeLog,
     maxSegmentBytes: number,
     private readonly maxResponseBytes: number,
+    private readonly maxEvents: number,
   ) {
     this.framer = new ViciFramer(maxSegmentBytes);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -104,7 +91,14 @@ export class ViciClient {
         const ms = Math.round(performance.now() - started);
         opts.log.debug('vici connected', { target: where, ms });
         resolve(
-          new ViciClient(socket, where, opts.log, opts.maxSegmentBytes ?? MAX_SEGMENT_BYTES, opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES),
+          new ViciClient(
+            socket,
+            where,
+            opts.log,
+            opts.maxSegmentBytes ?? MAX_SEGMENT_BYTES,
+            opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+            opts.maxEvents ?? DEFAULT_MAX_EVENTS,
+          ),
         );
       };
       const onConnect = (): void => settle(undefined);
@@ -125,21 +119,22 @@ export class ViciClient {
 
   /**
    * Runs a command that answers with a stream of `eventName` events (list-sas,
-   * list-conns…): registers for the event, collects events until the command's
-   * response, then unregisters.
+   * list-conns…): registers for the event, hands each event to `onEvent` as it
+   * arrives, and returns the command's response once it has unregistered. Nothing
+   * is collected here: a caller that turns events into its own records lets the
+   * decoded messages die young, which for a large list-sas is most of the garbage
+   * collector's work. A throw from `onEvent` fails the command.
    */
   streamedRequest(
     command: string,
     eventName: string,
     message: ViciMessage | undefined,
     signal: AbortSignal,
-    opts: StreamedRequestOptions = {},
-  ): Promise<StreamedResult> {
-    const maxEvents = opts.maxEvents ?? DEFAULT_MAX_EVENTS;
+    onEvent: (message: ViciMessage) => void,
+  ): Promise<ViciMessage> {
+    const maxEvents = this.maxEvents;
     return this.exclusive(command, signal, async () => {
       await this.eventRegistration(EVENT_REGISTER, eventName, signal);
-      const events: ViciMessage[] = [];
-      const deliver = opts.onEvent ?? ((m: ViciMessage) => events.push(m));
       let count = 0;
       this.send({ type: CMD_REQUEST, name: command, message });
       let response: ViciMessage;
@@ -149,7 +144,7 @@ export class ViciClient {
           if (++count > maxEvents) {
             throw new SizeLimitError(`${command} streamed more than ${maxEvents} "${eventName}" events`);
           }
-          deliver(event.message!);
+          onEvent(event.message!);
         });
       } catch (err) {
         // An unknown command leaves the session intact; unregister so it stays usable.
@@ -157,7 +152,7 @@ export class ViciClient {
         throw err;
       }
       await this.eventRegistration(EVENT_UNREGISTER, eventName, signal);
-      return { events, response };
+      return response;
     });
   }
 

@@ -1,18 +1,18 @@
 import type { IpsecConf } from './ipsec-conf.js';
-import type { StrokeIkeSa, StrokeStatus } from './ipsec-status.js';
+import type { IpsecIkeSa, IpsecStatus } from './ipsec-status.js';
 import { buildStrongswanSnapshot, type ConfiguredConn } from './snapshot.js';
 import type { GatewaySnapshot, StrongswanIkeSa } from '../../model/snapshot.js';
 
 const USER_AUTH = /eap|xauth/i;
 
 /** A road warrior's virtual IP shows in stroke output only as its child's single-host remote selector. */
-function virtualIpsOf(sa: StrokeIkeSa): string[] {
+function virtualIpsOf(sa: IpsecIkeSa): string[] {
   const ips = new Set<string>();
   for (const c of sa.children) for (const ts of c.remoteTs) if (/\/(32|128)$/.test(ts)) ips.add(ts.replace(/\/\d+$/, ''));
   return [...ips];
 }
 
-function toIkeSa(sa: StrokeIkeSa, multiUser: boolean): StrongswanIkeSa {
+function toIkeSa(sa: IpsecIkeSa, multiUser: boolean): StrongswanIkeSa {
   return {
     conn: sa.conn,
     uniqueId: sa.uniqueId,
@@ -48,7 +48,7 @@ function toIkeSa(sa: StrokeIkeSa, multiUser: boolean): StrongswanIkeSa {
  * sees); `ipsec statusall` says what is loaded and live. A conn loaded by other
  * means still counts.
  */
-export function buildStrokeSnapshot(conf: IpsecConf, status: StrokeStatus, hostname: string | undefined): GatewaySnapshot {
+export function buildIpsecSnapshot(conf: IpsecConf, status: IpsecStatus, hostname: string | undefined): GatewaySnapshot {
   const conns = new Map<string, ConfiguredConn>();
   for (const c of conf.conns) {
     conns.set(c.name, {

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { z } from 'zod';
 import { mergeIpsecConf, parseIpsecConf, type IpsecConf } from './ipsec-conf.js';
 import { parseIpsecStatus } from './ipsec-status.js';
-import { buildStrokeSnapshot } from './ipsec-snapshot.js';
+import { buildIpsecSnapshot } from './ipsec-snapshot.js';
 import { ProbeError } from '../../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
 import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
@@ -78,6 +78,6 @@ export const ipsecSsh: ProberDefinition<typeof optionsSchema> = {
     const conf = mergeIpsecConf(parts);
     const status = parseIpsecStatus(statusRead.output);
     log.debug('parsed', { conns: conf.conns.length, ike_sas: status.ikeSas.length });
-    return buildStrokeSnapshot(conf, status, first.get('hostname')?.output.trim() || undefined);
+    return buildIpsecSnapshot(conf, status, first.get('hostname')?.output.trim() || undefined);
   },
 };

@@ -1,6 +1,6 @@
 import { ParseError } from '../../util/errors.js';
-import { parseStrokeDuration } from './durations.js';
-import type { StrokeChildSa, StrokeIkeSa } from './ipsec-status-types.js';
+import { parseCharonDuration } from './durations.js';
+import type { IpsecChildSa, IpsecIkeSa } from './ipsec-status-types.js';
 
 const IKE_LINE = /^\s*(\S+?)\[(\d+)\]: (.*)$/;
 const CHILD_LINE = /^\s*(\S+?)\{(\d+)\}: (.*)$/;
@@ -19,7 +19,7 @@ export function isChildLine(line: string): boolean {
 }
 
 function duration(text: string, where: string): number {
-  const s = parseStrokeDuration(text);
+  const s = parseCharonDuration(text);
   if (s === undefined) throw new ParseError(`${where}: unrecognised duration ${JSON.stringify(text.slice(0, 40))}`);
   return s;
 }
@@ -32,12 +32,12 @@ function endpoint(text: string): { host?: string; id?: string } {
 }
 
 /** Applies one `name[id]: ...` line; returns the SA it started, if it was an SA's first line. */
-export function ikeLine(line: string, current: StrokeIkeSa | undefined, lineNo: number): StrokeIkeSa | undefined {
+export function ikeLine(line: string, current: IpsecIkeSa | undefined, lineNo: number): IpsecIkeSa | undefined {
   const [, conn = '', uniqueId = '', rest = ''] = IKE_LINE.exec(line) ?? [];
   const where = `line ${lineNo}`;
   const main = IKE_MAIN.exec(rest);
   if (main && rest.includes('...')) {
-    const sa: StrokeIkeSa = { conn, uniqueId, state: main[1] ?? '', virtualIps: [], children: [] };
+    const sa: IpsecIkeSa = { conn, uniqueId, state: main[1] ?? '', virtualIps: [], children: [] };
     if (main[2] !== undefined) sa.establishedSeconds = duration(main[2], where);
     const hosts = main[3] ?? '';
     const split = hosts.indexOf(']...');
@@ -76,13 +76,13 @@ export function ikeLine(line: string, current: StrokeIkeSa | undefined, lineNo: 
 }
 
 /** Applies one `name{id}: ...` line; returns the child it started, if it was a child's first line. */
-export function childLine(line: string, current: StrokeChildSa | undefined, lineNo: number): StrokeChildSa | undefined {
+export function childLine(line: string, current: IpsecChildSa | undefined, lineNo: number): IpsecChildSa | undefined {
   const [, name = '', uniqueId = '', rest = ''] = CHILD_LINE.exec(line) ?? [];
   const where = `line ${lineNo}`;
   const body = rest.trim();
   const main = CHILD_MAIN.exec(body);
   if (main) {
-    const child: StrokeChildSa = {
+    const child: IpsecChildSa = {
       name,
       uniqueId,
       state: main[1] ?? '',

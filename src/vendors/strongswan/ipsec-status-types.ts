@@ -1,13 +1,13 @@
 import type { Traffic } from '../../model/snapshot.js';
 
-export interface StrokeAuth {
+export interface IpsecAuth {
   /** The configured identity in brackets, when one is set. */
   id?: string;
   /** What follows "uses", e.g. `pre-shared key authentication`, `XAuth authentication: any`. */
   uses: string;
 }
 
-export interface StrokeConnection {
+export interface IpsecConnection {
   name: string;
   localAddresses: string;
   remoteAddresses: string;
@@ -15,12 +15,12 @@ export interface StrokeConnection {
   ikeVersion: string;
   aggressive: boolean;
   dpdDelaySeconds?: number;
-  localAuth: StrokeAuth[];
-  remoteAuth: StrokeAuth[];
+  localAuth: IpsecAuth[];
+  remoteAuth: IpsecAuth[];
   children: { name: string; localTs: string[]; remoteTs: string[]; mode: string; dpdAction?: string }[];
 }
 
-export interface StrokeChildSa {
+export interface IpsecChildSa {
   name: string;
   uniqueId: string;
   /** INSTALLED, REKEYING, REKEYED, ROUTED, ... */
@@ -46,7 +46,7 @@ export interface StrokeChildSa {
   remoteTs: string[];
 }
 
-export interface StrokeIkeSa {
+export interface IpsecIkeSa {
   conn: string;
   uniqueId: string;
   /** CONNECTING, ESTABLISHED, PASSIVE, REKEYING, REKEYED, DELETING, ... */
@@ -68,10 +68,10 @@ export interface StrokeIkeSa {
   proposal?: string;
   /** stroke never prints per-SA virtual IPs; they show as the child's remote TS. Kept for the snapshot's shape. */
   virtualIps: string[];
-  children: StrokeChildSa[];
+  children: IpsecChildSa[];
 }
 
-export interface StrokeStatus {
+export interface IpsecStatus {
   /** Only `statusall` has the daemon header. */
   daemon?: {
     /** `strongSwan 5.9.8` (or `weakSwan` when aggressive-mode PSK is allowed). */
@@ -92,13 +92,13 @@ export interface StrokeStatus {
   plugins: string[];
   pools: { name: string; size: number; online: number; offline: number }[];
   listeningAddresses: string[];
-  connections: StrokeConnection[];
+  connections: IpsecConnection[];
   shunted: { name: string; localTs: string[]; remoteTs: string[]; mode: string }[];
-  routed: StrokeChildSa[];
+  routed: IpsecChildSa[];
   /** Daemon-wide counts, printed even when a name filter matched nothing. */
   sasUp: number;
   sasConnecting: number;
-  ikeSas: StrokeIkeSa[];
+  ikeSas: IpsecIkeSa[];
   /** `ipsec status NAME` matched neither an IKE_SA nor a CHILD_SA name. */
   noMatch: boolean;
 }

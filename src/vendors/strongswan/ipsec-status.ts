@@ -1,7 +1,7 @@
 import { ParseError } from '../../util/errors.js';
-import { parseStrokeDuration } from './durations.js';
+import { parseCharonDuration } from './durations.js';
 import { childLine, ikeLine, isChildLine, isIkeLine } from './ipsec-status-sas.js';
-import type { StrokeChildSa, StrokeConnection, StrokeIkeSa, StrokeStatus } from './ipsec-status-types.js';
+import type { IpsecChildSa, IpsecConnection, IpsecIkeSa, IpsecStatus } from './ipsec-status-types.js';
 
 export type * from './ipsec-status-types.js';
 
@@ -27,8 +27,8 @@ const SECTION_TITLES: [RegExp, Section][] = [
  * exit code 0; the SA counts in the header stay daemon-wide. Pure; throws only
  * ParseError, e.g. for the "connecting to ... failed" text of a stopped daemon.
  */
-export function parseIpsecStatus(text: string): StrokeStatus {
-  const out: StrokeStatus = {
+export function parseIpsecStatus(text: string): IpsecStatus {
+  const out: IpsecStatus = {
     plugins: [],
     pools: [],
     listeningAddresses: [],
@@ -42,8 +42,8 @@ export function parseIpsecStatus(text: string): StrokeStatus {
   };
   let section: Section | undefined;
   let sawSas = false;
-  let ike: StrokeIkeSa | undefined;
-  let child: StrokeChildSa | undefined;
+  let ike: IpsecIkeSa | undefined;
+  let child: IpsecChildSa | undefined;
   const lines = text.split('\n');
   if (lines.length > MAX_LINES) throw new ParseError(`ipsec status output has more than ${MAX_LINES} lines`);
   for (let i = 0; i < lines.length; i++) {
@@ -129,10 +129,10 @@ function words(text: string | undefined): string[] {
   return (text ?? '').trim().split(/\s+/).filter(Boolean);
 }
 
-function daemonLine(line: string, lineNo: number): NonNullable<StrokeStatus['daemon']> {
+function daemonLine(line: string, lineNo: number): NonNullable<IpsecStatus['daemon']> {
   const m = /^Status of IKE charon daemon \(((?:strong|weak)Swan) ([^,()]+)(?:, (.+), ([^,]+))?\):$/.exec(line);
   if (!m) throw new ParseError(`line ${lineNo}: unrecognised daemon line`);
-  const daemon: NonNullable<StrokeStatus['daemon']> = { product: m[1] ?? '', version: m[2] ?? '' };
+  const daemon: NonNullable<IpsecStatus['daemon']> = { product: m[1] ?? '', version: m[2] ?? '' };
   if (m[3] !== undefined) daemon.system = m[3];
   if (m[4] !== undefined) daemon.machine = m[4];
   return daemon;
@@ -146,10 +146,10 @@ function perPriority(text: string): Record<string, number> {
   return out;
 }
 
-function headerLine(out: StrokeStatus, line: string, lineNo: number): void {
+function headerLine(out: IpsecStatus, line: string, lineNo: number): void {
   const uptime = /^uptime: (.+?), since (.+)$/.exec(line);
   if (uptime && out.daemon) {
-    const seconds = parseStrokeDuration(uptime[1] ?? '');
+    const seconds = parseCharonDuration(uptime[1] ?? '');
     if (seconds !== undefined) out.daemon.uptimeSeconds = seconds;
     out.daemon.since = uptime[2] ?? '';
     return;
@@ -181,10 +181,10 @@ const CONN_MAIN = /^\s*(\S+?):  (\S*)\.\.\.(\S*)  (IKEv[12/]+|IKE)( Aggressive)?
 const CONN_AUTH = /^\s*(\S+?):   (local: |remote:) (?:\[(.*)\] )?uses (.*)$/;
 const CONN_CHILD = /^\s*(\S+?):   child:  (.*?) === (.*?) ?([A-Z_]+)(?:, dpdaction=(\S+))?$/;
 
-function connectionLine(conns: StrokeConnection[], line: string, lineNo: number): void {
+function connectionLine(conns: IpsecConnection[], line: string, lineNo: number): void {
   const main = CONN_MAIN.exec(line);
   if (main) {
-    const conn: StrokeConnection = {
+    const conn: IpsecConnection = {
       name: main[1] ?? '',
       localAddresses: main[2] ?? '',
       remoteAddresses: main[3] ?? '',
@@ -208,7 +208,7 @@ function connectionLine(conns: StrokeConnection[], line: string, lineNo: number)
   }
   const child = CONN_CHILD.exec(line);
   if (child) {
-    const entry: StrokeConnection['children'][number] = {
+    const entry: IpsecConnection['children'][number] = {
       name: child[1] ?? '',
       localTs: words(child[2]),
       remoteTs: words(child[3]),

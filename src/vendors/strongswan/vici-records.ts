@@ -1,6 +1,6 @@
 import type { AddressPool, GatewayInfo, StrongswanChildSa, StrongswanDetail, StrongswanIkeSa } from '../../model/snapshot.js';
 import type { ConfiguredConn } from './snapshot.js';
-import { strokeDurationRange } from './durations.js';
+import { charonDurationRange } from './durations.js';
 import { list, num, section, sections, str, type ViciSection } from './vici-value.js';
 
 /** `version` → daemon info. */
@@ -29,7 +29,7 @@ export function parseCharonTime(text: string): number | undefined {
 export function viciUptime(uptime: ViciSection | undefined, nowSeconds: number): number | undefined {
   if (!uptime) return undefined;
   const running = str(uptime, 'running');
-  const range = running !== undefined ? strokeDurationRange(running) : undefined;
+  const range = running !== undefined ? charonDurationRange(running) : undefined;
   const since = str(uptime, 'since');
   const started = since !== undefined ? parseCharonTime(since) : undefined;
   const fromStart = started !== undefined ? Math.round(nowSeconds - started) : undefined;

@@ -60,12 +60,12 @@ export const strongswanViciTcp: ProberDefinition<typeof optionsSchema> = {
       ] as const),
       session(async (c) => {
         const ikeSas: StrongswanIkeSa[] = [];
-        await c.streamedRequest('list-sas', 'list-sa', undefined, signal, { onEvent: (e) => ikeSas.push(...parseListSaEvent(e)) });
+        await c.streamedRequest('list-sas', 'list-sa', undefined, signal, (e) => ikeSas.push(...parseListSaEvent(e)));
         return ikeSas;
       }),
       session(async (c) => {
         const conns: ConfiguredConn[] = [];
-        await c.streamedRequest('list-conns', 'list-conn', undefined, signal, { onEvent: (e) => conns.push(...parseListConnEvent(e)) });
+        await c.streamedRequest('list-conns', 'list-conn', undefined, signal, (e) => conns.push(...parseListConnEvent(e)));
         return conns;
       }),
     ]);

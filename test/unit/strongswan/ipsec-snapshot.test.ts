@@ -3,13 +3,13 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { mergeIpsecConf, parseIpsecConf } from '../../../src/vendors/strongswan/ipsec-conf.js';
 import { parseIpsecStatus } from '../../../src/vendors/strongswan/ipsec-status.js';
-import { buildStrokeSnapshot } from '../../../src/vendors/strongswan/ipsec-snapshot.js';
+import { buildIpsecSnapshot } from '../../../src/vendors/strongswan/ipsec-snapshot.js';
 
 const fixture = (name: string) => readFileSync(`test/fixtures/strongswan/${name}`, 'utf8');
 
 test('stroke: ipsec.conf with include and statusall from the real lab make one snapshot', () => {
   const conf = mergeIpsecConf([parseIpsecConf(fixture('ipsec.conf')), parseIpsecConf(fixture('ipsec.lab-extra.conf'))]);
-  const snap = buildStrokeSnapshot(conf, parseIpsecStatus(fixture('ipsec-statusall.txt')), 'gw');
+  const snap = buildIpsecSnapshot(conf, parseIpsecStatus(fixture('ipsec-statusall.txt')), 'gw');
   const byName = new Map(snap.tunnels.map((t) => [t.name, t]));
   assert.equal(byName.get('site-a')?.state, 'up');
   assert.equal(byName.get('site-a')?.kind, 'site-to-site');

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseStrokeDuration } from '../../../src/vendors/strongswan/durations.js';
+import { parseCharonDuration } from '../../../src/vendors/strongswan/durations.js';
 import { parseIpsecStatus } from '../../../src/vendors/strongswan/ipsec-status.js';
-import type { StrokeChildSa, StrokeIkeSa } from '../../../src/vendors/strongswan/ipsec-status.js';
+import type { IpsecChildSa, IpsecIkeSa } from '../../../src/vendors/strongswan/ipsec-status.js';
 import { ParseError } from '../../../src/util/errors.js';
 
 const read = (path: string): string => readFileSync(new URL(`../../fixtures/${path}`, import.meta.url), 'utf8');
@@ -16,7 +16,7 @@ const PLUGINS =
 const PSK = 'pre-shared key authentication';
 
 /** The gateway's s2s IKE_SA as `ipsec status` (not all) prints it. */
-function gwS2s(establishedSeconds: number): StrokeIkeSa {
+function gwS2s(establishedSeconds: number): IpsecIkeSa {
   return {
     conn: 's2s', uniqueId: '1', state: 'ESTABLISHED', establishedSeconds,
     localHost: '192.0.2.1', localId: 'gw.pz.test', remoteHost: '192.0.2.2', remoteId: 'peer.pz.test',
@@ -31,7 +31,7 @@ function gwS2s(establishedSeconds: number): StrokeIkeSa {
 describe('ipsec statusall, real strongSwan 5.9.8 captures', () => {
   it('gateway: header, pools, connections and one site-to-site SA with traffic', () => {
     const s2s = gwS2s(11);
-    const child = s2s.children[0] as StrokeChildSa;
+    const child = s2s.children[0] as IpsecChildSa;
     Object.assign(child, {
       proposal: 'AES_CBC_128/HMAC_SHA2_256_128',
       traffic: { bytesIn: 108, bytesOut: 192, packetsIn: 3, packetsOut: 3 },
@@ -125,7 +125,7 @@ describe('ipsec statusall, real strongSwan 5.9.8 captures', () => {
 
 describe('ipsec statusall, hand-made rekeying and road-warrior output', () => {
   const status = parseIpsecStatus(stroke('hand-statusall-rekey-rw.txt'));
-  const sa = (id: string): StrokeIkeSa | undefined => status.ikeSas.find((s) => s.uniqueId === id);
+  const sa = (id: string): IpsecIkeSa | undefined => status.ikeSas.find((s) => s.uniqueId === id);
 
   it('durations in seconds, minutes, hours and days; REKEYED child expiring', () => {
     assert.equal(status.daemon?.uptimeSeconds, 3 * 86400);
@@ -171,7 +171,7 @@ describe('ipsec statusall, hand-made rekeying and road-warrior output', () => {
 
 describe('ipsec statusall, edges', () => {
   it('durations', () => {
-    assert.deepEqual(['1 second', '0 seconds', '45 minutes', '3 hours', '2 days', 'soon', '1 week'].map(parseStrokeDuration), [1, 0, 2700, 10800, 172800, undefined, undefined]);
+    assert.deepEqual(['1 second', '0 seconds', '45 minutes', '3 hours', '2 days', 'soon', '1 week'].map(parseCharonDuration), [1, 0, 2700, 10800, 172800, undefined, undefined]);
   });
   it('the header accepts an IKE_SAs count line should a build print one', () => {
     const s = parseIpsecStatus('Status of IKE charon daemon (strongSwan 5.9.8):\n  IKE_SAs: 4 total, 1 half-open\nSecurity Associations (3 up, 1 connecting):\n  none\n');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { CapturingProbeLog, silentProbeLog } from '../../../src/log/probe-log.js';
 import { ViciClient, type ViciConnectOptions } from '../../../src/transport/vici/client.js';
-import { toMessage } from '../../../src/transport/vici/message.js';
+import { toMessage, type ViciMessage } from '../../../src/transport/vici/message.js';
 import { AbortedError, ProbeError, ProtocolError, SizeLimitError } from '../../../src/util/errors.js';
 import { listSaEvents, statsResponse, versionResponse } from '../../support/charon-shapes.js';
 import { startViciServer, type ScriptedViciServer, type ViciServerOptions } from '../../support/vici-server.js';
@@ -50,6 +50,14 @@ const normal: ViciServerOptions = {
   },
 };
 
+
+/** A streamed command's events, collected, and its response. */
+async function collect(client: ViciClient, command: string, event: string, signal: AbortSignal): Promise<{ events: ViciMessage[]; response: ViciMessage }> {
+  const events: ViciMessage[] = [];
+  const response = await client.streamedRequest(command, event, undefined, signal, (m) => events.push(m));
+  return { events, response };
+}
+
 describe('ViciClient against a scripted server', () => {
   it('runs a request and returns the decoded response, logging at debug', async () => {
     const server = await serve(normal);
@@ -67,12 +75,12 @@ describe('ViciClient against a scripted server', () => {
   it('collects streamed events until the response, then unregisters', async () => {
     const server = await serve(normal);
     const client = await connect(server);
-    const { events, response } = await client.streamedRequest('list-sas', 'list-sa', undefined, deadline());
+    const { events, response } = await collect(client, 'list-sas', 'list-sa', deadline());
     assert.equal(events.length, sas.length);
     assert.deepEqual(events, sas);
     assert.deepEqual(response, toMessage({}));
     // The session stays usable, and no event arrives for the next command.
-    const again = await client.streamedRequest('list-sas', 'list-sa', undefined, deadline());
+    const again = await collect(client, 'list-sas', 'list-sa', deadline());
     assert.equal(again.events.length, sas.length);
     assert.deepEqual(await client.request('stats', undefined, deadline()), statsResponse(sas.length));
     client.close();
@@ -84,7 +92,7 @@ describe('ViciClient against a scripted server', () => {
     const gone = new AbortController();
     gone.abort(new AbortedError('caller left'));
     const [a, b, c] = await Promise.allSettled([
-      client.streamedRequest('list-sas', 'list-sa', undefined, deadline()),
+      collect(client, 'list-sas', 'list-sa', deadline()),
       client.request('version', undefined, gone.signal),
       client.request('stats', undefined, deadline()),
     ]);
@@ -101,11 +109,11 @@ describe('ViciClient against a scripted server', () => {
     const client = await connect(server);
     await assert.rejects(client.request('no-such', undefined, deadline()), (e) => e instanceof ProtocolError && e.message === 'unknown command no-such');
     await assert.rejects(
-      client.streamedRequest('no-such', 'list-sa', undefined, deadline()),
+      collect(client, 'no-such', 'list-sa', deadline()),
       (e) => e instanceof ProtocolError && e.message === 'unknown command no-such',
     );
     await assert.rejects(
-      client.streamedRequest('list-sas', 'no-event', undefined, deadline()),
+      collect(client, 'list-sas', 'no-event', deadline()),
       (e) => e instanceof ProtocolError && e.message === 'unknown event no-event',
     );
     assert.deepEqual(await client.request('version', undefined, deadline()), versionResponse());
@@ -135,14 +143,14 @@ describe('ViciClient against a scripted server', () => {
 
   it('bounds endless events by count and by bytes', async () => {
     const server = await serve({ ...normal, hostile: 'endless-events' });
-    const byCount = await connect(server);
+    const byCount = await connect(server, { maxEvents: 500 });
     await assert.rejects(
-      byCount.streamedRequest('list-sas', 'list-sa', undefined, deadline(), { maxEvents: 500 }),
+      collect(byCount, 'list-sas', 'list-sa', deadline()),
       (e) => e instanceof SizeLimitError && /more than 500 "list-sa" events/.test(e.message),
     );
     const byBytes = await connect(server, { maxResponseBytes: 1024 * 1024 });
     await assert.rejects(
-      byBytes.streamedRequest('list-sas', 'list-sa', undefined, deadline()),
+      collect(byBytes, 'list-sas', 'list-sa', deadline()),
       (e) => e instanceof SizeLimitError && /exceeds the limit of 1048576 bytes/.test(e.message),
     );
     await until(() => server.openConnections() === 0, 'server still streams to a refused client');
@@ -180,7 +188,7 @@ describe('ViciClient against a scripted server', () => {
     const baseline = tcpSockets();
     const controller = new AbortController();
     const client = await connect(server, { signal: controller.signal });
-    const pending = client.streamedRequest('list-sas', 'list-sa', undefined, controller.signal);
+    const pending = collect(client, 'list-sas', 'list-sa', controller.signal);
     setTimeout(() => controller.abort(new AbortedError('client went away')), 30);
     await assert.rejects(pending, (e) => e instanceof AbortedError && e.message === 'client went away');
     await until(() => server.openConnections() === 0 && tcpSockets() === baseline, 'sockets left after abort');
