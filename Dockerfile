@@ -3,12 +3,12 @@
 #   docker build -t vpn-exporter:0.1.0 --build-arg REVISION=$(git rev-parse --short HEAD) .
 #   docker run -p 9234:9234 -v $PWD/modules.yaml:/etc/vpn-exporter/modules.yaml:ro vpn-exporter:0.1.0
 
-# --- build: compile TypeScript with the full (dev) dependency set ------------
+# --- build: tsc, then esbuild for the browser script; full (dev) dependencies --
 FROM node:22-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.client.json ./
 COPY src ./src
 RUN npm run build
 

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppDeps } from './deps.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/api.js';
+import { assetRoutes } from './routes/assets.js';
 import { probeRoutes } from './routes/probe.js';
 import { uiRoutes } from './routes/ui.js';
 
@@ -30,6 +31,7 @@ function routes(deps: AppDeps): Hono {
   app.route('/', adminRoutes(deps));
   app.route('/', apiRoutes(deps));
   app.route('/', uiRoutes(deps));
+  app.route('/', assetRoutes());
   app.notFound((c) => c.text('not found\n', 404));
   app.onError((err, c) => {
     // Reaching here is a bug; the reason goes to the log, not to the caller.

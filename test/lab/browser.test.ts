@@ -10,6 +10,15 @@ import { startCharonLike } from '../support/charon-like.js';
 import { startViciLab, type ViciLab } from './support/strongswan-lab.js';
 import { freePort } from '../support/free-port.js';
 
+// The callbacks given to evaluate() run in Chromium, but this file is Node code, checked
+// without the DOM lib (tsconfig.json): declare the browser globals they use, for this file only.
+declare const document: {
+  activeElement: { id: string; tagName: string; textContent: string | null } | null;
+  documentElement: { scrollWidth: number; clientWidth: number };
+  body: unknown;
+};
+declare function getComputedStyle(e: unknown): { backgroundColor: string; outlineStyle: string };
+
 // Another module comes first, so choosing the VICI one is a real choice.
 const MODULES = `modules:
   ovpn:

@@ -1,4 +1,5 @@
-// The client script (client-script.ts) formats the same way in the browser; keep the two in step.
+// Shared with the browser script (web/client/result.ts), which bundles this very
+// module: keep it pure, no Node or DOM API. Both tsconfig projects check it.
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 

@@ -2,7 +2,7 @@ import { escapeHtml } from '../html.js';
 
 /**
  * Pages carry no inline script or style: the stylesheet and the script are
- * served by the exporter (routes/ui.ts), so the policy can refuse everything
+ * served by the exporter (routes/assets.ts), so the policy can refuse everything
  * inline. Target strings are attacker-controlled and end up on these pages.
  */
 export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = {

@@ -2,16 +2,13 @@ import { Hono, type Context } from 'hono';
 import { sessionRows } from '../../exposition/sessions-json.js';
 import type { AppDeps } from '../deps.js';
 import { refusalOf, runProbe, type ProbeEnv } from '../probe-middleware.js';
-import { CLIENT_SCRIPT } from '../pages/client-script.js';
 import { renderConfigPage } from '../pages/config-page.js';
-import { FAVICON_SVG } from '../pages/favicon.js';
 import { renderHistoryPage } from '../pages/history-page.js';
 import { renderLandingPage } from '../pages/landing.js';
 import { PAGE_SECURITY_HEADERS } from '../pages/layout.js';
 import { renderLogsPage } from '../pages/logs-page.js';
 import { renderMessagePage } from '../pages/message-page.js';
 import { renderSessionsPage } from '../pages/sessions-page.js';
-import { STYLESHEET } from '../pages/styles.js';
 
 const MAX_QUERY = 300;
 
@@ -24,11 +21,7 @@ function page(c: Context, html: string, status: 200 | 400 | 403 | 404 | 502 | 50
   return c.html(html, status, PAGE_SECURITY_HEADERS);
 }
 
-function asset(c: Context, body: string, type: string): Response {
-  return c.body(body, 200, { 'Content-Type': type, 'Cache-Control': 'max-age=300', 'X-Content-Type-Options': 'nosniff' });
-}
-
-/** The browser UI: landing page, history, probe logs, configuration and the sessions view, with their assets. */
+/** The browser UI: landing page, history, probe logs, configuration and the sessions view (assets: routes/assets.ts). */
 export function uiRoutes(deps: AppDeps): Hono<ProbeEnv> {
   const app = new Hono<ProbeEnv>();
   const v = deps.version;
@@ -68,8 +61,5 @@ export function uiRoutes(deps: AppDeps): Hono<ProbeEnv> {
     return page(c, renderMessagePage('sessions', title, refused.message, v), refused.status);
   });
 
-  app.get('/assets/ui.css', (c) => asset(c, STYLESHEET, 'text/css; charset=utf-8'));
-  app.get('/assets/ui.js', (c) => asset(c, CLIENT_SCRIPT, 'text/javascript; charset=utf-8'));
-  app.get('/assets/favicon.svg', (c) => asset(c, FAVICON_SVG, 'image/svg+xml'));
   return app;
 }

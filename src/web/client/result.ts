@@ -1,0 +1,161 @@
+/** The landing page's view of one /api/probe answer: outcome, links, gateway tables and the raw metrics. */
+import type { GatewayInfo, GatewaySnapshot } from '../../model/snapshot.js';
+import { humanBytes, humanDuration } from '../pages/format.js';
+import { el, table, type Child } from './dom.js';
+
+/** The body of a 200 from /api/probe (routes/api.ts). */
+export interface ProbeResult {
+  id: number;
+  time: string;
+  module: string;
+  prober: string;
+  target: string;
+  success: boolean;
+  durationSeconds: number;
+  reason: string | null;
+  snapshot: GatewaySnapshot | null;
+  metrics: string;
+}
+
+export const query = (target: string, module: string): string => new URLSearchParams({ target, module }).toString();
+
+function badge(state: string, detail: string | undefined): HTMLElement {
+  // The state becomes a class name: keep only what the stylesheet's badge-* classes use.
+  const wrap = el('span', null, [el('span', { class: 'badge badge-' + state.replace(/[^a-z-]/g, '') }, [state])]);
+  if (detail && detail !== state) wrap.append(' ', el('span', { class: 'detail' }, [detail]));
+  return wrap;
+}
+
+function hostPort(host: string | undefined, port: number | undefined): string {
+  if (!host) return '';
+  if (port === undefined || port === null) return host;
+  return (host.includes(':') ? '[' + host + ']' : host) + ':' + port;
+}
+
+export function outcomeBox(ok: boolean, title: string, lines: readonly string[], reason: string | null): HTMLElement {
+  return el('div', { class: 'outcome ' + (ok ? 'ok' : 'fail'), id: 'probe-outcome' }, [
+    el('strong', null, [title]),
+    ...lines.map((l) => el('span', null, [l])),
+    reason ? el('span', { class: 'reason' }, ['Reason: ' + reason]) : null,
+  ]);
+}
+
+function infoList(info: GatewayInfo): HTMLElement {
+  const items: [string, string | undefined][] = [
+    ['Vendor', info.vendor],
+    ['Product', info.product],
+    ['Version', info.version],
+    ['Host name', info.hostname],
+    ['OS', info.os],
+    ['Model', info.model],
+    ['Serial', info.serial],
+    ['Uptime', info.uptimeSeconds === undefined ? undefined : humanDuration(info.uptimeSeconds)],
+  ];
+  const shown = items.filter(([, v]) => v !== undefined && v !== '');
+  return el('dl', { class: 'info', id: 'gateway-info' }, shown.flatMap(([k, v]) => [el('dt', null, [k]), el('dd', null, [v])]));
+}
+
+/** The gateway's tables; connection times are drawn relative to when the probe ended, not to now. */
+function snapshotNodes(s: GatewaySnapshot, endMs: number): HTMLElement[] {
+  const nodes = [el('h2', null, ['Gateway']), infoList(s.info)];
+  nodes.push(
+    el('h2', null, ['Tunnels (' + s.tunnels.length + ')']),
+    table(
+      'tunnels',
+      'Tunnels',
+      ['Name', 'Kind', 'State', 'Sessions', 'Local', 'Remote', 'In', 'Out'],
+      s.tunnels.map((t) => [
+        t.name,
+        t.kind,
+        badge(t.state, t.detail),
+        String(t.activeSessions),
+        t.localAddress || '',
+        t.remoteAddress || '',
+        t.traffic ? humanBytes(t.traffic.bytesIn) : '',
+        t.traffic ? humanBytes(t.traffic.bytesOut) : '',
+      ]),
+      'The gateway reports no tunnel.',
+    ),
+  );
+  nodes.push(
+    el('h2', null, ['Sessions and users (' + s.sessions.length + ')']),
+    table(
+      'sessions',
+      'Sessions and users',
+      ['User', 'Tunnel', 'Remote address', 'Virtual IP', 'In', 'Out', 'Connected since'],
+      s.sessions.map((u): Child[] => {
+        let since: Child = '';
+        if (typeof u.connectedSeconds === 'number') {
+          const at = new Date(endMs - u.connectedSeconds * 1000);
+          since = el('span', null, [
+            el('time', { datetime: at.toISOString() }, [at.toLocaleString()]),
+            ' ',
+            el('span', { class: 'detail' }, ['(' + humanDuration(u.connectedSeconds) + ')']),
+          ]);
+        }
+        return [
+          u.user,
+          u.tunnel,
+          hostPort(u.remoteAddress, u.remotePort),
+          u.virtualAddresses.join(', '),
+          humanBytes(u.traffic.bytesIn),
+          humanBytes(u.traffic.bytesOut),
+          since,
+        ];
+      }),
+      'No peer or user is connected.',
+    ),
+  );
+  if (s.pools.length > 0) {
+    nodes.push(
+      el('h2', null, ['Address pools (' + s.pools.length + ')']),
+      table(
+        'pools',
+        'Address pools',
+        ['Name', 'Base', 'Size', 'Online', 'Offline'],
+        s.pools.map((p) => [p.name, p.base || '', String(p.size), String(p.online), String(p.offline)]),
+        '',
+      ),
+    );
+  }
+  return nodes;
+}
+
+export function resultNodes(r: ProbeResult): HTMLElement[] {
+  const q = query(r.target, r.module);
+  const nodes = [
+    outcomeBox(
+      r.success,
+      r.success ? 'Success' : 'Failure',
+      [
+        'module ' + r.module + ' (' + r.prober + ')',
+        'target ' + r.target,
+        'took ' + r.durationSeconds.toFixed(3) + ' s',
+        'at ' + new Date(r.time).toLocaleTimeString(),
+      ],
+      r.success ? '' : r.reason,
+    ),
+    el('p', { class: 'links' }, [
+      el('a', { href: 'logs?id=' + Number(r.id), id: 'probe-log-link' }, ['Probe log #' + Number(r.id)]),
+      r.success ? el('a', { href: 'sessions.html?' + q }, ['Sessions page']) : null,
+      r.success ? el('a', { href: 'sessions?' + q }, ['Sessions JSON']) : null,
+      el('a', { href: 'history?' + new URLSearchParams({ target: r.target }).toString() }, ['Probes of this target']),
+    ]),
+  ];
+  if (r.snapshot) nodes.push(...snapshotNodes(r.snapshot, Date.parse(r.time) + r.durationSeconds * 1000));
+  nodes.push(
+    el('details', { id: 'raw-metrics' }, [
+      el('summary', null, ['Raw metrics']),
+      el('p', { class: 'hint' }, ['What ', el('a', { href: 'probe?' + q }, ['probe?' + q]), ' answered for this probe.']),
+      el('pre', { class: 'metrics', tabindex: '0', 'aria-label': 'Metrics text' }, [r.metrics]),
+    ]),
+  );
+  return nodes;
+}
+
+/** The one-line summary for the live region, so screen readers hear how the probe went. */
+export function resultStatus(r: ProbeResult): string {
+  if (!r.success) return 'Probe failed: ' + r.reason;
+  const s = r.snapshot;
+  return 'Probe succeeded in ' + r.durationSeconds.toFixed(3) + ' s: ' + (s?.tunnels.length ?? 0) + ' tunnel(s), ' + (s?.sessions.length ?? 0) + ' session(s).';
+}
