@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseSystemInfo, toGatewayInfo } from './system-info.js';
+import { parseSystemInfo } from './system-info.js';
 import { parseVpnFlow } from './vpn-flow.js';
 import { buildPaloaltoSnapshot } from './snapshot.js';
 import { DEFAULT_SETUP, PanosCliSession } from './cli-session.js';
@@ -37,12 +37,12 @@ export const paloaltoSsh: ProberDefinition<typeof optionsSchema> = {
     });
     try {
       const cli = await PanosCliSession.open(shell, { signal, log, setup: options.setup_commands });
-      const info = toGatewayInfo(parseSystemInfo(await cli.run('show system info', signal)));
+      const system = parseSystemInfo(await cli.run('show system info', signal));
       const flow = parseVpnFlow(await cli.run('show vpn flow', signal));
-      info.hostname ??= cli.prompt.host;
+      system.hostname ??= cli.prompt.host;
       log.debug('parsed', { tunnels: flow.tunnels.length, ha_state: cli.prompt.haState });
       cli.close();
-      return buildPaloaltoSnapshot(info, flow, cli.prompt.haState);
+      return buildPaloaltoSnapshot(system, flow, cli.prompt.haState);
     } finally {
       shell.close();
     }

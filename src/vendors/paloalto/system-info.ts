@@ -1,4 +1,3 @@
-import type { GatewayInfo } from '../../model/snapshot.js';
 import { ParseError } from '../../util/errors.js';
 import { cleanTerminalText, parsePromptLine } from './prompt.js';
 
@@ -56,22 +55,4 @@ export function parseSystemInfo(text: string): PanosSystemInfo {
     }
   }
   return info;
-}
-
-/** PAN-OS prints `unknown` for what it does not know (a VM's serial before licensing). */
-function known(v: string | undefined): string | undefined {
-  return v === undefined || v.toLowerCase() === 'unknown' ? undefined : v;
-}
-
-export function toGatewayInfo(info: PanosSystemInfo): GatewayInfo {
-  const out: GatewayInfo = { vendor: 'paloalto', product: 'PAN-OS', os: 'PAN-OS' };
-  const version = known(info.swVersion);
-  const model = known(info.model);
-  const serial = known(info.serial);
-  if (version !== undefined) out.version = version;
-  if (info.hostname !== undefined) out.hostname = info.hostname;
-  if (model !== undefined) out.model = model;
-  if (serial !== undefined) out.serial = serial;
-  if (info.uptimeSeconds !== undefined) out.uptimeSeconds = info.uptimeSeconds;
-  return out;
 }

@@ -1,8 +1,22 @@
-import type { PaloaltoDetail, PaloaltoTunnelDetail } from '../../model/snapshot.js';
 import { ParseError } from '../../util/errors.js';
 import { cleanTerminalText, parsePromptLine } from './prompt.js';
 
-export type PanosVpnFlow = Pick<PaloaltoDetail, 'tunnels' | 'totals'>;
+/** One row of `show vpn flow`. */
+export interface PanosFlowTunnel {
+  id: number;
+  name: string;
+  /** PAN-OS's word: active, inactiv, init. */
+  state: string;
+  monitor: string;
+  localIp: string;
+  peerIp: string;
+  interface: string;
+}
+
+export interface PanosVpnFlow {
+  tunnels: PanosFlowTunnel[];
+  totals: { configured?: number; ipsecConfigured?: number; ipsecShown?: number };
+}
 
 /*
  * `show vpn flow` prints totals, a header row, a dashes row and one row per tunnel.
@@ -19,7 +33,7 @@ const TOTALS: [RegExp, keyof PanosVpnFlow['totals']][] = [
   [/^total IPSec tunnels? shown:\s*(\d+)$/i, 'ipsecShown'],
 ];
 
-const COLUMN_KEYS: Record<string, keyof PaloaltoTunnelDetail> = {
+const COLUMN_KEYS: Record<string, keyof PanosFlowTunnel> = {
   state: 'state',
   monitor: 'monitor',
   'local-ip': 'localIp',
@@ -32,8 +46,8 @@ const TUNNEL_IF = /^tunnel(?:\.\d+)?$/;
 
 export function parseVpnFlow(text: string): PanosVpnFlow {
   const totals: PanosVpnFlow['totals'] = {};
-  const tunnels: PaloaltoTunnelDetail[] = [];
-  let columns: (keyof PaloaltoTunnelDetail)[] | undefined;
+  const tunnels: PanosFlowTunnel[] = [];
+  let columns: (keyof PanosFlowTunnel)[] | undefined;
 
   for (const rawLine of cleanTerminalText(text).split('\n')) {
     const line = rawLine.trim();
@@ -62,7 +76,7 @@ export function parseVpnFlow(text: string): PanosVpnFlow {
   return { tunnels, totals };
 }
 
-function headerColumns(line: string): (keyof PaloaltoTunnelDetail)[] {
+function headerColumns(line: string): (keyof PanosFlowTunnel)[] {
   const names = line.split(/\s+/).slice(2);
   const keys = names.map((n) => {
     const key = Object.hasOwn(COLUMN_KEYS, n.toLowerCase()) ? COLUMN_KEYS[n.toLowerCase()] : undefined;
@@ -75,7 +89,7 @@ function headerColumns(line: string): (keyof PaloaltoTunnelDetail)[] {
   return keys;
 }
 
-function parseRow(line: string, columns: (keyof PaloaltoTunnelDetail)[]): PaloaltoTunnelDetail {
+function parseRow(line: string, columns: (keyof PanosFlowTunnel)[]): PanosFlowTunnel {
   const tokens = [...line.matchAll(/\S+/g)];
   const id = tokens[0]?.[0] ?? '';
   if (!/^\d{1,9}$/.test(id)) throw new ParseError(`tunnel row does not start with an id: ${clip(line)}`);
@@ -91,7 +105,7 @@ function parseRow(line: string, columns: (keyof PaloaltoTunnelDetail)[]): Paloal
   const nameStart = tokens[1]?.index ?? 0;
   const name = line.slice(nameStart, firstTrailing?.index ?? line.length).trim();
 
-  const row: PaloaltoTunnelDetail = {
+  const row: PanosFlowTunnel = {
     id: Number(id), name, state: '', monitor: '', localIp: '', peerIp: '', interface: '',
   };
   trailing.forEach((key, i) => {

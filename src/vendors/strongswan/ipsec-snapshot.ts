@@ -1,6 +1,7 @@
 import type { IpsecConf } from './ipsec-conf.js';
 import type { IpsecIkeSa, IpsecStatus } from './ipsec-status.js';
-import { buildStrongswanSnapshot, type ConfiguredConn } from './snapshot.js';
+import type { ConfiguredConn } from './records.js';
+import { buildStrongswanSnapshot } from './snapshot.js';
 import type { GatewaySnapshot, StrongswanIkeSa } from '../../model/snapshot.js';
 
 const USER_AUTH = /eap|xauth/i;

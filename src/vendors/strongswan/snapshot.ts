@@ -9,17 +9,8 @@ import type {
   TunnelKind,
   TunnelState,
 } from '../../model/snapshot.js';
+import type { ConfiguredConn } from './records.js';
 
-/** A conn as configured (VICI list-conns or ipsec.conf), before looking at its SAs. */
-export interface ConfiguredConn {
-  name: string;
-  kind: TunnelKind;
-  /** ipsec.conf auto=ignore: reported, never alerted on. */
-  ignored: boolean;
-  localAddress?: string;
-  remoteAddress?: string;
-  children: string[];
-}
 
 /** CHILD_SA states in which traffic flows; a rekey in progress is not an outage. */
 const CHILD_UP = new Set(['INSTALLED', 'REKEYING', 'REKEYED']);

@@ -1,5 +1,5 @@
 import type { AddressPool, GatewayInfo, StrongswanChildSa, StrongswanDetail, StrongswanIkeSa } from '../../model/snapshot.js';
-import type { ConfiguredConn } from './snapshot.js';
+import type { ConfiguredConn } from './records.js';
 import { charonDurationRange } from './durations.js';
 import { list, num, section, sections, str, type ViciSection } from './vici-value.js';
 

@@ -9,7 +9,8 @@ import {
   viciUptime,
 } from './vici-records.js';
 import { section } from './vici-value.js';
-import { buildStrongswanSnapshot, type ConfiguredConn } from './snapshot.js';
+import type { ConfiguredConn } from './records.js';
+import { buildStrongswanSnapshot } from './snapshot.js';
 import type { StrongswanIkeSa } from '../../model/snapshot.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addStrongswanFamilies } from './metrics.js';

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { detectCliError } from '../../../src/vendors/paloalto/cli-error.js';
 import { cleanTerminalText, PANOS_PROMPT_AT_END, parsePromptAtEnd } from '../../../src/vendors/paloalto/prompt.js';
-import { parseSystemInfo, toGatewayInfo } from '../../../src/vendors/paloalto/system-info.js';
+import { toGatewayInfo } from '../../../src/vendors/paloalto/snapshot.js';
+import { parseSystemInfo } from '../../../src/vendors/paloalto/system-info.js';
 import { parseVpnFlow } from '../../../src/vendors/paloalto/vpn-flow.js';
 import { ParseError } from '../../../src/util/errors.js';
 
