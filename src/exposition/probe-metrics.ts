@@ -8,6 +8,8 @@ export interface ProbeOutcome {
   success: boolean;
   durationSeconds: number;
   snapshot?: GatewaySnapshot;
+  /** A failed probe's reason from the documented set (probe/failure.ts). */
+  failureReason?: string;
 }
 
 /** A vendor's families beside the core one (each prober names its vendor's). */
@@ -18,6 +20,9 @@ export function buildProbeMetrics(outcome: ProbeOutcome, addVendorFamilies?: Ven
   const set = new MetricSet();
   set.family('probe_success', 'Whether the probe succeeded.', 'gauge', []).set({}, outcome.success ? 1 : 0);
   set.family('probe_duration_seconds', 'How long the probe took.', 'gauge', []).set({}, outcome.durationSeconds);
+  if (!outcome.success && outcome.failureReason !== undefined) {
+    set.family('probe_failure_info', 'Why the probe failed, as one reason from a documented set; the value is always 1.', 'gauge', ['reason']).set({ reason: outcome.failureReason }, 1);
+  }
   const raw = outcome.snapshot;
   if (!raw) return set;
   addCoreFamilies(set, { ...raw, tunnels: uniqueByName(raw.tunnels), pools: uniqueByName(raw.pools) });

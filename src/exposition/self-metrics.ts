@@ -10,6 +10,7 @@ export interface BuildInfo {
 export class SelfMetrics {
   readonly registry = new Registry();
   readonly probes: Counter<'module' | 'result'>;
+  readonly probeFailures: Counter<'module' | 'reason'>;
   readonly probeDuration: Histogram<'module'>;
   readonly inFlight: Gauge;
   readonly reloadSuccess: Gauge;
@@ -33,6 +34,12 @@ export class SelfMetrics {
       name: 'vpn_exporter_probes_total',
       help: 'Probes asked for, by module and result (success, failure; rejected: a bad request; throttled: no slot under the probe caps).',
       labelNames: ['module', 'result'],
+      registers,
+    });
+    this.probeFailures = new Counter({
+      name: 'vpn_exporter_probe_failures_total',
+      help: 'Failed probes, by module and reason (timeout, connection_refused, auth_failed, ...; see the README).',
+      labelNames: ['module', 'reason'],
       registers,
     });
     this.probeDuration = new Histogram({

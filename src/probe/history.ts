@@ -1,4 +1,5 @@
 import type { CapturedLog } from '../log/probe-log.js';
+import type { FailureReason } from './failure.js';
 
 export interface ProbeRecord {
   id: number;
@@ -9,7 +10,10 @@ export interface ProbeRecord {
   target: string;
   success: boolean;
   durationSeconds: number;
+  /** Why it failed, for people. */
   failure?: string;
+  /** Why it failed, from the documented set: what alerts and filters use. */
+  failureReason?: FailureReason;
   /** The probe's own log, the capturing log itself, so lines written while it winds down still show. */
   log: CapturedLog;
 }

@@ -9,6 +9,7 @@ import { startBudget } from './budget.js';
 import type { ProbeHistory, ProbeRecord } from './history.js';
 import type { ProbeLimits } from './limits.js';
 import type { ProberDefinition, Services } from './prober.js';
+import { classifyFailure, type FailureReason } from './failure.js';
 import { ProbeRefusal } from './refusal.js';
 import { parseProbeRequest, type ProbeQuery, type ProbeRequest } from './request.js';
 
@@ -78,7 +79,8 @@ export class ProbeService {
           const { tunnels, sessions } = outcome.snapshot;
           log.info('probe succeeded', { duration_seconds: Number(durationSeconds.toFixed(4)), tunnels: tunnels.length, sessions: sessions.length });
         } else {
-          log.error('probe failed', { reason: outcome.failure, duration_seconds: Number(durationSeconds.toFixed(4)) });
+          log.error('probe failed', { reason: outcome.failure, kind: outcome.failureReason, duration_seconds: Number(durationSeconds.toFixed(4)) });
+          metrics.probeFailures.inc({ module: module.name, reason: outcome.failureReason });
         }
         const success = outcome.snapshot !== undefined;
         metrics.probes.inc({ module: module.name, result: success ? 'success' : 'failure' });
@@ -91,6 +93,7 @@ export class ProbeService {
           success,
           durationSeconds,
           failure: outcome.failure,
+          failureReason: outcome.failureReason,
           log,
         });
         return { ...record, request, snapshot: outcome.snapshot };
@@ -110,7 +113,7 @@ async function probeOnce(
   signal: AbortSignal,
   log: CapturingProbeLog,
   services: Services,
-): Promise<{ snapshot: GatewaySnapshot; failure?: undefined } | { snapshot?: undefined; failure: string }> {
+): Promise<{ snapshot: GatewaySnapshot; failure?: undefined; failureReason?: undefined } | { snapshot?: undefined; failure: string; failureReason: FailureReason }> {
   log.info('probe started', { prober: module.prober.name, host: target.host, port: target.port });
   try {
     throwIfAborted(signal);
@@ -118,7 +121,7 @@ async function probeOnce(
     return { snapshot };
   } catch (err) {
     // A ProbeError carries a reason meant for people; anything else is our bug and says so.
-    return { failure: err instanceof ProbeError ? err.message : `internal error: ${errorMessage(err)}` };
+    return { failure: err instanceof ProbeError ? err.message : `internal error: ${errorMessage(err)}`, failureReason: classifyFailure(err) };
   }
 }
 

@@ -5,10 +5,16 @@
  */
 export class ProbeError extends Error {
   override readonly name: string = 'ProbeError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** Why, in the documented set (see probe/failure.ts), where the thrower knows it better than any classifier. */
+  readonly kind: FailureKind | undefined;
+  constructor(message: string, options?: { cause?: unknown; kind?: FailureKind }) {
     super(message, options);
+    this.kind = options?.kind;
   }
 }
+
+/** What a thrower may state outright; the rest is classified from the error's type and cause. */
+export type FailureKind = 'host_key_mismatch' | 'auth_failed' | 'permission_denied' | 'command_failed' | 'stale_data' | 'connection_lost';
 
 /** Bytes from a peer that do not follow the protocol (VICI, SSH output, a parser input). */
 export class ProtocolError extends ProbeError {
@@ -34,7 +40,7 @@ export class AbortedError extends ProbeError {
 export class ProbeTimeoutError extends AbortedError {
   override readonly name: string = 'ProbeTimeoutError';
   /** A step may name itself in front ("waiting for the first CLI prompt: probe timed out"). */
-  constructor(message = 'probe timed out', options?: { cause?: unknown }) {
+  constructor(message = 'probe timed out', options?: { cause?: unknown; kind?: FailureKind }) {
     super(message, options);
   }
 }
@@ -42,4 +48,13 @@ export class ProbeTimeoutError extends AbortedError {
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
+}
+
+/**
+ * A remote command that did not do its job: "permission_denied" when its own output says
+ * so (sudo, cat, a unix socket answer in these words on every system we read), else
+ * "command_failed".
+ */
+export function commandFailure(output: string): FailureKind {
+  return /permission denied|not permitted|a password is required|not in the sudoers/i.test(output) ? 'permission_denied' : 'command_failed';
 }

@@ -132,7 +132,7 @@ function connectConfig(
 
 function describeFailure(hostPort: string, endpoint: SshEndpoint, err: Error & { level?: string }): ProbeError {
   if (err.level === 'client-authentication') {
-    return new ProbeError(`ssh authentication as ${endpointLabel(endpoint)} failed`, { cause: err });
+    return new ProbeError(`ssh authentication as ${endpointLabel(endpoint)} failed`, { cause: err, kind: 'auth_failed' });
   }
   if (err.level === 'client-timeout') {
     return new ProbeError(`ssh handshake with ${hostPort} timed out`, { cause: err });

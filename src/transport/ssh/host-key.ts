@@ -58,7 +58,7 @@ export async function prepareHostKeyCheck(
       }
       const verdict = checkKnownHosts(lines, host, port, blob);
       if (verdict.kind === 'revoked') {
-        check.rejection = new ProbeError(`host key for ${label} is revoked in ${policy.knownHostsFile}: ${presented}`);
+        check.rejection = new ProbeError(`host key for ${label} is revoked in ${policy.knownHostsFile}: ${presented}`, { kind: 'host_key_mismatch' });
         return false;
       }
       if (verdict.kind === 'trusted' || pins.has(key.fingerprint)) {
@@ -69,7 +69,7 @@ export async function prepareHostKeyCheck(
         verdict.others.length > 0
           ? `; known_hosts holds a different ${verdict.others.join('/')} key for this host`
           : '';
-      check.rejection = new ProbeError(`host key for ${label} not trusted: ${presented}${hint}`);
+      check.rejection = new ProbeError(`host key for ${label} not trusted: ${presented}${hint}`, { kind: 'host_key_mismatch' });
       return false;
     },
   };

@@ -62,14 +62,16 @@ export async function runSections(
   const boundary = `vpnx-${randomBytes(12).toString('hex')}`;
   const result = await ssh.exec(endpoint, buildSectionScript(sections, boundary), opts);
   if (result.exitCode !== 0 && result.stdout.length === 0) {
-    throw new ProbeError(`remote shell failed (exit ${result.exitCode ?? result.exitSignal}): ${result.stderr.trim().slice(0, 300)}`);
+    throw new ProbeError(`remote shell failed (exit ${result.exitCode ?? result.exitSignal}): ${result.stderr.trim().slice(0, 300)}`, {
+      kind: 'command_failed',
+    });
   }
   try {
     return splitSections(result.stdout, boundary, sections.map((s) => s.id));
   } catch (err) {
     // Output cut short with no exit status: the session died under the commands (sshd killed, link lost).
     if (err instanceof ProtocolError && result.exitCode === null && result.exitSignal === undefined) {
-      throw new ProbeError('the ssh session closed before the remote commands finished', { cause: err });
+      throw new ProbeError('the ssh session closed before the remote commands finished', { cause: err, kind: 'connection_lost' });
     }
     throw err;
   }

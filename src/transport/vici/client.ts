@@ -289,8 +289,8 @@ export class ViciClient {
 
   private closedError(): ProbeError {
     const pending = this.framer.pendingBytes;
-    if (pending > 0) return new ProbeError(`vici connection to ${this.where} closed mid-segment after ${pending} bytes`);
-    return new ProbeError(`vici connection closed by ${this.where}`);
+    if (pending > 0) return new ProbeError(`vici connection to ${this.where} closed mid-segment after ${pending} bytes`, { kind: 'connection_lost' });
+    return new ProbeError(`vici connection closed by ${this.where}`, { kind: 'connection_lost' });
   }
 }
 

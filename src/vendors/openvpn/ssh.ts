@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { durationMs } from '../../config/duration.js';
 import { parseOpenvpnStatus, type OpenvpnStatus } from './status.js';
 import { buildOpenvpnSnapshot, type OpenvpnStatusRead } from './snapshot.js';
-import { ParseError, ProbeError } from '../../util/errors.js';
+import { ParseError, ProbeError, commandFailure } from '../../util/errors.js';
 import { TtlCache } from '../../util/ttl-cache.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
 import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
@@ -80,7 +80,8 @@ export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
     for (const [i, f] of options.status_files.entries()) {
       const r = results.get(`file${i}`);
       if (!r || r.exitCode !== 0) {
-        throw new ProbeError(`status file ${f.name} (${f.path}) unreadable: ${(r?.output ?? '').trim().slice(0, 200) || 'no output'}`);
+        const output = (r?.output ?? '').trim().slice(0, 200);
+        throw new ProbeError(`status file ${f.name} (${f.path}) unreadable: ${output || 'no output'}`, { kind: commandFailure(output) });
       }
       let status: OpenvpnStatus;
       try {
@@ -103,6 +104,7 @@ export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
       if (ageSeconds * 1000 > options.max_status_age) {
         throw new ProbeError(
           `status file ${f.name} (${f.path}) is stale: last written ${ageSeconds}s ago, max_status_age is ${options.max_status_age / 1000}s (is OpenVPN running?)`,
+          { kind: 'stale_data' },
         );
       }
       reads.push({ name: f.name, path: f.path, status, ageSeconds });

@@ -139,8 +139,8 @@ async function guard<T>(p: Promise<T>, step: string): Promise<T> {
   } catch (err) {
     const message = `PAN-OS CLI: ${step}: ${errorMessage(err)}`;
     if (err instanceof ProbeError) {
-      const Same = err.constructor as new (message: string, options?: { cause?: unknown }) => ProbeError;
-      throw new Same(message, { cause: err });
+      const Same = err.constructor as new (message: string, options?: { cause?: unknown; kind?: ProbeError['kind'] }) => ProbeError;
+      throw new Same(message, { cause: err, kind: err.kind });
     }
     throw new ProbeError(message, { cause: err });
   }

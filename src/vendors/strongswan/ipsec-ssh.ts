@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { mergeIpsecConf, parseIpsecConf, type IpsecConf } from './ipsec-conf.js';
 import { parseIpsecStatus } from './ipsec-status.js';
 import { buildIpsecSnapshot } from './ipsec-snapshot.js';
-import { ProbeError } from '../../util/errors.js';
+import { ProbeError, commandFailure } from '../../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
 import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
@@ -50,13 +50,15 @@ export const ipsecSsh: ProberDefinition<typeof optionsSchema> = {
     ]);
     const confRead = first.get('conf');
     if (!confRead || confRead.exitCode !== 0) {
-      throw new ProbeError(`cannot read ${options.ipsec_conf}: ${(confRead?.output ?? '').trim().slice(0, 200)}`);
+      const output = (confRead?.output ?? '').trim().slice(0, 200);
+      throw new ProbeError(`cannot read ${options.ipsec_conf}: ${output}`, { kind: commandFailure(output) });
     }
     const statusRead = first.get('status');
     // `ipsec statusall` exits 3 when charon was not started by starter, yet prints the status.
     if (!statusRead || !statusRead.output.includes('Status of IKE charon daemon')) {
       throw new ProbeError(
         `${options.ipsec_command} statusall failed (exit ${statusRead?.exitCode}): ${(statusRead?.output ?? '').trim().split('\n')[0]?.slice(0, 200)}`,
+        { kind: commandFailure(statusRead?.output ?? '') },
       );
     }
 

@@ -13,6 +13,8 @@ export interface ProbeResult {
   success: boolean;
   durationSeconds: number;
   reason: string | null;
+  /** The reason from the documented set (timeout, auth_failed, ...), beside the human text. */
+  failureReason: string | null;
   snapshot: GatewaySnapshot | null;
   metrics: string;
 }
@@ -133,7 +135,7 @@ export function resultNodes(r: ProbeResult): HTMLElement[] {
         'took ' + r.durationSeconds.toFixed(3) + ' s',
         'at ' + new Date(r.time).toLocaleTimeString(),
       ],
-      r.success ? '' : r.reason,
+      r.success ? '' : (r.reason ?? '') + (r.failureReason ? ' (' + r.failureReason + ')' : ''),
     ),
     el('p', { class: 'links' }, [
       el('a', { href: 'logs?id=' + Number(r.id), id: 'probe-log-link' }, ['Probe log #' + Number(r.id)]),

@@ -9,7 +9,8 @@ function probeLink(r: ProbeRecord): string {
 
 function resultCell(r: ProbeRecord): string {
   if (r.success) return badge('success', 'success');
-  return `${badge('failure', 'failure')} <span class="detail">${escapeHtml(r.failure ?? '')}</span>`;
+  const reason = r.failureReason ? ` <code class="reason">${escapeHtml(r.failureReason)}</code>` : '';
+  return `${badge('failure', 'failure')}${reason} <span class="detail">${escapeHtml(r.failure ?? '')}</span>`;
 }
 
 /** Recent probes, newest first, optionally those whose target contains `filter`. */

@@ -12,7 +12,7 @@ export function renderLogsPage(r: ProbeRecord, version: string): string {
 <dt>Time</dt><dd>${formatTime(r.startedAt)}</dd>
 <dt>Target</dt><dd><code>${escapeHtml(r.target)}</code></dd>
 <dt>Module</dt><dd><code>${escapeHtml(r.module)}</code> (${escapeHtml(r.prober)})</dd>
-<dt>Result</dt><dd>${r.success ? badge('success', 'success') : `${badge('failure', 'failure')} ${escapeHtml(r.failure ?? '')}`}</dd>
+<dt>Result</dt><dd>${r.success ? badge('success', 'success') : `${badge('failure', 'failure')} <code>${escapeHtml(r.failureReason ?? '')}</code> ${escapeHtml(r.failure ?? '')}`}</dd>
 <dt>Duration</dt><dd>${r.durationSeconds.toFixed(3)} s</dd>
 </dl>
 <p class="links"><a href="./?${escapeHtml(again.toString())}">Probe again</a><a href="history?target=${escapeHtml(encodeURIComponent(r.target))}">Probes of this target</a></p>

@@ -34,6 +34,7 @@ export function apiRoutes(deps: AppDeps): Hono<ProbeEnv> {
         success: p.success,
         durationSeconds: p.durationSeconds,
         reason: p.failure ?? null,
+        failureReason: p.failureReason ?? null,
         snapshot: p.snapshot ?? null,
         // The exposition of this very probe, so the page's metrics match its tables.
         metrics: buildProbeMetrics(p, p.request.module.prober.addVendorFamilies).render(),

@@ -114,8 +114,10 @@ test('a failing target: /api/probe reports the failure, /sessions answers 502 wi
   assert.equal(api.status, 200);
   assert.equal(api.body.success, false);
   assert.match(api.body.reason, /refused/);
+  assert.equal(api.body.failureReason, 'connection_refused');
   assert.equal(api.body.snapshot, null);
   assert.equal(sampleValue(api.body.metrics, 'probe_success'), 0);
+  assert.equal(sampleValue(api.body.metrics, 'probe_failure_info{reason="connection_refused"}'), 1);
   assert.equal(typeof api.body.id, 'number');
 
   const sessions = await json(`/sessions?module=vici&target=${closedTarget}`);
