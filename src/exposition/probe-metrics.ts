@@ -3,6 +3,7 @@ import { addCoreFamilies } from './core.js';
 import { addOpenvpnFamilies } from '../vendors/openvpn/metrics.js';
 import { addPaloaltoFamilies } from '../vendors/paloalto/metrics.js';
 import { addStrongswanFamilies } from '../vendors/strongswan/metrics.js';
+import { addWireguardFamilies } from '../vendors/wireguard/metrics.js';
 import { MetricSet } from './metric-set.js';
 
 /**
@@ -27,10 +28,12 @@ export function buildProbeMetrics(outcome: ProbeOutcome): MetricSet {
     pools: uniqueByName(raw.pools),
     paloalto: raw.paloalto && { ...raw.paloalto, tunnels: uniqueByName(raw.paloalto.tunnels) },
     openvpn: raw.openvpn && { servers: uniqueByName(raw.openvpn.servers) },
+    wireguard: raw.wireguard && { ...raw.wireguard, interfaces: uniqueByName(raw.wireguard.interfaces) },
   };
   addCoreFamilies(set, s);
   if (s.strongswan) addStrongswanFamilies(set, s.strongswan);
   if (s.openvpn) addOpenvpnFamilies(set, s.openvpn.servers);
   if (s.paloalto) addPaloaltoFamilies(set, s.paloalto);
+  if (s.wireguard) addWireguardFamilies(set, s.wireguard);
   return set;
 }
