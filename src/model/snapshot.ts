@@ -20,7 +20,7 @@ export const TUNNEL_STATES: readonly TunnelState[] = ['up', 'partial', 'down', '
 export type TunnelKind = 'site-to-site' | 'remote-access';
 
 export interface GatewayInfo {
-  vendor: 'strongswan' | 'openvpn' | 'paloalto';
+  vendor: 'strongswan' | 'openvpn' | 'paloalto' | 'wireguard';
   product: string;
   version?: string;
   hostname?: string;
@@ -154,6 +154,38 @@ export interface PaloaltoDetail {
   haState?: string;
 }
 
+export interface WireguardPeerDetail {
+  /** Public key (base64): for the JSON and pages, never a label. */
+  publicKey: string;
+  /** The user name: from the module's peer_names, a config comment, or the key's first 8 characters. */
+  name: string;
+  nameSource: 'module' | 'config' | 'key';
+  /** Unique per interface (name, with the short key added when two peers share a name): the `peer` label. */
+  label: string;
+  endpoint?: string;
+  allowedIps: string[];
+  /** Unix time of the latest handshake by the gateway's clock; undefined when there never was one. */
+  latestHandshakeTimestamp?: number;
+  handshakeAgeSeconds?: number;
+  /** Handshake younger than the module's connected_within. */
+  connected: boolean;
+  persistentKeepaliveSeconds?: number;
+  traffic: Traffic;
+}
+
+export interface WireguardInterfaceDetail {
+  name: string;
+  publicKey?: string;
+  listenPort?: number;
+  peers: WireguardPeerDetail[];
+}
+
+export interface WireguardDetail {
+  interfaces: WireguardInterfaceDetail[];
+  /** The module's connected_within, in seconds. */
+  connectedWithinSeconds: number;
+}
+
 export interface GatewaySnapshot {
   info: GatewayInfo;
   tunnels: Tunnel[];
@@ -162,4 +194,5 @@ export interface GatewaySnapshot {
   strongswan?: StrongswanDetail;
   openvpn?: { servers: OpenvpnServerDetail[] };
   paloalto?: PaloaltoDetail;
+  wireguard?: WireguardDetail;
 }

@@ -47,7 +47,8 @@ export function labSshdConfig(o: { listen: string; hostKey: string; authorizedKe
   ].join("\n");
 }
 
-export async function startLabSshd(opts: { ns: string; dir: string; listen: string; user: string }): Promise<LabSshd> {
+/** `setup`: shell commands run before sshd starts, in its own mount namespace (e.g. a private /run). */
+export async function startLabSshd(opts: { ns: string; dir: string; listen: string; user: string; setup?: string }): Promise<LabSshd> {
   const { ns, dir, listen, user } = opts;
   await ensureKeyOnlyUser(user);
   // sshd insists on its privilege separation directory; `ip netns exec` keeps the host's /run.
@@ -71,7 +72,7 @@ export async function startLabSshd(opts: { ns: string; dir: string; listen: stri
   const start = async () => {
     if (daemon?.isRunning()) throw new Error("lab sshd is already running");
     const from = logSize(logFile);
-    const d = spawnDaemon({ ns, command: "/usr/sbin/sshd", args: ["-D", "-e", "-f", config], logFile });
+    const d = spawnDaemon({ ns, command: "/usr/sbin/sshd", args: ["-D", "-e", "-f", config], logFile, setup: opts.setup });
     daemon = d;
     const outcome = await waitFor(
       `sshd in ${ns} to listen on ${listen}`,
