@@ -20,6 +20,8 @@ export interface ModuleConfig<P extends ProberSchema = ProberSchema> {
   name: string;
   prober: P;
   timeoutMs: number;
+  /** A probe within this long of the last fetch is answered from it (0: off). */
+  minIntervalMs: number;
   /** Targets this module may connect to; undefined allows any (see README, "Who may ask"). */
   allowList?: AllowList;
   /** The prober's options, validated, secrets resolved to Secret objects. */

@@ -13,6 +13,8 @@ const MODULE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 const commonSchema = z.strictObject({
   prober: z.string(),
   timeout: durationMs.default(10_000),
+  /** Answer a probe from the last result when it is younger than this (0: always fetch). */
+  min_interval: durationMs.default(0).refine((ms) => ms <= 600_000, 'min_interval is at most 10m: past that the answer is no longer a probe'),
 });
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -40,13 +42,13 @@ function validateModule<P extends ProberSchema>(
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(`${file}: ${formatPath(path)}: a module is a mapping with at least "prober"`);
   }
-  const { prober: proberName, timeout, allowed_targets, ...options } = raw as Record<string, unknown>;
+  const { prober: proberName, timeout, min_interval, allowed_targets, ...options } = raw as Record<string, unknown>;
   const prober = typeof proberName === 'string' ? probers.get(proberName) : undefined;
   if (!prober) {
     const known = [...probers.keys()].join(', ');
     throw new ConfigError(`${file}: ${formatPath([...path, 'prober'])}: unknown prober ${JSON.stringify(proberName)} (known: ${known})`);
   }
-  const common = commonSchema.safeParse({ prober: proberName, timeout });
+  const common = commonSchema.safeParse({ prober: proberName, timeout, min_interval });
   if (!common.success) throw issuesToError(file, path, common.error);
   const parsed = prober.optionsSchema.safeParse(options);
   if (!parsed.success) throw issuesToError(file, path, parsed.error);
@@ -62,6 +64,7 @@ function validateModule<P extends ProberSchema>(
     name,
     prober,
     timeoutMs: common.data.timeout,
+    minIntervalMs: common.data.min_interval,
     allowList,
     options: parsed.data,
     display: redactSecrets(raw) as Record<string, unknown>,

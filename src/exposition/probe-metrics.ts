@@ -10,6 +10,8 @@ export interface ProbeOutcome {
   snapshot?: GatewaySnapshot;
   /** A failed probe's reason from the documented set (probe/failure.ts). */
   failureReason?: string;
+  /** Set when the answer is a recent fetch's, not this probe's own (min_interval). */
+  ageSeconds?: number;
 }
 
 /** A vendor's families beside the core one (each prober names its vendor's). */
@@ -22,6 +24,9 @@ export function buildProbeMetrics(outcome: ProbeOutcome, addVendorFamilies?: Ven
   set.family('probe_duration_seconds', 'How long the probe took.', 'gauge', []).set({}, outcome.durationSeconds);
   if (!outcome.success && outcome.failureReason !== undefined) {
     set.family('probe_failure_info', 'Why the probe failed, as one reason from a documented set; the value is always 1.', 'gauge', ['reason']).set({ reason: outcome.failureReason }, 1);
+  }
+  if (outcome.ageSeconds !== undefined) {
+    set.family('probe_result_age_seconds', 'Age of the answer when it is a recent fetch\'s (the module\'s min_interval), not this probe\'s own.', 'gauge', []).set({}, outcome.ageSeconds);
   }
   const raw = outcome.snapshot;
   if (!raw) return set;

@@ -11,6 +11,7 @@ export class SelfMetrics {
   readonly registry = new Registry();
   readonly probes: Counter<'module' | 'result'>;
   readonly probeFailures: Counter<'module' | 'reason'>;
+  readonly probesShared: Counter<'module' | 'source'>;
   readonly probeDuration: Histogram<'module'>;
   readonly inFlight: Gauge;
   readonly reloadSuccess: Gauge;
@@ -40,6 +41,12 @@ export class SelfMetrics {
       name: 'vpn_exporter_probe_failures_total',
       help: 'Failed probes, by module and reason (timeout, connection_refused, auth_failed, ...; see the README).',
       labelNames: ['module', 'reason'],
+      registers,
+    });
+    this.probesShared = new Counter({
+      name: 'vpn_exporter_probes_shared_total',
+      help: 'Probes answered without a gateway fetch of their own: joined one in flight, or read a recent one (min_interval).',
+      labelNames: ['module', 'source'],
       registers,
     });
     this.probeDuration = new Histogram({

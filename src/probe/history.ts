@@ -14,6 +14,8 @@ export interface ProbeRecord {
   failure?: string;
   /** Why it failed, from the documented set: what alerts and filters use. */
   failureReason?: FailureReason;
+  /** Its own gateway fetch, one in flight it joined, or a recent one (min_interval). */
+  source: 'fetched' | 'joined' | 'recent';
   /** The probe's own log, the capturing log itself, so lines written while it winds down still show. */
   log: CapturedLog;
 }

@@ -7,16 +7,19 @@ import { onAbort, throwIfAborted } from '../util/abort.js';
 import { ProbeError, errorMessage } from '../util/errors.js';
 import { startBudget } from './budget.js';
 import type { ProbeHistory, ProbeRecord } from './history.js';
-import type { ProbeLimits } from './limits.js';
+import { targetKey, type ProbeLimits } from './limits.js';
 import type { ProberDefinition, Services } from './prober.js';
 import { classifyFailure, type FailureReason } from './failure.js';
 import { ProbeRefusal } from './refusal.js';
+import { FetchSharing } from './sharing.js';
 import { parseProbeRequest, type ProbeQuery, type ProbeRequest } from './request.js';
 
 /** One probe, as every route renders it: the history record, the request, and the snapshot of a success. */
 export interface ProbeResult extends ProbeRecord {
   request: ProbeRequest;
   snapshot?: GatewaySnapshot;
+  /** How old the answer is, for one read from a recent fetch (min_interval). */
+  ageSeconds?: number;
 }
 
 export interface ProbeServiceOptions {
@@ -39,6 +42,8 @@ export interface ProbeServiceOptions {
  * is a result with success false.
  */
 export class ProbeService {
+  private readonly sharing = new FetchSharing();
+
   constructor(private readonly o: ProbeServiceOptions) {}
 
   /** Validates a query against the configuration in force; a refusal counts as a "rejected" probe. */
@@ -51,7 +56,12 @@ export class ProbeService {
     }
   }
 
-  /** Runs one probe; `clientSignal` fires when whoever asked goes away. Throws a 503 ProbeRefusal when throttled. */
+  /**
+   * Runs one probe; `clientSignal` fires when whoever asked goes away. Throws a 503
+   * ProbeRefusal when throttled. Probes of one (module, target) at the same moment share
+   * one gateway fetch, and with the module's min_interval a probe may be answered from the
+   * last one (see FetchSharing).
+   */
   async run(request: ProbeRequest, clientSignal: AbortSignal): Promise<ProbeResult> {
     const { module, target, timeoutMs } = request;
     const { metrics } = this.o;
@@ -60,51 +70,87 @@ export class ProbeService {
     try {
       log.debug('probe budget', { timeout_seconds: timeoutMs / 1000 });
       const startedAt = Date.now();
-      const slot = await this.o.limits.acquire(target, budget).catch((err: unknown) => {
-        if (err instanceof ProbeRefusal) {
-          // "throttled", not "rejected": a valid probe the exporter had no capacity for, by
-          // module, which calls for higher caps or a look at a stuck gateway.
-          metrics.probes.inc({ module: module.name, result: 'throttled' });
-          log.warn('probe throttled', { reason: err.message });
+      const started = performance.now();
+      const key = `${module.name}\0${targetKey(target)}`;
+      let source: ProbeSource = 'recent';
+      let outcome = this.sharing.recentOutcome(key, module.minIntervalMs);
+      if (outcome) {
+        log.info('answered from a recent fetch (min_interval)', { fetch: outcome.fetchId, age_seconds: secondsSince(outcome.finishedAt) });
+        metrics.probesShared.inc({ module: module.name, source });
+      } else {
+        const shared = this.sharing.share(key, budget.signal, budget.deadline, module.minIntervalMs, (signal, fetchId) => this.fetch(request, signal, budget.deadline, log, fetchId));
+        source = shared.joined ? 'joined' : 'fetched';
+        if (shared.joined) {
+          log.info('joined a fetch of this module and target already in flight', { fetch: shared.fetchId });
+          metrics.probesShared.inc({ module: module.name, source });
         }
-        throw err;
-      });
-      if (slot.waitedMs >= 1) log.debug('probe slot granted', { waited_seconds: Number((slot.waitedMs / 1000).toFixed(3)) });
-      metrics.inFlight.inc();
-      try {
-        const started = performance.now();
-        const outcome = await probeOnce(request, budget.signal, log, this.o.services);
-        const durationSeconds = (performance.now() - started) / 1000;
-        if (outcome.snapshot) {
-          const { tunnels, sessions } = outcome.snapshot;
-          log.info('probe succeeded', { duration_seconds: Number(durationSeconds.toFixed(4)), tunnels: tunnels.length, sessions: sessions.length });
-        } else {
-          log.error('probe failed', { reason: outcome.failure, kind: outcome.failureReason, duration_seconds: Number(durationSeconds.toFixed(4)) });
-          metrics.probeFailures.inc({ module: module.name, reason: outcome.failureReason });
-        }
-        const success = outcome.snapshot !== undefined;
-        metrics.probes.inc({ module: module.name, result: success ? 'success' : 'failure' });
-        metrics.probeDuration.observe({ module: module.name }, durationSeconds);
-        const record = this.o.history.add({
-          startedAt,
-          module: module.name,
-          prober: module.prober.name,
-          target: target.raw,
-          success,
-          durationSeconds,
-          failure: outcome.failure,
-          failureReason: outcome.failureReason,
-          log,
+        outcome = await settleByDeadline(shared.outcome, budget.signal).catch((err: unknown) => {
+          if (err instanceof ProbeRefusal) {
+            // "throttled", not "rejected": a valid probe the exporter had no capacity for, by
+            // module, which calls for higher caps or a look at a stuck gateway.
+            metrics.probes.inc({ module: module.name, result: 'throttled' });
+            log.warn('probe throttled', { reason: err.message });
+            throw err;
+          }
+          // Only a joiner gets here: its own budget ran out before the shared fetch finished.
+          return { ...failed(err), finishedAt: performance.now(), fetchId: shared.fetchId };
         });
-        return { ...record, request, snapshot: outcome.snapshot };
-      } finally {
-        metrics.inFlight.dec();
-        slot.release();
       }
+      const durationSeconds = (performance.now() - started) / 1000;
+      if (outcome.snapshot) {
+        const { tunnels, sessions } = outcome.snapshot;
+        log.info('probe succeeded', { duration_seconds: Number(durationSeconds.toFixed(4)), tunnels: tunnels.length, sessions: sessions.length });
+      } else {
+        log.error('probe failed', { reason: outcome.failure, kind: outcome.failureReason, duration_seconds: Number(durationSeconds.toFixed(4)) });
+        metrics.probeFailures.inc({ module: module.name, reason: outcome.failureReason ?? 'other' });
+      }
+      const success = outcome.snapshot !== undefined;
+      metrics.probes.inc({ module: module.name, result: success ? 'success' : 'failure' });
+      metrics.probeDuration.observe({ module: module.name }, durationSeconds);
+      const record = this.o.history.add({
+        startedAt,
+        module: module.name,
+        prober: module.prober.name,
+        target: target.raw,
+        success,
+        durationSeconds,
+        failure: outcome.failure,
+        failureReason: outcome.failureReason,
+        source,
+        log,
+      });
+      const ageSeconds = source === 'recent' ? secondsSince(outcome.finishedAt) : undefined;
+      return { ...record, request, snapshot: outcome.snapshot, ageSeconds };
     } finally {
       budget.dispose();
     }
   }
+
+  /** The gateway fetch behind one or more probes: a slot under the limits, then the prober. */
+  private async fetch(request: ProbeRequest, signal: AbortSignal, deadline: number, log: CapturingProbeLog, fetchId: number) {
+    const { metrics } = this.o;
+    const slot = await this.o.limits.acquire(request.target, { signal, deadline });
+    if (slot.waitedMs >= 1) log.debug('probe slot granted', { waited_seconds: Number((slot.waitedMs / 1000).toFixed(3)) });
+    metrics.inFlight.inc();
+    try {
+      log.debug('gateway fetch', { fetch: fetchId });
+      return await probeOnce(request, signal, log, this.o.services);
+    } finally {
+      metrics.inFlight.dec();
+      slot.release();
+    }
+  }
+}
+
+/** How a probe got its answer: its own gateway fetch, one in flight it joined, or a recent one (min_interval). */
+export type ProbeSource = 'fetched' | 'joined' | 'recent';
+
+const secondsSince = (t: number) => Number(((performance.now() - t) / 1000).toFixed(3));
+
+/** A failure outcome: the reason for people and its kind from the documented set. */
+function failed(err: unknown): { failure: string; failureReason: FailureReason } {
+  // A ProbeError carries a reason meant for people; anything else is our bug and says so.
+  return { failure: err instanceof ProbeError ? err.message : `internal error: ${errorMessage(err)}`, failureReason: classifyFailure(err) };
 }
 
 /** The prober's snapshot, or the reason it has none: a prober's throw never escapes a probe. */
@@ -120,8 +166,7 @@ async function probeOnce(
     const snapshot = await settleByDeadline(module.prober.probe({ target, options: module.options, signal, log, services }), signal);
     return { snapshot };
   } catch (err) {
-    // A ProbeError carries a reason meant for people; anything else is our bug and says so.
-    return { failure: err instanceof ProbeError ? err.message : `internal error: ${errorMessage(err)}`, failureReason: classifyFailure(err) };
+    return failed(err);
   }
 }
 

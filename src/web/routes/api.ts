@@ -35,6 +35,9 @@ export function apiRoutes(deps: AppDeps): Hono<ProbeEnv> {
         durationSeconds: p.durationSeconds,
         reason: p.failure ?? null,
         failureReason: p.failureReason ?? null,
+        // fetched: its own gateway fetch; joined: one in flight; recent: a recent one, ageSeconds old (min_interval).
+        source: p.source,
+        ageSeconds: p.ageSeconds ?? null,
         snapshot: p.snapshot ?? null,
         // The exposition of this very probe, so the page's metrics match its tables.
         metrics: buildProbeMetrics(p, p.request.module.prober.addVendorFamilies).render(),

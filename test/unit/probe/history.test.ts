@@ -12,6 +12,7 @@ function probe(target: string, success: boolean): NewProbeRecord {
     success,
     durationSeconds: 0.01,
     failure: success ? undefined : 'connection refused',
+    source: 'fetched',
     log: { entries: [], dropped: 0 },
   };
 }
