@@ -35,8 +35,8 @@ export interface RunningExporter {
   /** Base URL, e.g. http://127.0.0.1:9234 */
   url: string;
   config: ConfigReloader;
-  /** Re-reads --web.config.file (SIGHUP); undefined on success (or without one), else why the old one stays. */
-  reloadWebConfig(): Promise<string | undefined>;
+  /** Re-reads --web.config.file (SIGHUP); resolves at once without one; rejects with a ConfigError saying why the old one stays. */
+  reloadWebConfig(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -18,6 +18,6 @@ export interface AppDeps {
   history: ProbeHistory;
   /** Caps on probes running at once, globally and per target (executeProbe waits for a slot). */
   limits: ProbeLimits;
-  /** Re-reads --web.config.file; undefined on success (or without one), else why the old one stays. */
-  reloadWebConfig(): Promise<string | undefined>;
+  /** Re-reads --web.config.file (resolves at once without one); rejects with a ConfigError saying why the old one stays. */
+  reloadWebConfig(): Promise<void>;
 }

@@ -1,6 +1,9 @@
 import type { Http2Bindings, HttpBindings, ServerType } from '@hono/node-server';
 import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions } from 'node:https';
 import type { Logger } from 'pino';
+import { ConfigError } from '../../config/config.js';
+import { configError } from '../../config/config-file.js';
+import { singleFlightReload } from '../../config/single-flight.js';
 import { loadWebConfig, type WebConfig } from '../../config/web-config.js';
 import { BasicAuth } from './basic-auth.js';
 import { clientCertProblem } from './client-cert.js';
@@ -24,7 +27,15 @@ export class WebSecurity {
   private bucket: TokenBucket | undefined;
   private readonly auth: BasicAuth;
   private server: HttpsServer | undefined;
-  private pending: Promise<string | undefined> | undefined;
+
+  /**
+   * Re-reads the file (SIGHUP). A file that is invalid, or that would switch TLS on or
+   * off or change client_auth_type (both fixed when the server starts), keeps the
+   * configuration in force and rejects with a ConfigError saying why. Certificates, keys,
+   * CAs, versions, ciphers, users, headers and the rate limit take effect for new
+   * connections and requests.
+   */
+  readonly reload = singleFlightReload(() => this.doReload());
 
   private constructor(
     config: WebConfig,
@@ -106,38 +117,23 @@ export class WebSecurity {
     };
   }
 
-  /**
-   * Re-reads the file (SIGHUP). A file that is invalid, or that would switch TLS on or
-   * off or change client_auth_type (both fixed when the server starts), keeps the
-   * configuration in force. Certificates, keys, CAs, versions, ciphers, users, headers
-   * and the rate limit take effect for new connections and requests.
-   */
-  reload(): Promise<string | undefined> {
-    this.pending ??= this.doReload().finally(() => {
-      this.pending = undefined;
-    });
-    return this.pending;
-  }
-
-  private async doReload(): Promise<string | undefined> {
+  private async doReload(): Promise<void> {
     const file = this.config.file;
     try {
       const next = await loadWebConfig(file);
       const was = this.config.tls;
-      if (Boolean(next.tls) !== Boolean(was)) throw new Error(`${file}: switching TLS ${next.tls ? 'on' : 'off'} needs a restart`);
+      if (Boolean(next.tls) !== Boolean(was)) throw new ConfigError(`${file}: switching TLS ${next.tls ? 'on' : 'off'} needs a restart`);
       if (next.tls && was && next.tls.clientAuth !== was.clientAuth) {
-        throw new Error(`${file}: tls_server_config.client_auth_type: changing it (${was.clientAuth} to ${next.tls.clientAuth}) needs a restart`);
+        throw configError(file, ['tls_server_config', 'client_auth_type'], `changing it (${was.clientAuth} to ${next.tls.clientAuth}) needs a restart`);
       }
       if (next.tls && this.server) this.server.setSecureContext(next.tls.serverOptions);
       this.config = next;
       this.auth.setUsers(next.users);
       this.bucket = next.rateLimit ? new TokenBucket(next.rateLimit.intervalMs, next.rateLimit.burst) : undefined;
-      this.log.info(this.describe(), 'web configuration reloaded');
-      return undefined;
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      this.log.error({ file, err: reason }, 'web configuration reload failed; keeping the previous one');
-      return reason;
+      this.log.error({ file, err: err instanceof Error ? err.message : String(err) }, 'web configuration reload failed; keeping the previous one');
+      throw err;
     }
+    this.log.info(this.describe(), 'web configuration reloaded');
   }
 }

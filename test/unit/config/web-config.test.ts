@@ -25,6 +25,7 @@ import { sampleValue, startTestExporter, type TestExporter } from '../../support
 import { makeTestPki, type CertPair, type TestPki } from '../../support/test-pki.js';
 import { type ScriptedViciServer } from '../../support/vici-server.js';
 import { startCharonLike } from '../../support/charon-like.js';
+import { freePort } from '../../support/free-port.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const FIXTURES = join(REPO, 'test/fixtures/web-config');
@@ -570,23 +571,26 @@ describe('invalid web configuration', () => {
 // Reload
 
 describe('reload (SIGHUP)', () => {
+  /** A refused reload rejects with a ConfigError whose message is the reason. */
+  const isConfigError = (reason: RegExp) => (err: unknown) => err instanceof ConfigError && reason.test(err.message);
+
   test('a bad file keeps the old configuration; a good one replaces users; switching TLS on needs a restart', async () => {
     const file = webConfig('reload.yml', `basic_auth_users:\n  ${ALICE.user}: ${ALICE_HASH}\n`);
     await withExporter(file, async (exporter) => {
       assert.equal((await exporter.get('/-/healthy', { headers: basic(ALICE) })).status, 200);
 
       writeFileSync(file, `basic_auth_users:\n  ${ALICE.user}: plaintext\n`);
-      assert.match((await exporter.reloadWebConfig()) ?? '', /basic_auth_users\.alice: not a bcrypt hash/);
+      await assert.rejects(exporter.reloadWebConfig(), isConfigError(/basic_auth_users\.alice: not a bcrypt hash/));
       assert.equal((await exporter.get('/-/healthy', { headers: basic(ALICE) })).status, 200);
       assert.ok(exporter.logs.some((l) => l.includes('web configuration reload failed')));
 
       writeFileSync(file, `basic_auth_users:\n  ${BOB.user}: ${BOB_HASH}\n`);
-      assert.equal(await exporter.reloadWebConfig(), undefined);
+      await exporter.reloadWebConfig();
       assert.equal((await exporter.get('/-/healthy', { headers: basic(ALICE) })).status, 401);
       assert.equal((await exporter.get('/-/healthy', { headers: basic(BOB) })).status, 200);
 
       writeFileSync(file, TLS);
-      assert.match((await exporter.reloadWebConfig()) ?? '', /switching TLS on needs a restart/);
+      await assert.rejects(exporter.reloadWebConfig(), isConfigError(/switching TLS on needs a restart/));
       assert.equal((await exporter.get('/-/healthy', { headers: basic(BOB) })).status, 200);
     });
   });
@@ -611,18 +615,50 @@ describe('reload (SIGHUP)', () => {
     });
   });
 
+  test('SIGHUP with both files refused: each failure is logged, nothing is an unhandled rejection, the old files stay', async () => {
+    const modules = join(pki.dir, 'sighup-modules.yaml');
+    writeFileSync(modules, MODULES);
+    const web = webConfig('sighup.yml', `basic_auth_users:\n  ${ALICE.user}: ${ALICE_HASH}\n`);
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/main.ts'), `--config.file=${modules}`, `--web.config.file=${web}`, `--web.listen-address=127.0.0.1:${port}`], {
+      cwd: REPO,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    const logged = async (what: RegExp) => {
+      for (let i = 0; i < 300 && !what.test(log); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(log, what);
+    };
+    try {
+      await logged(/msg=listening/);
+      writeFileSync(modules, 'modules:\n  x:\n    prober: nope\n');
+      writeFileSync(web, `basic_auth_users:\n  ${ALICE.user}: plaintext\n`);
+      child.kill('SIGHUP');
+      await logged(/msg="configuration reload failed/);
+      await logged(/msg="web configuration reload failed/);
+      const res = await fetch(`http://127.0.0.1:${port}/-/healthy`, { headers: basic(ALICE) });
+      assert.equal(res.status, 200);
+      assert.doesNotMatch(log, /unhandled rejection/);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('close', r));
+    }
+  });
+
   test('a new certificate is served to new connections', async () => {
     const file = webConfig('rotate.yml', TLS);
     await withExporter(file, async (exporter) => {
       const url = `${exporter.url}/-/healthy`;
       assert.equal((await httpsGet(url)).status, 200);
       writeFileSync(file, 'tls_server_config:\n  cert_file: other-ca-server.crt\n  key_file: other-ca-server.key\n');
-      assert.equal(await exporter.reloadWebConfig(), undefined);
+      await exporter.reloadWebConfig();
       assert.equal((await httpsGet(url, { ca: pki.otherCa.cert })).status, 200);
       await assert.rejects(httpsGet(url));
 
       writeFileSync(file, `${TLS}  client_auth_type: RequireAnyClientCert\n`);
-      assert.match((await exporter.reloadWebConfig()) ?? '', /client_auth_type: changing it .* needs a restart/);
+      await assert.rejects(exporter.reloadWebConfig(), isConfigError(/client_auth_type: changing it .* needs a restart/));
       assert.equal((await httpsGet(url, { ca: pki.otherCa.cert })).status, 200);
     });
   });
