@@ -64,10 +64,9 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
     history: new ProbeHistory(opts.historyLimit ?? 100),
     limits,
     reloadWebConfig,
-  }, opts.routePrefix ?? '');
+  }, opts.routePrefix ?? '', web);
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const fetch = web ? web.wrap(app.fetch) : app.fetch;
-    const s = serve({ fetch, port: opts.port, hostname: opts.host, ...web?.listenOptions() }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host, ...web?.listenOptions() }, () => resolve(s));
     s.once('error', reject);
   });
   web?.attach(server);
