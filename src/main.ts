@@ -65,8 +65,10 @@ async function main(): Promise<number> {
   const running = exporter;
   if (flags.externalUrl) logger.info({ external_url: flags.externalUrl }, 'reachable as');
   process.on('SIGHUP', () => {
-    void running.config.reload();
-    void running.reloadWebConfig();
+    // A refused file is logged (and shown in the reload gauge) by the reloader itself;
+    // the rejection only tells callers such as POST /-/reload.
+    running.config.reload().catch(() => undefined);
+    running.reloadWebConfig().catch(() => undefined);
   });
   // A stray rejection must never take the exporter down for the whole fleet: log it and carry on.
   process.on('unhandledRejection', (reason) => {

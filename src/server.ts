@@ -35,8 +35,8 @@ export interface RunningExporter {
   /** Base URL, e.g. http://127.0.0.1:9234 */
   url: string;
   config: ConfigReloader;
-  /** Re-reads --web.config.file (SIGHUP); undefined on success (or without one), else why the old one stays. */
-  reloadWebConfig(): Promise<string | undefined>;
+  /** Re-reads --web.config.file (SIGHUP); resolves at once without one; rejects with a ConfigError saying why the old one stays. */
+  reloadWebConfig(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -63,10 +63,9 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
     timeoutOffsetSeconds: opts.timeoutOffsetSeconds,
   });
   const reloadWebConfig = async () => web?.reload();
-  const app = createApp({ probes, config, metrics, logger: opts.logger, version: VERSION, history, reloadWebConfig }, opts.routePrefix ?? '');
+  const app = createApp({ probes, config, metrics, logger: opts.logger, version: VERSION, history, reloadWebConfig }, opts.routePrefix ?? '', web);
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const fetch = web ? web.wrap(app.fetch) : app.fetch;
-    const s = serve({ fetch, port: opts.port, hostname: opts.host, ...web?.listenOptions() }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host, ...web?.listenOptions() }, () => resolve(s));
     s.once('error', reject);
   });
   web?.attach(server);

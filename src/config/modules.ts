@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { allowListSchema } from './allow-list.js';
+import { configError, issuesError, parseYaml, readYamlFile } from './config-file.js';
+import type { Config, ModuleConfig, ProberSchema } from './config.js';
 import { durationMs } from './duration.js';
 import { redactSecrets } from './secret.js';
-import { allowListSchema } from './allow-list.js';
-import { ConfigError, type Config, type ModuleConfig, type ProberSchema } from './config.js';
 
 const MAX_CONFIG_BYTES = 4 << 20;
 const MODULE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
@@ -17,18 +16,6 @@ const commonSchema = z.strictObject({
   min_interval: durationMs.default(0).refine((ms) => ms <= 600_000, 'min_interval is at most 10m: past that the answer is no longer a probe'),
 });
 
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
-}
-
-function issuesToError(file: string, prefix: PropertyKey[], error: z.ZodError): ConfigError {
-  const lines = error.issues.map((i) => {
-    const path = formatPath([...prefix, ...i.path]);
-    return `${file}: ${path || '(top level)'}: ${i.message}`;
-  });
-  return new ConfigError(lines.join('\n'));
-}
-
 function validateModule<P extends ProberSchema>(
   file: string,
   name: string,
@@ -37,29 +24,29 @@ function validateModule<P extends ProberSchema>(
 ): ModuleConfig<P> {
   const path = ['modules', name];
   if (!MODULE_NAME.test(name)) {
-    throw new ConfigError(`${file}: ${formatPath(path)}: module names are letters, digits, "_", "." and "-" (at most 64)`);
+    throw configError(file, path, 'module names are letters, digits, "_", "." and "-" (at most 64)');
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(`${file}: ${formatPath(path)}: a module is a mapping with at least "prober"`);
+    throw configError(file, path, 'a module is a mapping with at least "prober"');
   }
   const { prober: proberName, timeout, min_interval, allowed_targets, ...options } = raw as Record<string, unknown>;
   const prober = typeof proberName === 'string' ? probers.get(proberName) : undefined;
   if (!prober) {
     const known = [...probers.keys()].join(', ');
-    throw new ConfigError(`${file}: ${formatPath([...path, 'prober'])}: unknown prober ${JSON.stringify(proberName)} (known: ${known})`);
+    throw configError(file, [...path, 'prober'], `unknown prober ${JSON.stringify(proberName)} (known: ${known})`);
   }
   const common = commonSchema.safeParse({ prober: proberName, timeout, min_interval });
-  if (!common.success) throw issuesToError(file, path, common.error);
+  if (!common.success) throw issuesError(file, common.error, path);
   const parsed = prober.optionsSchema.safeParse(options);
-  if (!parsed.success) throw issuesToError(file, path, parsed.error);
+  if (!parsed.success) throw issuesError(file, parsed.error, path);
   let allowList;
   if (allowed_targets !== undefined) {
     const list = allowListSchema(prober.defaultPort).safeParse(allowed_targets);
-    if (!list.success) throw issuesToError(file, [...path, 'allowed_targets'], list.error);
+    if (!list.success) throw issuesError(file, list.error, [...path, 'allowed_targets']);
     allowList = list.data;
   }
   const unsafe = prober.requiresAllowList?.(parsed.data);
-  if (unsafe && !allowList) throw new ConfigError(`${file}: ${formatPath(path)}: ${unsafe}, so allowed_targets is required`);
+  if (unsafe && !allowList) throw configError(file, path, `${unsafe}, so allowed_targets is required`);
   return {
     name,
     prober,
@@ -73,28 +60,19 @@ function validateModule<P extends ProberSchema>(
 
 /** Validates configuration text. Throws ConfigError naming the file, key path and reason. */
 export function parseConfig<P extends ProberSchema>(file: string, text: string, probers: ReadonlyMap<string, P>): Config<P> {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(doc.errors.map((e) => `${file}: ${e.message.split('\n')[0]}`).join('\n'));
-  }
-  const root: unknown = doc.toJS({ maxAliasCount: 100 });
+  return fromDocument(file, parseYaml(file, text), probers);
+}
+
+export async function loadConfig<P extends ProberSchema>(file: string, probers: ReadonlyMap<string, P>): Promise<Config<P>> {
+  return fromDocument(file, await readYamlFile(file, MAX_CONFIG_BYTES), probers);
+}
+
+function fromDocument<P extends ProberSchema>(file: string, root: unknown, probers: ReadonlyMap<string, P>): Config<P> {
   const top = z.strictObject({ modules: z.record(z.string(), z.unknown()).default({}) }).safeParse(root ?? {});
-  if (!top.success) throw issuesToError(file, [], top.error);
+  if (!top.success) throw issuesError(file, top.error);
   const modules = new Map<string, ModuleConfig<P>>();
   for (const [name, raw] of Object.entries(top.data.modules)) {
     modules.set(name, validateModule(file, name, raw, probers));
   }
   return { file, modules };
-}
-
-export async function loadConfig<P extends ProberSchema>(file: string, probers: ReadonlyMap<string, P>): Promise<Config<P>> {
-  let text: string;
-  try {
-    const buf = await readFile(file);
-    if (buf.length > MAX_CONFIG_BYTES) throw new Error(`larger than ${MAX_CONFIG_BYTES} bytes`);
-    text = buf.toString('utf8');
-  } catch (err) {
-    throw new ConfigError(`${file}: cannot read: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  return parseConfig(file, text, probers);
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { loadConfig } from './modules.js';
+import { singleFlightReload } from './single-flight.js';
 import type { Config, ProberSchema } from './config.js';
 import type { SelfMetrics } from '../exposition/self-metrics.js';
 
@@ -9,7 +10,12 @@ import type { SelfMetrics } from '../exposition/self-metrics.js';
  */
 export class ConfigReloader<P extends ProberSchema = ProberSchema> {
   private config: Config<P>;
-  private pending: Promise<string | undefined> | undefined;
+
+  /**
+   * Re-reads the file. Resolves once the new configuration is in force; rejects with a
+   * ConfigError (the reason) when the file was refused and the previous one stays.
+   */
+  readonly reload = singleFlightReload(() => this.doReload());
 
   private constructor(
     initial: Config<P>,
@@ -36,27 +42,16 @@ export class ConfigReloader<P extends ProberSchema = ProberSchema> {
     return this.config;
   }
 
-  /** Re-reads the file; returns undefined on success or the reason it was rejected. */
-  reload(): Promise<string | undefined> {
-    // Concurrent SIGHUP and POST /-/reload share one read of the file.
-    this.pending ??= this.doReload().finally(() => {
-      this.pending = undefined;
-    });
-    return this.pending;
-  }
-
-  private async doReload(): Promise<string | undefined> {
+  private async doReload(): Promise<void> {
     try {
       this.config = await loadConfig(this.config.file, this.probers);
-      this.metrics.reloadSuccess.set(1);
-      this.metrics.reloadTimestamp.set(Date.now() / 1000);
-      this.log.info({ file: this.config.file, modules: this.config.modules.size }, 'configuration reloaded');
-      return undefined;
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
       this.metrics.reloadSuccess.set(0);
-      this.log.error({ file: this.config.file, err: reason }, 'configuration reload failed; keeping the previous configuration');
-      return reason;
+      this.log.error({ file: this.config.file, err: err instanceof Error ? err.message : String(err) }, 'configuration reload failed; keeping the previous configuration');
+      throw err;
     }
+    this.metrics.reloadSuccess.set(1);
+    this.metrics.reloadTimestamp.set(Date.now() / 1000);
+    this.log.info({ file: this.config.file, modules: this.config.modules.size }, 'configuration reloaded');
   }
 }

@@ -5,22 +5,27 @@ import { apiRoutes } from './routes/api.js';
 import { assetRoutes } from './routes/assets.js';
 import { probeRoutes } from './routes/probe.js';
 import { uiRoutes } from './routes/ui.js';
+import { securityMiddleware } from './security/middleware.js';
+import type { WebSecurity } from './security/web-security.js';
 
 /**
  * Every route, under `routePrefix` when the exporter sits behind a reverse proxy at a
  * sub-path. Pages link relatively, so the bare prefix redirects to its slash form.
+ * With `security` (--web.config.file), every request passes it before any route.
  */
-export function createApp(deps: AppDeps, routePrefix = ''): Hono {
-  const app = routes(deps);
-  if (routePrefix === '') return app;
-  const root = new Hono({ strict: false });
-  root.use(routePrefix, async (c, next) => {
-    // c.req.path drops the trailing slash when strict is off; the raw URL keeps it.
-    const url = new URL(c.req.url);
-    if (url.pathname !== routePrefix) return next();
-    return c.redirect(routePrefix + '/' + url.search, 308);
-  });
-  root.route(routePrefix, app);
+export function createApp(deps: AppDeps, routePrefix = '', security?: WebSecurity): Hono {
+  const root = new Hono(routePrefix === '' ? {} : { strict: false });
+  // First of all: the prefix redirect and 404s are refused, and carry the headers, too.
+  if (security) root.use('*', securityMiddleware(security));
+  if (routePrefix !== '') {
+    root.use(routePrefix, async (c, next) => {
+      // c.req.path drops the trailing slash when strict is off; the raw URL keeps it.
+      const url = new URL(c.req.url);
+      if (url.pathname !== routePrefix) return next();
+      return c.redirect(routePrefix + '/' + url.search, 308);
+    });
+  }
+  root.route(routePrefix || '/', routes(deps));
   root.notFound((c) => c.text('not found\n', 404));
   return root;
 }

@@ -15,6 +15,6 @@ export interface AppDeps {
   version: string;
   /** The probes the service ran, for /history and /logs. */
   history: ProbeHistory;
-  /** Re-reads --web.config.file; undefined on success (or without one), else why the old one stays. */
-  reloadWebConfig(): Promise<string | undefined>;
+  /** Re-reads --web.config.file (resolves at once without one); rejects with a ConfigError saying why the old one stays. */
+  reloadWebConfig(): Promise<void>;
 }

@@ -1,6 +1,5 @@
 import { TLSSocket } from 'node:tls';
-import type { TlsSettings } from '../../config/web-config.js';
-import { normalizeSan } from '../../config/web-config.js';
+import { normalizeSan, type TlsSettings } from '../../config/web-tls.js';
 
 /** The subject alternative names of a certificate as X509Certificate.subjectAltName spells them. */
 export function parseSubjectAltNames(text: string | undefined): string[] {

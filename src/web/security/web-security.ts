@@ -1,36 +1,39 @@
-import type { Http2Bindings, HttpBindings, ServerType } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
 import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions } from 'node:https';
 import type { Logger } from 'pino';
+import { ConfigError } from '../../config/config.js';
+import { configError } from '../../config/config-file.js';
+import { singleFlightReload } from '../../config/single-flight.js';
 import { loadWebConfig, type WebConfig } from '../../config/web-config.js';
 import { BasicAuth } from './basic-auth.js';
-import { clientCertProblem } from './client-cert.js';
 import { TokenBucket } from './rate-limit.js';
 
-type Fetch = (request: Request, env: HttpBindings | Http2Bindings) => Response | Promise<Response>;
-
-const WWW_AUTHENTICATE = 'Basic realm="vpn-exporter", charset="UTF-8"';
-
-function plain(status: number, body: string, extra: Record<string, string> = {}): Response {
-  return new Response(body, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8', ...extra } });
-}
-
 /**
- * The web configuration in force, applied to every request before any route: the
- * client certificate (per client_auth_type), the rate limit, basic auth, then the
- * configured headers on whatever answers. Nothing is exempt, not even /-/healthy.
+ * The web configuration in force: the TLS server's options and certificate reloads here,
+ * and what securityMiddleware (middleware.ts) checks every request against: the client
+ * certificate, the rate limit, basic auth and the headers to set.
  */
 export class WebSecurity {
-  private config: WebConfig;
+  private inForce: WebConfig;
   private bucket: TokenBucket | undefined;
   private readonly auth: BasicAuth;
   private server: HttpsServer | undefined;
-  private pending: Promise<string | undefined> | undefined;
+
+  /**
+   * Re-reads the file (SIGHUP). A file that is invalid, or that would switch TLS on or
+   * off or change client_auth_type (both fixed when the server starts), keeps the
+   * configuration in force and rejects with a ConfigError saying why. Certificates, keys,
+   * CAs, versions, ciphers, users, headers and the rate limit take effect for new
+   * connections and requests.
+   */
+  readonly reload = singleFlightReload(() => this.doReload());
 
   private constructor(
     config: WebConfig,
-    private readonly log: Logger,
+    /** Refusals are logged here (at debug), never with credentials. */
+    readonly log: Logger,
   ) {
-    this.config = config;
+    this.inForce = config;
     this.auth = new BasicAuth(config.users);
     this.bucket = config.rateLimit ? new TokenBucket(config.rateLimit.intervalMs, config.rateLimit.burst) : undefined;
   }
@@ -42,6 +45,21 @@ export class WebSecurity {
       log.warn({ file }, 'basic_auth_users without tls_server_config: passwords cross the network in clear text');
     }
     return security;
+  }
+
+  /** The configuration in force; a request reads it once, so a reload never mixes two. */
+  get config(): WebConfig {
+    return this.inForce;
+  }
+
+  /** rate_limit: takes a token; false when this request is over the limit. */
+  withinRateLimit(): boolean {
+    return this.bucket?.take() ?? true;
+  }
+
+  /** basic_auth_users: true for a configured user with the right password. */
+  verifyUser(user: string, password: string): Promise<boolean> {
+    return this.auth.verify(user, password);
   }
 
   get tls(): boolean {
@@ -75,69 +93,23 @@ export class WebSecurity {
     });
   }
 
-  /** Wraps the app's fetch so every request passes the web configuration first. */
-  wrap(next: Fetch): Fetch {
-    return async (request, env) => {
-      const config = this.config;
-      let response: Response;
-      const certProblem = config.tls ? clientCertProblem(env?.incoming?.socket, config.tls) : undefined;
-      if (certProblem !== undefined) {
-        this.log.debug({ reason: certProblem, path: new URL(request.url).pathname }, 'request refused: client certificate');
-        response = plain(403, `Forbidden: ${certProblem}\n`);
-      } else if (this.bucket && !this.bucket.take()) {
-        response = plain(429, 'Too Many Requests\n');
-      } else if (this.auth.enabled && !(await this.auth.check(request.headers.get('authorization')))) {
-        // Neither the user name nor the password is logged: either may be the other's mistype.
-        this.log.debug({ path: new URL(request.url).pathname }, 'request refused: basic auth');
-        response = plain(401, 'Unauthorized\n', { 'WWW-Authenticate': WWW_AUTHENTICATE });
-      } else {
-        response = await next(request, env);
-      }
-      const headers = Object.entries(config.headers);
-      if (headers.length === 0) return response;
-      try {
-        for (const [name, value] of headers) response.headers.set(name, value);
-      } catch {
-        // Immutable headers (a Response from fetch()): copy.
-        response = new Response(response.body, response);
-        for (const [name, value] of headers) response.headers.set(name, value);
-      }
-      return response;
-    };
-  }
-
-  /**
-   * Re-reads the file (SIGHUP). A file that is invalid, or that would switch TLS on or
-   * off or change client_auth_type (both fixed when the server starts), keeps the
-   * configuration in force. Certificates, keys, CAs, versions, ciphers, users, headers
-   * and the rate limit take effect for new connections and requests.
-   */
-  reload(): Promise<string | undefined> {
-    this.pending ??= this.doReload().finally(() => {
-      this.pending = undefined;
-    });
-    return this.pending;
-  }
-
-  private async doReload(): Promise<string | undefined> {
+  private async doReload(): Promise<void> {
     const file = this.config.file;
     try {
       const next = await loadWebConfig(file);
       const was = this.config.tls;
-      if (Boolean(next.tls) !== Boolean(was)) throw new Error(`${file}: switching TLS ${next.tls ? 'on' : 'off'} needs a restart`);
+      if (Boolean(next.tls) !== Boolean(was)) throw new ConfigError(`${file}: switching TLS ${next.tls ? 'on' : 'off'} needs a restart`);
       if (next.tls && was && next.tls.clientAuth !== was.clientAuth) {
-        throw new Error(`${file}: tls_server_config.client_auth_type: changing it (${was.clientAuth} to ${next.tls.clientAuth}) needs a restart`);
+        throw configError(file, ['tls_server_config', 'client_auth_type'], `changing it (${was.clientAuth} to ${next.tls.clientAuth}) needs a restart`);
       }
       if (next.tls && this.server) this.server.setSecureContext(next.tls.serverOptions);
-      this.config = next;
+      this.inForce = next;
       this.auth.setUsers(next.users);
       this.bucket = next.rateLimit ? new TokenBucket(next.rateLimit.intervalMs, next.rateLimit.burst) : undefined;
-      this.log.info(this.describe(), 'web configuration reloaded');
-      return undefined;
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
-      this.log.error({ file, err: reason }, 'web configuration reload failed; keeping the previous one');
-      return reason;
+      this.log.error({ file, err: err instanceof Error ? err.message : String(err) }, 'web configuration reload failed; keeping the previous one');
+      throw err;
     }
+    this.log.info(this.describe(), 'web configuration reloaded');
   }
 }
