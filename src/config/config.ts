@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AllowList } from './allow-list.js';
+import type { Auth, CredentialKind } from './auths.js';
 
 /**
  * What the loader needs to know of a prober to validate a module. The probe service's
@@ -9,6 +10,8 @@ export interface ProberSchema<Schema extends z.ZodType = z.ZodType> {
   name: string;
   defaultPort: number;
   optionsSchema: Schema;
+  /** The kind of credentials it takes in the option of that name (`ssh`), so `auths:` can supply them. */
+  credentials?: CredentialKind;
   /**
    * Why these options make the module unsafe to point at arbitrary targets (so the
    * configuration must name allowed_targets), or undefined.
@@ -22,6 +25,8 @@ export interface ModuleConfig<P extends ProberSchema = ProberSchema> {
   timeoutMs: number;
   /** A probe within this long of the last fetch is answered from it (0: off). */
   minIntervalMs: number;
+  /** The auth a request without `?auth=` uses; its credentials are already in `options`. */
+  defaultAuth?: string;
   /** Targets this module may connect to; undefined allows any (see README, "Who may ask"). */
   allowList?: AllowList;
   /** The prober's options, validated, secrets resolved to Secret objects. */
@@ -33,6 +38,8 @@ export interface ModuleConfig<P extends ProberSchema = ProberSchema> {
 export interface Config<P extends ProberSchema = ProberSchema> {
   file: string;
   modules: ReadonlyMap<string, ModuleConfig<P>>;
+  /** Named credential sets (`auths:`), chosen per request with `?auth=`. */
+  auths: ReadonlyMap<string, Auth>;
 }
 
 /** Invalid configuration; the message names the file, the key path and the reason. */

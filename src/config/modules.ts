@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { allowListSchema } from './allow-list.js';
+import { parseAuth, type Auth } from './auths.js';
 import { configError, issuesError, parseYaml, readYamlFile } from './config-file.js';
 import type { Config, ModuleConfig, ProberSchema } from './config.js';
 import { durationMs } from './duration.js';
@@ -14,6 +15,8 @@ const commonSchema = z.strictObject({
   timeout: durationMs.default(10_000),
   /** Answer a probe from the last result when it is younger than this (0: always fetch). */
   min_interval: durationMs.default(0).refine((ms) => ms <= 600_000, 'min_interval is at most 10m: past that the answer is no longer a probe'),
+  /** The auth (from `auths:`) a request without `?auth=` uses, instead of the module's own credentials. */
+  auth: z.string().optional(),
 });
 
 function validateModule<P extends ProberSchema>(
@@ -21,6 +24,7 @@ function validateModule<P extends ProberSchema>(
   name: string,
   raw: unknown,
   probers: ReadonlyMap<string, P>,
+  auths: ReadonlyMap<string, Auth>,
 ): ModuleConfig<P> {
   const path = ['modules', name];
   if (!MODULE_NAME.test(name)) {
@@ -29,14 +33,25 @@ function validateModule<P extends ProberSchema>(
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw configError(file, path, 'a module is a mapping with at least "prober"');
   }
-  const { prober: proberName, timeout, min_interval, allowed_targets, ...options } = raw as Record<string, unknown>;
+  const { prober: proberName, timeout, min_interval, auth: authName, allowed_targets, ...options } = raw as Record<string, unknown>;
   const prober = typeof proberName === 'string' ? probers.get(proberName) : undefined;
   if (!prober) {
     const known = [...probers.keys()].join(', ');
     throw configError(file, [...path, 'prober'], `unknown prober ${JSON.stringify(proberName)} (known: ${known})`);
   }
-  const common = commonSchema.safeParse({ prober: proberName, timeout, min_interval });
+  const common = commonSchema.safeParse({ prober: proberName, timeout, min_interval, auth: authName });
   if (!common.success) throw issuesError(file, common.error, path);
+  const defaultAuth = common.data.auth;
+  if (defaultAuth !== undefined) {
+    // The default auth's credentials stand in the module's option of their kind, validated as if written there.
+    const auth = auths.get(defaultAuth);
+    if (!auth) throw configError(file, [...path, 'auth'], `unknown auth ${JSON.stringify(defaultAuth)} (auths: ${[...auths.keys()].join(', ') || 'none'})`);
+    if (prober.credentials !== auth.kind) {
+      throw configError(file, [...path, 'auth'], `auth ${JSON.stringify(defaultAuth)} holds ${auth.kind} credentials; ${prober.name} takes ${prober.credentials ?? 'none'}`);
+    }
+    if (options[auth.kind] !== undefined) throw configError(file, [...path, auth.kind], `give either ${auth.kind} or auth, not both`);
+    options[auth.kind] = auth.raw;
+  }
   const parsed = prober.optionsSchema.safeParse(options);
   if (!parsed.success) throw issuesError(file, parsed.error, path);
   let allowList;
@@ -52,6 +67,7 @@ function validateModule<P extends ProberSchema>(
     prober,
     timeoutMs: common.data.timeout,
     minIntervalMs: common.data.min_interval,
+    defaultAuth,
     allowList,
     options: parsed.data,
     display: redactSecrets(raw) as Record<string, unknown>,
@@ -68,11 +84,19 @@ export async function loadConfig<P extends ProberSchema>(file: string, probers: 
 }
 
 function fromDocument<P extends ProberSchema>(file: string, root: unknown, probers: ReadonlyMap<string, P>): Config<P> {
-  const top = z.strictObject({ modules: z.record(z.string(), z.unknown()).default({}) }).safeParse(root ?? {});
+  const top = z
+    .strictObject({ modules: z.record(z.string(), z.unknown()).default({}), auths: z.record(z.string(), z.unknown()).default({}) })
+    .safeParse(root ?? {});
   if (!top.success) throw issuesError(file, top.error);
+  const auths = new Map<string, Auth>();
+  for (const [name, raw] of Object.entries(top.data.auths)) {
+    const auth = parseAuth(name, raw);
+    if (auth instanceof z.ZodError) throw issuesError(file, auth, ['auths', name]);
+    auths.set(name, auth);
+  }
   const modules = new Map<string, ModuleConfig<P>>();
   for (const [name, raw] of Object.entries(top.data.modules)) {
-    modules.set(name, validateModule(file, name, raw, probers));
+    modules.set(name, validateModule(file, name, raw, probers, auths));
   }
-  return { file, modules };
+  return { file, modules, auths };
 }

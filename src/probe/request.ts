@@ -8,6 +8,10 @@ import { parseTarget } from './target.js';
 export interface ProbeRequest {
   module: ModuleConfig<ProberDefinition>;
   target: Target;
+  /** The module's prober options with the chosen auth's credentials in place. */
+  options: unknown;
+  /** The auth named by `?auth=` or the module's default; probes with different auths never share a fetch. */
+  auth?: string;
   timeoutMs: number;
   /** `debug=true`: the answer is the probe's log, metrics and module, for people. */
   debug: boolean;
@@ -57,6 +61,7 @@ export function parseProbeRequest(query: ProbeQuery, config: Config<ProberDefini
   const moduleName = single(query.params, 'module');
   const rawTarget = single(query.params, 'target');
   const debug = single(query.params, 'debug');
+  const authName = single(query.params, 'auth');
   if (rawTarget === undefined || rawTarget === '') throw bad('target parameter is missing');
   if (moduleName === undefined || moduleName === '') throw bad('module parameter is missing');
   if (debug !== undefined && !['true', 'false', ''].includes(debug)) throw bad('debug must be true or false');
@@ -66,6 +71,26 @@ export function parseProbeRequest(query: ProbeQuery, config: Config<ProberDefini
   if (!isAllowed(module.allowList, target.host, target.port)) {
     throw new ProbeRefusal(403, `target ${target.raw} is not in this module's allowed_targets`);
   }
+  const { options, auth } = withAuth(module, config, authName || undefined);
   const timeoutMs = probeTimeoutMs(module.timeoutMs, query.scrapeTimeoutSeconds, timeoutOffsetSeconds);
-  return { module, target, timeoutMs, debug: debug === 'true' };
+  return { module, target, options, auth, timeoutMs, debug: debug === 'true' };
+}
+
+/**
+ * The options a probe runs with: the module's, with the named auth's credentials in the
+ * option of their kind. The name comes from the URL; the credentials never do.
+ */
+function withAuth(module: ModuleConfig<ProberDefinition>, config: Config<ProberDefinition>, name: string | undefined): { options: unknown; auth?: string } {
+  if (name === undefined) return { options: module.options, auth: module.defaultAuth };
+  const auth = config.auths.get(name);
+  if (!auth) throw bad(`unknown auth ${JSON.stringify(name)}`);
+  const { prober } = module;
+  if (prober.credentials !== auth.kind) {
+    throw bad(`auth ${JSON.stringify(name)} holds ${auth.kind} credentials; module ${JSON.stringify(module.name)} (${prober.name}) takes ${prober.credentials ?? 'none'}`);
+  }
+  const options = { ...(module.options as Record<string, unknown>), [auth.kind]: auth.credentials };
+  // The rule the loader applies to a module's own credentials holds for every auth it is sent with.
+  const unsafe = prober.requiresAllowList?.(options);
+  if (unsafe && !module.allowList) throw bad(`auth ${JSON.stringify(name)}: ${unsafe.replace(/^the module /, '')}, and module ${JSON.stringify(module.name)} has no allowed_targets`);
+  return { options, auth: auth.name };
 }

@@ -71,7 +71,7 @@ export class ProbeService {
       log.debug('probe budget', { timeout_seconds: timeoutMs / 1000 });
       const startedAt = Date.now();
       const started = performance.now();
-      const key = `${module.name}\0${targetKey(target)}`;
+      const key = `${module.name}\0${targetKey(target)}\0${request.auth ?? ''}`;
       let source: ProbeSource = 'recent';
       let outcome = this.sharing.recentOutcome(key, module.minIntervalMs);
       if (outcome) {
@@ -155,7 +155,7 @@ function failed(err: unknown): { failure: string; failureReason: FailureReason }
 
 /** The prober's snapshot, or the reason it has none: a prober's throw never escapes a probe. */
 async function probeOnce(
-  { module, target }: ProbeRequest,
+  { module, target, options }: ProbeRequest,
   signal: AbortSignal,
   log: CapturingProbeLog,
   services: Services,
@@ -163,7 +163,7 @@ async function probeOnce(
   log.info('probe started', { prober: module.prober.name, host: target.host, port: target.port });
   try {
     throwIfAborted(signal);
-    const snapshot = await settleByDeadline(module.prober.probe({ target, options: module.options, signal, log, services }), signal);
+    const snapshot = await settleByDeadline(module.prober.probe({ target, options, signal, log, services }), signal);
     return { snapshot };
   } catch (err) {
     return failed(err);

@@ -48,6 +48,7 @@ export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
   defaultPort: 22,
   addVendorFamilies: addOpenvpnFamilies,
   optionsSchema,
+  credentials: 'ssh',
   requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
     const prefix = options.command_prefix ? options.command_prefix + ' ' : '';

@@ -26,6 +26,7 @@ export const paloaltoSsh: ProberDefinition<typeof optionsSchema> = {
   defaultPort: 22,
   addVendorFamilies: addPaloaltoFamilies,
   optionsSchema,
+  credentials: 'ssh',
   requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
     const shell = await services.ssh.openShell(sshEndpoint(target, options.ssh), {

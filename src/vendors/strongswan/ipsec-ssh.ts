@@ -36,6 +36,7 @@ export const ipsecSsh: ProberDefinition<typeof optionsSchema> = {
   defaultPort: 22,
   addVendorFamilies: addStrongswanFamilies,
   optionsSchema,
+  credentials: 'ssh',
   requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
     const prefix = options.command_prefix ? options.command_prefix + ' ' : '';

@@ -58,6 +58,7 @@ export const wireguardSsh: ProberDefinition<typeof optionsSchema> = {
   defaultPort: 22,
   addVendorFamilies: addWireguardFamilies,
   optionsSchema,
+  credentials: 'ssh',
   requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
     const sections = wireguardSections(options);
