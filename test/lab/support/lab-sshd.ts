@@ -4,7 +4,8 @@ import { killDescendants } from "../../support/process-tree.js";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { CommandError, run, spawnDaemon, waitFor, type Daemon } from "./netns.js";
+import { CommandError, run, spawnDaemon, type Daemon } from "./netns.js";
+import { waitFor } from "../../support/wait-for.js";
 
 export interface LabSshd {
   user: string;

@@ -25,9 +25,9 @@ import {
   runInNs,
   spawnDaemon,
   Teardown,
-  waitFor,
   type Daemon,
 } from "./netns.js";
+import { waitFor } from "../../support/wait-for.js";
 import { makePki, type Pki } from "./openvpn-pki.js";
 
 export type ServerName = "udp" | "tcp" | "v1";

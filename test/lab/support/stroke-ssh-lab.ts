@@ -8,7 +8,8 @@ import { killDescendants } from "../../support/process-tree.js";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { labSshdConfig } from "./lab-sshd.js";
-import { forwardPortFromNs, run, spawnDaemon, waitFor, type Daemon } from "./netns.js";
+import { forwardPortFromNs, run, spawnDaemon, type Daemon } from "./netns.js";
+import { waitFor } from "../../support/wait-for.js";
 import type { StrongswanLab } from "./strongswan-lab.js";
 
 const START_TIMEOUT_MS = 10_000;

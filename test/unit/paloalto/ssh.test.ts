@@ -11,6 +11,7 @@ import {
   type PanosScenario,
 } from '../../support/panos-emulator/index.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../../support/exporter.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /*
  * The paloalto-ssh prober end to end: the exporter in this process, its real ssh2
@@ -234,17 +235,9 @@ function debugParts(body: string): { reason: string | undefined; metrics: string
   return { reason, metrics };
 }
 
-async function until(cond: () => boolean, what: string, ms = 2000): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** After a probe: its shell channel is closed on the device; the connection stays pooled (or is gone). */
 async function assertShellClosed(e: PanosEmulator, connections: 0 | 1): Promise<void> {
-  await until(() => e.shells() === 0 && e.connections() === connections, `0 shells and ${connections} connection(s)`);
+  await waitFor(`0 shells and ${connections} connection(s)`, () => e.shells() === 0 && e.connections() === connections);
   // And it stays that way: nothing reopens or drops behind the probe's back.
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(e.shells(), 0, 'open shells on the device');
@@ -440,7 +433,9 @@ describe('paloalto-ssh against the PAN-OS emulator, through /probe', () => {
     assert.deepEqual(e.requests(), { session: 2, pty: 2, shell: 2 });
     assert.deepEqual(e.commands(), [...FULL_DIALOGUE, ...FULL_DIALOGUE]);
     // The exporter's side of the channel closes when the device's CLOSE reply arrives.
-    await until(() => exporter.ssh.stats().channels === 0, `the exporter to hold no channel (${JSON.stringify(exporter.ssh.stats())})`);
+    await waitFor('the exporter to hold no channel', () => exporter.ssh.stats().channels === 0, {
+      describe: () => JSON.stringify(exporter.ssh.stats()),
+    });
   });
 
   it('a unit that grants one session per connection: every probe succeeds, each on a new connection', async () => {

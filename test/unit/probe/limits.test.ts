@@ -7,6 +7,7 @@ import { sampleValue, startTestExporter, type TestExporter } from '../../support
 import { scenario, startPanosEmulator } from '../../support/panos-emulator/index.js';
 import { startViciServer, type ScriptedViciServer } from '../../support/vici-server.js';
 import { startCharonLike } from '../../support/charon-like.js';
+import { waitFor } from '../../support/wait-for.js';
 
 function t(raw: string): Target {
   const parsed = parseTarget(raw, 4502);
@@ -288,17 +289,17 @@ test('through the exporter: a waiting probe whose client disconnects leaves the 
     const target = `127.0.0.1:${silent.port}`;
     const holder = new AbortController();
     const running = exporter.get(`/probe?module=vici&target=${target}`, { signal: holder.signal }).catch(() => undefined);
-    await waitFor(() => silent.openConnections() === PER_PROBE);
+    await waitFor('the running probe to hold its connections', () => silent.openConnections() === PER_PROBE);
     const leaver = new AbortController();
     const queued = exporter.get(`/sessions.html?module=vici&target=${target}`, { signal: leaver.signal }).catch(() => undefined);
-    await waitFor(async () => sampleValue(await (await exporter.get('/metrics')).text(), 'vpn_exporter_probes_queued') === 1);
+    await waitFor('one probe queued', async () => sampleValue(await (await exporter.get('/metrics')).text(), 'vpn_exporter_probes_queued') === 1);
     leaver.abort();
     await queued;
-    await waitFor(async () => sampleValue(await (await exporter.get('/metrics')).text(), 'vpn_exporter_probes_queued') === 0);
+    await waitFor('the queue to empty', async () => sampleValue(await (await exporter.get('/metrics')).text(), 'vpn_exporter_probes_queued') === 0);
     assert.equal(silent.openConnections(), PER_PROBE, 'the leaver never connected');
     holder.abort();
     await running;
-    await waitFor(() => silent.openConnections() === 0);
+    await waitFor('the gateway to see every connection closed', () => silent.openConnections() === 0);
     assert.ok(exporter.logs.some((l) => /msg="probe throttled"/.test(l) && /gave up after waiting/.test(l)));
   } finally {
     await exporter.close();
@@ -336,11 +337,3 @@ test('through the exporter: a PAN-OS that hangs before its prompt sees at most 2
     await pan.close();
   }
 });
-
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
