@@ -48,7 +48,7 @@ test('a server that never sends a banner fails the call when the signal fires, l
   const started = performance.now();
   await assert.rejects(ssh.exec(endpoint(servers.silent), 'true', opts(AbortSignal.timeout(300))), AbortedError);
   const took = performance.now() - started;
-  assert.ok(took >= 250 && took < 1500, `took ${took} ms`);
+  assert.ok(took >= 250 && took < 3000, `took ${took} ms`);
   await waitFor('the silent server to see the connection closed', () => servers.silent.openConnections() === 0);
   assert.deepEqual(ssh.stats(), { connections: 0, channels: 0, handshakes: 1 });
   await waitFor('sockets and timers back to where they were', () => JSON.stringify(handles()) === JSON.stringify(base), {

@@ -82,7 +82,8 @@ test('a silent server fails the probe at the module timeout, with the reason in 
   const elapsed = (performance.now() - t0) / 1000;
   const text = await res.text();
   assert.equal(res.status, 200);
-  assert.ok(elapsed >= 1.4 && elapsed < 3, `took ${elapsed}s`);
+  // At the 1.5 s timeout, not before; ten times that at most on a loaded machine.
+  assert.ok(elapsed >= 1.4 && elapsed < 15, `took ${elapsed}s`);
   assert.match(text, /probe_success 0/);
   assert.match(text, /probe failed reason="probe timed out"|probe failed reason=.*timed out/);
   assert.match(text, /Module configuration \(vici\)/);
@@ -97,7 +98,8 @@ test('the scrape-timeout header caps the budget (less the offset)', async () => 
   });
   const elapsed = (performance.now() - t0) / 1000;
   assert.equal(sampleValue(await res.text(), 'probe_success'), 0);
-  assert.ok(elapsed >= 0.9 && elapsed < 2, `took ${elapsed}s, expected ~1s`);
+  // ~1 s, not the module's 20 s: ten times the capped budget still tells them apart.
+  assert.ok(elapsed >= 0.9 && elapsed < 10, `took ${elapsed}s, expected ~1s`);
 });
 
 test('a port with nothing listening fails fast with the reason', async () => {
