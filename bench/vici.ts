@@ -3,8 +3,9 @@ import net from 'node:net';
 import { promisify } from 'node:util';
 import { encodePacket } from '../src/transport/vici/packet.js';
 import { CMD_REQUEST, CMD_RESPONSE, EVENT_REGISTER } from '../src/transport/vici/wire.js';
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse, type SaMix } from '../test/support/charon-shapes.js';
-import { startBenchViciServer, type WritePattern } from './support/vici-bench-server.js';
+import type { SaMix } from '../test/support/charon-shapes.js';
+import { charonCommands } from '../test/support/charon-like.js';
+import { startViciServer, type WritePattern } from '../test/support/vici-server.js';
 import { startExporterProcess } from './support/exporter-process.js';
 import { fmt, mb, medianSeconds, ratio } from './support/stats.js';
 
@@ -65,13 +66,13 @@ const MIX_TEXT: Record<SaMix, string> = {
 };
 
 async function benchViciMix(mix: SaMix, pattern: WritePattern): Promise<string[]> {
-  const server = await startBenchViciServer({
-    responses: { version: versionResponse(), stats: statsResponse(SAS), 'get-pools': getPoolsResponse(4, 250) },
-    streams: {
-      'list-sas': { event: 'list-sa', events: listSaEvents(SAS, mix) },
-      'list-conns': { event: 'list-conn', events: listConnEvents(50) },
-    },
-  }, pattern);
+  // Answers encoded once up front, so that every client measured against them (exporter,
+  // swanctl, the bare framer) pays the same, minimal, server cost.
+  const server = await startViciServer({
+    commands: charonCommands({ sas: SAS, mix, conns: 50, pools: 4, leases: 250 }),
+    write: pattern,
+    recordCommands: false,
+  });
   const exporter = await startExporterProcess('modules:\n  vici:\n    prober: strongswan-vici-tcp\n    timeout: 60s\n');
   try {
     const probeUrl = `${exporter.url}/probe?module=vici&target=127.0.0.1:${server.port}`;

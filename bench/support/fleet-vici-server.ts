@@ -8,12 +8,9 @@
 // Every gateway answers like a charon 5.9 with 20–50 IKE_SAs (one CHILD_SA each), 10 configured
 // connections and one virtual-IP pool; the answers are encoded once per size, so the server's own
 // cost per probe is framing and writing, as a real charon's would be mostly in-memory walking.
-import type net from 'node:net';
-import { answeringServer, encodeAnswers as encode, type EncodedAnswers } from './vici-bench-server.js';
+import { charonCommands } from '../../test/support/charon-like.js';
+import { startViciServer, type CommandHandler, type ScriptedViciServer } from '../../test/support/vici-server.js';
 import { fleetHosts } from './fleet-addresses.js';
-import {
-  getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse,
-} from '../../test/support/charon-shapes.js';
 
 export interface FleetViciSpec {
   /** Gateways fleetHost(first) … fleetHost(first + count - 1) under 127.<net>. */
@@ -26,43 +23,26 @@ export interface FleetViciSpec {
   maxSas: number;
 }
 
-function encodeAnswers(sas: number): EncodedAnswers {
-  return encode({
-    responses: {
-      version: versionResponse(),
-      stats: statsResponse(sas),
-      // Road warriors are one IKE_SA in four (charon-shapes): about that many leases.
-      'get-pools': getPoolsResponse(1, Math.max(1, Math.round(sas / 4))),
-    },
-    streams: {
-      'list-sas': { event: 'list-sa', events: listSaEvents(sas) },
-      'list-conns': { event: 'list-conn', events: listConnEvents(10) },
-    },
-  });
+/** Road warriors are one IKE_SA in four (charon-shapes): about that many leases; 10 configured conns. */
+function gatewayOf(sas: number): Record<string, CommandHandler> {
+  return charonCommands({ sas, conns: 10, pools: 1, leases: Math.max(1, Math.round(sas / 4)) });
 }
 
 async function main(spec: FleetViciSpec): Promise<void> {
-  const variants = new Map<number, EncodedAnswers>();
-  const sockets = new Set<net.Socket>();
-  const servers: net.Server[] = [];
+  // One set of replies per size, shared by the gateways of that size: encoded once.
+  const sizes = new Map<number, Record<string, CommandHandler>>();
   const span = spec.maxSas - spec.minSas + 1;
-  await Promise.all(
+  const servers: ScriptedViciServer[] = await Promise.all(
     fleetHosts(spec.first, spec.count, spec.net).map((host, i) => {
       const sas = spec.minSas + (i % span);
-      let answers = variants.get(sas);
-      if (!answers) variants.set(sas, (answers = encodeAnswers(sas)));
-      const server = answeringServer(answers, sockets);
-      servers.push(server);
-      return new Promise<void>((resolve, reject) => {
-        server.once('error', (err) => reject(new Error(`cannot listen on ${host}:${spec.port}: ${err.message}`)));
-        // A large backlog: at a few thousand probes per interval, connects arrive in bursts.
-        server.listen({ host, port: spec.port, backlog: 1024 }, resolve);
-      });
+      let commands = sizes.get(sas);
+      if (!commands) sizes.set(sas, (commands = gatewayOf(sas)));
+      // A large backlog: at a few thousand probes per interval, connects arrive in bursts.
+      return startViciServer({ host, port: spec.port, backlog: 1024, commands, recordCommands: false });
     }),
   );
   const stop = () => {
-    for (const s of sockets) s.destroy();
-    for (const s of servers) s.close();
+    for (const s of servers) void s.close();
     process.exit(0);
   };
   process.once('SIGTERM', stop);

@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../support/wait-for.js';
 
 const SERVER_NS = 'pzovs';
 const CLIENT_NS = 'pzovc';
@@ -92,14 +92,6 @@ function startClient(c: ClientSpec): void {
   inNs(CLIENT_NS, 'openvpn', '--config', `${work}/${c.name}.conf`);
 }
 
-async function waitFor(what: string, ok: () => boolean, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 function readIf(path: string): string {
   return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
@@ -127,7 +119,7 @@ async function main(): Promise<void> {
     { name: `pzc${s.id}c`, cert: 'bob' as const, server: s, cipher: 'AES-128-GCM' },
   ]);
   for (const c of clients) startClient(c);
-  await waitFor('clients', () => clients.every((c) => readIf(`${work}/${c.name}.log`).includes('Initialization Sequence Completed')), 30_000);
+  await waitFor('clients', () => clients.every((c) => readIf(`${work}/${c.name}.log`).includes('Initialization Sequence Completed')), { timeoutMs: 30_000 });
   for (const c of clients) {
     // Different packet counts per client make the byte columns distinguishable.
     const payload = 'x'.repeat(c.name.endsWith('c') ? 1000 : 100);
@@ -137,8 +129,8 @@ async function main(): Promise<void> {
   }
   // The status interval is 1 s but rewrites can lag by several seconds.
   const since = Date.now();
-  await waitFor('fresh status files', () => servers.every((s) => statusIsFresh(`${work}/s${s.id}.status`, since)), 20_000);
-  await waitFor('client status', () => statusIsFresh(`${work}/pzc1a.status`, since), 20_000);
+  await waitFor('fresh status files', () => servers.every((s) => statusIsFresh(`${work}/s${s.id}.status`, since)), { timeoutMs: 20_000 });
+  await waitFor('client status', () => statusIsFresh(`${work}/pzc1a.status`, since), { timeoutMs: 20_000 });
   const names: Record<string, string> = {
     's1.status': 'v1-udp-2.6.status',
     's2.status': 'v2-udp-auth-2.6.status',

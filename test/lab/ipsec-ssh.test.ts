@@ -6,13 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { sampleValue, startTestExporter, type TestExporter } from "../support/exporter.js";
-import {
-  getPoolsResponse,
-  listConnEvents,
-  listSaEvents,
-  statsResponse,
-  versionResponse,
-} from "../support/charon-shapes.js";
+import { charonCommands } from "../support/charon-like.js";
 import { startViciServer, type ScriptedViciServer } from "../support/vici-server.js";
 import { run, runInNs } from "./support/netns.js";
 import { startGatewaySshd, type GatewaySshd } from "./support/stroke-ssh-lab.js";
@@ -42,15 +36,7 @@ before(async () => {
   lab = await startStrokeLab();
   sshd = await startGatewaySshd(lab);
   // Charon-shaped VICI answers (site-to-site and EAP road warrior, pools): what the VICI prober emits for them.
-  vici = await startViciServer({
-    commands: {
-      version: () => ({ response: versionResponse() }),
-      stats: () => ({ response: statsResponse(2) }),
-      "list-sas": () => ({ response: {}, events: listSaEvents(2), eventName: "list-sa" }),
-      "list-conns": () => ({ response: {}, events: listConnEvents(3), eventName: "list-conn" }),
-      "get-pools": () => ({ response: getPoolsResponse(1, 2) }),
-    },
-  });
+  vici = await startViciServer({ commands: charonCommands({ sas: 2, conns: 3 }) });
   exporter = await startTestExporter(modulesYaml());
 });
 

@@ -8,7 +8,8 @@ import ssh2 from "ssh2";
 import { parseOpenvpnStatus, type OpenvpnServerStatus } from "../../src/vendors/openvpn/status.js";
 import { fingerprintOf } from "../../src/transport/ssh/host-key.js";
 import { sampleValue, startTestExporter, type TestExporter } from "../support/exporter.js";
-import { run, waitFor } from "./support/netns.js";
+import { waitFor } from "../support/wait-for.js";
+import { run } from "./support/netns.js";
 import { SERVER_NAMES, startOpenvpnLab, type OpenvpnLab, type ServerName } from "./support/openvpn-lab.js";
 
 const FORMAT: Record<ServerName, string> = { udp: "v3", tcp: "v2", v1: "v1" };

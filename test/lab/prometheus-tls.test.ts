@@ -5,7 +5,6 @@
  * up 0. Loopback only; needs the `prometheus` binary (.ci/run installs it).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import { startTestExporter, type TestExporter } from '../support/exporter.js';
 import { makeTestPki, type TestPki } from '../support/test-pki.js';
 import { type ScriptedViciServer } from '../support/vici-server.js';
 import { startCharonLike } from '../support/charon-like.js';
-import { freePort } from '../support/free-port.js';
+import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 
 // Test-only credentials: the hash is of PASSWORD (bcrypt cost 10). Never printed.
 const USER = 'alice';
@@ -26,28 +25,7 @@ let dir: string;
 let pki: TestPki;
 let charon: ScriptedViciServer;
 let exporter: TestExporter;
-let prometheus: ChildProcess | undefined;
-let prometheusUrl = '';
-let prometheusLog = '';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function query(expr: string): Promise<{ metric: Record<string, string>; value: number }[]> {
-  const res = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-  const body = (await res.json()) as { status: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
-  assert.equal(body.status, 'success');
-  return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\nprometheus said:\n${prometheusLog.slice(-3000)}`);
-    await sleep(250);
-  }
-}
+let prometheus: PrometheusServer;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'vpnx-prom-tls-'));
@@ -84,76 +62,36 @@ before(async () => {
       { job_name: 'exporter_wrong_password', ...secured('wrong-password'), static_configs: [{ targets: [exporterAddress] }] },
     ],
   };
-  const configFile = join(dir, 'prometheus.yml');
-  writeFileSync(configFile, stringify(config));
-
-  for (let attempt = 0; attempt < 5 && !prometheus; attempt++) {
-    const port = await freePort();
-    prometheusUrl = `http://127.0.0.1:${port}`;
-    prometheusLog = '';
-    const child = spawn(
-      'prometheus',
-      [`--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--config.file=${configFile}`, '--log.level=warn'],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    child.stderr?.on('data', (d: Buffer) => (prometheusLog = (prometheusLog + d.toString()).slice(-100_000)));
-    let exited = false;
-    child.once('exit', () => (exited = true));
-    child.once('error', (err) => {
-      exited = true;
-      prometheusLog += `cannot run prometheus: ${err.message}\n`;
-    });
-    const deadline = Date.now() + 15_000;
-    while (!exited && Date.now() < deadline && !(await fetch(`${prometheusUrl}/-/ready`).then((r) => r.ok, () => false))) await sleep(100);
-    if (exited) {
-      if (/address already in use/.test(prometheusLog)) continue; // the port was taken meanwhile
-      throw new Error(`prometheus exited at start:\n${prometheusLog}`);
-    }
-    if (Date.now() >= deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`prometheus not ready within 15 s:\n${prometheusLog}`);
-    }
-    prometheus = child;
-  }
-  assert.ok(prometheus, `prometheus could not bind a port:\n${prometheusLog}`);
+  prometheus = await startPrometheus({ config: stringify(config), files: {} });
 });
 
 after(async () => {
-  const proc = prometheus;
-  if (proc && proc.exitCode === null && proc.signalCode === null) {
-    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-    proc.kill('SIGTERM');
-    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
+  await prometheus?.stop();
   await exporter?.close();
   await charon?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test('Prometheus scrapes /metrics and /probe over TLS with basic auth; a wrong password is up 0', async () => {
-  const up = await waitFor('every job scraped once', async () => {
-    const samples = await query('up');
+  const up = await prometheus.waitFor('every job scraped once', async () => {
+    const samples = await prometheus.query('up');
     const byJob = new Map(samples.map((s) => [s.metric.job, s.value]));
     return byJob.size === 3 ? byJob : undefined;
   });
-  assert.equal(up.get('exporter'), 1, prometheusLog);
-  assert.equal(up.get('vpn'), 1, prometheusLog);
+  assert.equal(up.get('exporter'), 1, prometheus.log());
+  assert.equal(up.get('vpn'), 1, prometheus.log());
   assert.equal(up.get('exporter_wrong_password'), 0);
 
-  const success = await waitFor('probe_success', async () => (await query('probe_success{job="vpn"}'))[0]);
+  const success = await prometheus.waitFor('probe_success', async () => (await prometheus.query('probe_success{job="vpn"}'))[0]);
   assert.equal(success.value, 1);
   assert.equal(success.metric.instance, `127.0.0.1:${charon.port}`);
-  const tunnels = await query('vpn_tunnel_up{job="vpn"}');
+  const tunnels = await prometheus.query('vpn_tunnel_up{job="vpn"}');
   assert.ok(tunnels.length > 0, 'the probe\'s metrics reached Prometheus');
-  const own = await query('process_start_time_seconds{job="exporter"}');
+  const own = await prometheus.query('process_start_time_seconds{job="exporter"}');
   assert.equal(own.length, 1);
 
   // Why the wrong password is down, as Prometheus reports it.
-  const res = await fetch(`${prometheusUrl}/api/v1/targets?state=active`);
-  const targets = ((await res.json()) as { data: { activeTargets: { labels: Record<string, string>; lastError: string; scrapeUrl: string }[] } }).data
-    .activeTargets;
+  const targets = await prometheus.targets();
   const wrong = targets.find((t) => t.labels.job === 'exporter_wrong_password');
   assert.match(wrong?.lastError ?? '', /401/);
   for (const t of targets) assert.match(t.scrapeUrl, /^https:\/\//);

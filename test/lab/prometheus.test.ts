@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from '../support/charon-shapes.js';
+import { charonCommands } from '../support/charon-like.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
 import { SCENARIOS, startPanosEmulator, type PanosEmulator } from '../support/panos-emulator/index.js';
 import {
@@ -42,15 +42,7 @@ let prom: PrometheusServer;
 const expected: { job: string; instance: string; module: string }[] = [];
 
 function scriptedCharon(conns: number, sas: number): Promise<ScriptedViciServer> {
-  return startViciServer({
-    commands: {
-      version: () => ({ response: versionResponse() }),
-      stats: () => ({ response: statsResponse(sas) }),
-      'list-sas': () => ({ response: {}, events: listSaEvents(sas), eventName: 'list-sa' }),
-      'list-conns': () => ({ response: {}, events: listConnEvents(conns), eventName: 'list-conn' }),
-      'get-pools': () => ({ response: getPoolsResponse(1, 3) }),
-    },
-  });
+  return startViciServer({ commands: charonCommands({ sas, conns, leases: 3 }) });
 }
 
 function modulesYaml(): string {

@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { getPoolsResponse, listConnEvents, listSaEvents, statsResponse, versionResponse } from "../support/charon-shapes.js";
+import { startCharonLike } from "../support/charon-like.js";
 import { sampleValue, startTestExporter, type TestExporter } from "../support/exporter.js";
-import { startViciServer, type ScriptedViciServer } from "../support/vici-server.js";
+import { type ScriptedViciServer } from "../support/vici-server.js";
 import { run, runInNs } from "./support/netns.js";
 import { PLAN } from "./support/strongswan-config.js";
 import { startViciLab, type ViciLab } from "./support/strongswan-lab.js";
@@ -339,15 +339,7 @@ async function assertExporterServes(): Promise<void> {
 before(async () => {
   // A lab that cannot start throws here, which fails every test of this file.
   lab = await startViciLab();
-  other = await startViciServer({
-    commands: {
-      version: () => ({ response: versionResponse() }),
-      stats: () => ({ response: statsResponse(2) }),
-      "list-sas": () => ({ response: {}, events: listSaEvents(2), eventName: "list-sa" }),
-      "list-conns": () => ({ response: {}, events: listConnEvents(2), eventName: "list-conn" }),
-      "get-pools": () => ({ response: getPoolsResponse(1, 2) }),
-    },
-  });
+  other = await startCharonLike(2);
   exporter = await startTestExporter(MODULES);
 });
 

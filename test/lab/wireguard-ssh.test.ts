@@ -11,7 +11,7 @@ import { wireguardSsh } from "../../src/vendors/wireguard/ssh.js";
 import { parseWgShowAll, WG_FIELDS, type WgField } from "../../src/vendors/wireguard/show.js";
 import { samples } from "../support/exposition.js";
 import { sampleValue, startTestExporter, type TestExporter } from "../support/exporter.js";
-import { startWireguardLab, SUDO_USER, type WireguardLab } from "./support/wireguard-lab.js";
+import { startWireguardLab, ROOT_USER, SUDO_USER, type WireguardLab } from "./support/wireguard-lab.js";
 
 /** Keepalives and pings move counters between the probe and our own `wg show`. */
 const BYTES_TOLERANCE = 4096;
@@ -29,7 +29,7 @@ function moduleYaml(name: string, login: "root" | "sudo", extra: string[] = []):
     "    prober: wireguard-ssh",
     "    timeout: 10s",
     "    ssh:",
-    `      username: ${login === "root" ? "root" : SUDO_USER}`,
+    `      username: ${login === "root" ? ROOT_USER : SUDO_USER}`,
     `      private_key: {file: ${q(sshd.privateKeyFile)}}`,
     `      known_hosts: ${q(lab.knownHostsFile)}`,
     ...(login === "sudo" ? ["    command_prefix: sudo -n"] : []),
@@ -182,7 +182,7 @@ describe("the gateway's private and preshared keys", () => {
         const sshd = login === "root" ? lab.rootSshd : lab.sudoSshd;
         const [host, port] = (login === "root" ? lab.rootTarget : lab.sudoTarget).split(":");
         const options = wireguardSsh.optionsSchema.parse({
-          ssh: { username: login === "root" ? "root" : SUDO_USER, private_key: { file: sshd.privateKeyFile }, known_hosts: lab.knownHostsFile },
+          ssh: { username: login === "root" ? ROOT_USER : SUDO_USER, private_key: { file: sshd.privateKeyFile }, known_hosts: lab.knownHostsFile },
           command_prefix: login === "sudo" ? "sudo -n" : "",
           config_dir: lab.configDir,
         });

@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { freePort } from './free-port.js';
+import { waitFor } from './wait-for.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEPLOY_PROMETHEUS = join(REPO_ROOT, 'deploy/prometheus');
@@ -290,14 +291,12 @@ export interface PrometheusServer {
   alerts(): Promise<PrometheusAlert[]>;
   targets(): Promise<ActiveTarget[]>;
   rules(): Promise<RuleState[]>;
-  /** Polls `probe` until it returns a value that is not undefined. */
+  /** Polls `probe` as waitFor does, with Prometheus's log in the failure message. */
   waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs?: number): Promise<T>;
   /** What Prometheus logged (warnings and errors), for failure messages. */
   log(): string;
   stop(): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts `prometheus` on 127.0.0.1 with the given configuration; resolves once /-/ready answers. */
 export async function startPrometheus(generated: GeneratedConfig): Promise<PrometheusServer> {
@@ -332,22 +331,23 @@ export async function startPrometheus(generated: GeneratedConfig): Promise<Prome
     });
     let exited = false;
     c.once('exit', () => (exited = true));
-    const deadline = Date.now() + 15_000;
-    while (!exited && Date.now() < deadline) {
-      const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
-      if (ready) break;
-      await sleep(100);
-    }
-    if (exited) {
+    c.once('error', (err) => {
+      exited = true;
+      log += `cannot run prometheus: ${err.message}\n`;
+    });
+    const outcome = await waitFor('prometheus to be ready', async () => (exited ? 'exited' : (await fetch(`${url}/-/ready`)).ok && 'ready'), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    }).catch((err: unknown) => {
+      c.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`${String(err)}\n${log}`);
+    });
+    if (outcome === 'exited') {
       // A port taken between probing and binding: try another.
       if (/address already in use/.test(log)) continue;
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`prometheus exited at start:\n${log}`);
-    }
-    if (Date.now() >= deadline) {
-      c.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`prometheus not ready within 15 s:\n${log}`);
     }
     child = c;
   }
@@ -380,22 +380,7 @@ export async function startPrometheus(generated: GeneratedConfig): Promise<Prome
       const data = await api<{ groups: { rules: RuleState[] }[] }>('/api/v1/rules');
       return data.groups.flatMap((g) => g.rules);
     },
-    async waitFor(what, probe, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      let lastError: unknown;
-      for (;;) {
-        try {
-          const v = await probe();
-          if (v !== undefined) return v;
-        } catch (err) {
-          lastError = err;
-        }
-        if (Date.now() > deadline) {
-          throw new Error(`timed out waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}\n${log.slice(-4000)}`);
-        }
-        await sleep(250);
-      }
-    },
+    waitFor: (what, probe, timeoutMs = 30_000) => waitFor(what, probe, { timeoutMs, describe: () => log.slice(-4000) }),
     log: () => log,
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) {

@@ -1,13 +1,19 @@
-import { killDescendants } from './process-tree.js';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+// A real OpenSSH sshd for tests, labs and benchmarks: in the root namespace on a free loopback port
+// (unit tests), on a lab gateway's address inside its namespace and mounts (labs), or on up to 16
+// addresses at once (a share of the fleet bench's gateways). Keys are made here, in memory; files
+// live in one directory: host_key, id_ed25519 (the user's key), authorized_keys, sshd_config, sshd.log.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import ssh2 from 'ssh2';
-import { fingerprintOf } from '../../src/transport/ssh/host-key.js';
+import { spawnDaemon, type Daemon } from '../lab/support/netns.js';
 import { freePort } from './free-port.js';
+import { killDescendants } from './process-tree.js';
+import { waitFor } from './wait-for.js';
 
 const run = promisify(execFile);
 
@@ -15,28 +21,72 @@ const run = promisify(execFile);
 export const TEST_USER = 'vpnexp-ssh-test';
 export const TEST_PASSWORD = 'vpnexp-test-pass-4711';
 
+/** sshd refuses more ListenAddress sockets than this (MAX_LISTEN_SOCKS in OpenSSH 9.2). */
+export const MAX_LISTEN_ADDRESSES = 16;
+
+export interface SshdAccount {
+  name: string;
+  /** Also allows password and keyboard-interactive logins; key-only without. */
+  password?: string;
+  /** A second uid-0 account (useradd -o), for commands that need root. */
+  uid0?: boolean;
+}
+
+export interface KeyPair {
+  private: string;
+  public: string;
+}
+
 export interface SshdOptions {
-  /** Any 127.x address; a second instance can sit on another one. */
+  /** A lab's network namespace; the root namespace when omitted. */
+  ns?: string;
+  /** Shell commands run in the daemon's own mount namespace before exec (a lab gateway's private mounts). */
+  setup?: string;
+  /** "address:port" to listen on, at most 16. Default: a free port on `host`. */
+  listen?: string[];
+  /** Any 127.x address, when `listen` is omitted; a second instance can sit on another one. */
   host?: string;
-  /** Extra sshd_config lines, e.g. `AuthenticationMethods password`. */
+  /** For the files; default a fresh temporary directory, removed by stop(). */
+  dir?: string;
+  /** Default TEST_USER with TEST_PASSWORD. Every account's shell is /bin/sh, which reads no startup files. */
+  account?: SshdAccount;
+  /** The key that logs in (its public half goes to authorized_keys); default a fresh one. */
+  userKey?: KeyPair;
+  /** Channels per connection: 100 by default, for tests that open many at once (OpenSSH's own default is 10). */
+  maxSessions?: number;
+  /** sshd_config lines ahead of the defaults (sshd takes a keyword's first value), e.g. `MaxSessions 1`. */
   config?: string[];
+  /** VERBOSE (default) for a useful log when a test fails; INFO where logging would cost (benchmarks). */
+  logLevel?: 'INFO' | 'VERBOSE';
 }
 
 export interface Sshd {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  privateKey: string;
+  /** The first listen address. */
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** '' for a key-only account. */
+  readonly password: string;
+  /** The user's unencrypted OpenSSH private key, and the file it is in. */
+  readonly privateKey: string;
+  readonly privateKeyFile: string;
+  /** "ssh-ed25519 AAAA…", to be prefixed with the name a client uses for a known_hosts line. */
+  readonly hostPublicKey: string;
   /** `SHA256:...` as `ssh-keygen -lf` prints it. */
-  hostKeyFingerprint: string;
+  readonly hostKeyFingerprint: string;
   /** `[host]:port ssh-ed25519 AAAA...` for a known_hosts file. */
-  knownHostsLine: string;
-  dir: string;
-  /** Kills the listener and every session under it. */
-  stop(): Promise<void>;
-  /** Starts the listener again on the same port with the same keys. */
+  readonly knownHostsLine: string;
+  readonly dir: string;
+  /** The listener's pid while it runs. */
+  readonly pid: number | undefined;
+  isRunning(): boolean;
+  logTail(lines?: number): string;
+  /** Starts the listener again on the same addresses with the same keys. */
   start(): Promise<void>;
+  /** SIGKILL to the listener and every session under it (a crash: clients get no goodbye). */
+  kill(): Promise<void>;
+  /** kill(), and the temporary directory goes too. */
+  stop(): Promise<void>;
   /**
    * Kills the per-connection processes and waits for them to die without
    * yielding to the event loop, so the client has not yet seen the close.
@@ -48,7 +98,7 @@ export interface Sshd {
  * ssh2's generator drops a leading zero byte from about one ed25519 key in two
  * hundred, leaving a key nothing can parse; those are thrown away.
  */
-export function testKeyPair(opts: { comment?: string; passphrase?: string } = {}): { private: string; public: string } {
+export function testKeyPair(opts: { comment?: string; passphrase?: string } = {}): KeyPair {
   for (;;) {
     const settings = opts.passphrase ? { passphrase: opts.passphrase, cipher: 'aes256-ctr', rounds: 16 } : {};
     const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment: opts.comment, ...settings });
@@ -56,122 +106,171 @@ export function testKeyPair(opts: { comment?: string; passphrase?: string } = {}
   }
 }
 
-export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
-  await ensureUser();
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const host = opts.host ?? '127.0.0.1';
-  const hostKey = testKeyPair();
-  const userKey = testKeyPair({ comment: 'vpnexp-test' });
-  const [hostKeyType, hostKeyB64] = hostKey.public.split(' ');
-  if (!hostKeyType || !hostKeyB64) throw new Error('unexpected public key format');
+/** "SHA256:…" of an OpenSSH public key line, computed here rather than by the code under test. */
+export function keyFingerprint(publicKey: string): string {
+  const blob = Buffer.from(publicKey.split(' ')[1] ?? '', 'base64');
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+}
 
-  let dir = '';
-  let port = 0;
-  let child: ChildProcess | undefined;
-  // Files live only while sshd runs, so a stopped instance leaves nothing in /tmp.
-  const launch = async (keepPort: boolean) => {
-    dir = await mkdtemp(join(tmpdir(), 'vpnexp-sshd-'));
+/** Listeners still running, killed should the process exit without stopping them. */
+const running = new Set<Daemon>();
+process.once('exit', () => {
+  for (const d of running) {
+    killDescendants(d.pid);
+    d.kill('SIGKILL');
+  }
+});
+
+export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
+  const account = opts.account ?? { name: TEST_USER, password: TEST_PASSWORD };
+  await ensureAccount(account);
+  // sshd insists on its privilege separation directory; `ip netns exec` keeps the host's /run.
+  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'vpnexp-sshd-'));
+  const hostKey = testKeyPair({ comment: 'vpnexp-test-host' });
+  const userKey = opts.userKey ?? testKeyPair({ comment: 'vpnexp-test' });
+  const hostPublicKey = hostKey.public.split(' ').slice(0, 2).join(' ');
+  const file = (name: string) => join(dir, name);
+  const logFile = file('sshd.log');
+  let listen = opts.listen ?? [];
+  if (listen.length > MAX_LISTEN_ADDRESSES) throw new Error(`sshd listens on at most ${MAX_LISTEN_ADDRESSES} addresses`);
+
+  const config = (): string =>
+    [
+      ...(opts.config ?? []),
+      ...listen.map((l) => `ListenAddress ${l}`),
+      `HostKey ${file('host_key')}`,
+      `AuthorizedKeysFile ${file('authorized_keys')}`,
+      `AllowUsers ${account.name}`,
+      `PermitRootLogin ${account.uid0 ? 'prohibit-password' : 'no'}`,
+      'PidFile none',
+      // No PAM: an unlocked account suffices. No StrictModes: /tmp is 1777.
+      'UsePAM no',
+      'StrictModes no',
+      'PubkeyAuthentication yes',
+      `PasswordAuthentication ${account.password === undefined ? 'no' : 'yes'}`,
+      `KbdInteractiveAuthentication ${account.password === undefined ? 'no' : 'yes'}`,
+      'PrintMotd no',
+      'PrintLastLog no',
+      // Tests and the fleet bench open many connections in bursts; the default throttles after 10 unauthenticated ones.
+      'MaxStartups 1000',
+      `MaxSessions ${opts.maxSessions ?? 100}`,
+      `LogLevel ${opts.logLevel ?? 'VERBOSE'}`,
+      '',
+    ].join('\n');
+
+  // Written at every start: a stopped instance has removed its temporary directory.
+  const writeFiles = () => {
     // sshd reads authorized_keys as the user, after dropping root.
-    await chmod(dir, 0o755);
-    await writeFile(join(dir, 'host_key'), hostKey.private, { mode: 0o600 });
-    await writeFile(join(dir, 'authorized_keys'), `${userKey.public}\n`, { mode: 0o644 });
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o755);
+    writeFileSync(file('host_key'), hostKey.private, { mode: 0o600 });
+    writeFileSync(file('id_ed25519'), userKey.private, { mode: 0o600 });
+    writeFileSync(file('authorized_keys'), `${userKey.public}\n`, { mode: 0o644 });
+    writeFileSync(file('sshd_config'), config());
+  };
+
+  let daemon: Daemon | undefined;
+  const launch = async (): Promise<void> => {
+    if (daemon?.isRunning()) throw new Error('sshd is already running');
+    writeFiles();
+    const from = sizeOf(logFile);
+    const d = spawnDaemon({ ns: opts.ns, setup: opts.setup, command: '/usr/sbin/sshd', args: ['-D', '-e', '-f', file('sshd_config')], logFile });
+    daemon = d;
+    running.add(d);
+    void d.exited.then(() => running.delete(d));
+    // One line per address it bound.
+    const listening = () => (logSince(logFile, from).match(/Server listening on/g)?.length ?? 0) >= listen.length;
+    await waitFor(`sshd${opts.ns ? ` in ${opts.ns}` : ''} to listen on ${listen.join(' ')}`, listening, {
+      intervalMs: 20,
+      giveUpIf: () => (d.isRunning() ? undefined : 'sshd exited'),
+      describe: () => d.logTail(20),
+    }).catch(async (err: unknown) => {
+      d.kill('SIGKILL');
+      await d.exited;
+      throw err;
+    });
+  };
+
+  if (opts.listen) {
+    await launch();
+  } else {
+    const host = opts.host ?? '127.0.0.1';
     for (let attempt = 0; ; attempt++) {
-      if (!keepPort) port = await freePort(host);
-      await writeFile(join(dir, 'sshd_config'), sshdConfig(host, port, dir, opts.config ?? []));
+      listen = [`${host}:${await freePort(host)}`];
       try {
-        child = await spawnSshd(join(dir, 'sshd_config'));
-        return;
+        await launch();
+        break;
       } catch (err) {
-        // A free port can be taken between probing and binding; a restart must keep its port.
-        if (keepPort || attempt >= 4) throw err;
+        // A free port can be taken between probing and binding.
+        if (attempt >= 4) throw err;
       }
     }
-  };
-  await launch(false);
-  // A test that dies without calling stop() must not leave sshd listening.
-  process.once('exit', () => {
-    if (child?.pid && child.exitCode === null) killTree(child.pid, true);
-  });
+  }
 
-  const knownHostsName = port === 22 ? host : `[${host}]:${port}`;
+  const kill = async () => {
+    const d = daemon;
+    if (!d?.isRunning()) return;
+    // Each session is a process group of its own: the listener's group alone would leave them serving.
+    killDescendants(d.pid);
+    d.kill('SIGKILL');
+    await d.exited;
+  };
+  const [host, port] = splitAddress(listen[0] ?? '');
   return {
     host,
     port,
-    user: TEST_USER,
-    password: TEST_PASSWORD,
+    user: account.name,
+    password: account.password ?? '',
     privateKey: userKey.private,
-    hostKeyFingerprint: fingerprintOf(Buffer.from(hostKeyB64, 'base64')),
-    knownHostsLine: `${knownHostsName} ${hostKeyType} ${hostKeyB64}`,
-    get dir() {
-      return dir;
+    privateKeyFile: file('id_ed25519'),
+    hostPublicKey,
+    hostKeyFingerprint: keyFingerprint(hostPublicKey),
+    knownHostsLine: `${port === 22 ? host : `[${host}]:${port}`} ${hostPublicKey}`,
+    dir,
+    get pid() {
+      return daemon?.isRunning() ? daemon.pid : undefined;
     },
+    isRunning: () => daemon?.isRunning() ?? false,
+    logTail: (lines) => daemon?.logTail(lines) ?? '',
+    start: launch,
+    kill,
     stop: async () => {
-      const c = child;
-      child = undefined;
-      if (c && c.exitCode === null) {
-        const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
-        killTree(c.pid!, true);
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-    start: async () => {
-      if (!child) await launch(true);
+      await kill();
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
     dropConnectionsSync: () => {
-      if (child?.pid) killTree(child.pid, false);
+      if (!daemon?.isRunning()) return;
+      const pids = killDescendants(daemon.pid);
+      const until = performance.now() + 5000;
+      for (const pid of pids) {
+        while (performance.now() < until && alive(pid)) {
+          // Busy wait on purpose: yielding would let the client notice the close first.
+        }
+      }
     },
   };
 }
 
-function sshdConfig(host: string, port: number, dir: string, extra: string[]): string {
-  return [
-    ...extra,
-    `ListenAddress ${host}:${port}`,
-    `HostKey ${join(dir, 'host_key')}`,
-    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-    'PidFile none',
-    'UsePAM no',
-    'StrictModes no',
-    `AllowUsers ${TEST_USER}`,
-    'PubkeyAuthentication yes',
-    'PasswordAuthentication yes',
-    'KbdInteractiveAuthentication yes',
-    'PrintMotd no',
-    'PrintLastLog no',
-    // Tests open many connections in bursts; the default throttles after 10 unauthenticated ones.
-    'MaxStartups 500',
-    'MaxSessions 100',
-    'LogLevel VERBOSE',
-    '',
-  ].join('\n');
+function splitAddress(address: string): [string, number] {
+  const colon = address.lastIndexOf(':');
+  return [address.slice(0, colon), Number(address.slice(colon + 1))];
 }
 
-function spawnSshd(config: string): Promise<ChildProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    const onData = (d: Buffer) => {
-      log += d.toString();
-      if (/Server listening on/.test(log)) {
-        // Keep draining: a full pipe would block sshd's logging.
-        resolve(child);
-      }
-    };
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`sshd exited with ${code}: ${log.slice(-2000)}`)));
-    child.once('error', reject);
-  });
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
 }
 
-function killTree(root: number, includeRoot: boolean): void {
-  const pids = killDescendants(root);
-  if (includeRoot) process.kill(root, 'SIGTERM');
-  const until = Date.now() + 5000;
-  for (const pid of pids) {
-    while (Date.now() < until && alive(pid)) {
-      // Busy wait on purpose: yielding would let the client notice the close first.
-    }
+function logSince(path: string, offset: number): string {
+  try {
+    return readFileSync(path).subarray(offset).toString();
+  } catch {
+    return '';
   }
 }
 
@@ -184,35 +283,44 @@ function alive(pid: number): boolean {
   }
 }
 
-let userReady: Promise<void> | undefined;
+const accounts = new Map<string, Promise<void>>();
 
-/** Idempotent; the password also unlocks the account, which sshd requires without PAM. */
-function ensureUser(): Promise<void> {
-  userReady ??= (async () => {
-    const shadow = await run('getent', ['shadow', TEST_USER]).then(
-      (r) => r.stdout,
-      () => '',
-    );
-    if (shadow.split(':')[1]?.startsWith('$')) return;
-    if (shadow === '') {
-      await retry(() => run('useradd', ['-M', '-d', '/', '-s', '/bin/sh', TEST_USER]), /already exists/);
-    }
-    await retry(() => runWithInput('chpasswd', `${TEST_USER}:${TEST_PASSWORD}\n`));
-  })();
-  return userReady;
+/** Creates the account once per process; idempotent across processes. */
+function ensureAccount(account: SshdAccount): Promise<void> {
+  let ready = accounts.get(account.name);
+  if (!ready) accounts.set(account.name, (ready = createAccount(account)));
+  return ready;
 }
 
-/** Another test file may hold the passwd lock for a moment. */
-async function retry(f: () => Promise<unknown>, okIf?: RegExp): Promise<void> {
-  for (let i = 0; ; i++) {
+async function createAccount({ name, password, uid0 }: SshdAccount): Promise<void> {
+  const shadow = async () => (await run('getent', ['shadow', name]).catch(() => ({ stdout: '' }))).stdout.split(':')[1];
+  let hash = await shadow();
+  if (hash === undefined) {
+    const asRoot = uid0 ? ['-o', '-u', '0', '-g', '0'] : [];
+    await retryLocked(() => run('useradd', [...asRoot, '-M', '-d', '/', '-s', '/bin/sh', name]));
+    hash = await shadow();
+  }
+  if (password !== undefined) {
+    // The password also unlocks the account, which sshd requires without PAM.
+    if (!hash?.startsWith('$')) await retryLocked(() => runWithInput('chpasswd', `${name}:${password}\n`));
+  } else if (hash !== '*') {
+    // useradd leaves the account locked ("!"), which sshd refuses without PAM even for keys;
+    // "*" allows key logins while no password can ever match.
+    await retryLocked(() => run('usermod', ['-p', '*', name]));
+  }
+}
+
+/** Other test files edit /etc/passwd at the same time; the tools fail at once on its lock instead of waiting. */
+async function retryLocked(f: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
     try {
       await f();
       return;
     } catch (err) {
-      const msg = String((err as { stderr?: string }).stderr ?? err);
-      if (okIf?.test(msg)) return;
-      if (i >= 20) throw err;
-      await new Promise((r) => setTimeout(r, 100));
+      const stderr = String((err as { stderr?: string }).stderr ?? err);
+      if (/already exists/.test(stderr)) return;
+      if (attempt >= 30) throw err;
+      await sleep(100);
     }
   }
 }

@@ -3,6 +3,7 @@
 // without resetting anything, and a drill that records what each probe saw around a fault.
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { waitFor } from "../../support/wait-for.js";
 import {
   addAddress,
   addRoute,
@@ -70,12 +71,8 @@ export class ScrapeLoop {
 
   /** The first probe started at or after `t` that satisfies `ok`, waiting for it at most `timeoutMs`. */
   async first(t: number, pred: (r: ProbeRecord) => boolean, timeoutMs: number): Promise<ProbeRecord | undefined> {
-    const until = performance.now() + timeoutMs;
-    for (;;) {
-      const hit = this.records.find((r) => r.start >= t && pred(r));
-      if (hit || performance.now() > until || this.stopped) return hit;
-      await sleep(50);
-    }
+    const hit = () => this.records.find((r) => r.start >= t && pred(r));
+    return waitFor("a matching probe", hit, { timeoutMs, intervalMs: 50, giveUpIf: this.ifStopped }).catch(() => undefined);
   }
 
   /** Probes started in [from, to). */
@@ -85,14 +82,17 @@ export class ScrapeLoop {
 
   /** Waits until the last `count` probes all succeeded. */
   async steady(count: number, timeoutMs: number): Promise<boolean> {
-    const until = performance.now() + timeoutMs;
-    while (performance.now() < until && !this.stopped) {
+    const allOk = () => {
       const last = this.records.slice(-count);
-      if (last.length === count && last.every((r) => r.ok)) return true;
-      await sleep(50);
-    }
-    return false;
+      return last.length === count && last.every((r) => r.ok);
+    };
+    return waitFor(`${count} successful probes in a row`, allOk, { timeoutMs, intervalMs: 50, giveUpIf: this.ifStopped }).then(
+      () => true,
+      () => false,
+    );
   }
+
+  private readonly ifStopped = () => (this.stopped ? "the loop stopped" : undefined);
 
   private async loop(): Promise<void> {
     const path = `/probe?module=${encodeURIComponent(this.module)}&target=${encodeURIComponent(this.target)}&debug=true`;
@@ -299,9 +299,9 @@ export async function runDrill(loop: ScrapeLoop, clock: DrillClock, spec: DrillS
   const detectFrom = spec.detectAfter ? spec.detectAfter(injected) : injected;
   const firstFail = await loop.first(detectFrom, () => true, 30_000);
   // Watch the outage hold: `holdProbes` probes that started after it must have shown it.
-  const holdUntil = performance.now() + 30_000;
-  while (firstFail && loop.between(detectFrom, Infinity).length < spec.holdProbes && performance.now() < holdUntil) {
-    await sleep(50);
+  if (firstFail) {
+    const held = () => loop.between(detectFrom, Infinity).length >= spec.holdProbes;
+    await waitFor(`${spec.holdProbes} probes under the fault`, held, { timeoutMs: 30_000, intervalMs: 50 }).catch(() => undefined);
   }
   const restoreStart = clock.now();
   await spec.restore();

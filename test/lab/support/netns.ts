@@ -5,6 +5,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../../support/free-port.js";
+import { waitFor } from "../../support/wait-for.js";
 
 export interface RunOptions {
   timeoutMs?: number;
@@ -259,41 +260,6 @@ export async function forwardPortFromNs(
 async function isListening(port: number): Promise<boolean> {
   const r = await run("ss", ["-Hltn", `sport = :${port}`], { okExitCodes: [0, 1] });
   return r.stdout.trim() !== "";
-}
-
-export interface WaitOptions {
-  timeoutMs: number;
-  intervalMs?: number;
-  /** Extra diagnostics (e.g. a daemon's log tail) for the timeout error. */
-  describe?: () => string | Promise<string>;
-  /** Stops waiting at once when this returns a reason (e.g. the daemon being waited on has exited). */
-  giveUpIf?: () => string | undefined;
-}
-
-/** Polls until `probe` returns a truthy value; throws with diagnostics when the time is up. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | null | false>,
-  opts: WaitOptions,
-): Promise<T> {
-  const deadline = Date.now() + opts.timeoutMs;
-  let lastError: unknown;
-  let gaveUp: string | undefined;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    gaveUp = opts.giveUpIf?.();
-    if (gaveUp !== undefined || Date.now() >= deadline) break;
-    await sleep(opts.intervalMs ?? 200);
-  }
-  const detail = opts.describe ? await opts.describe() : "";
-  const last = lastError instanceof Error ? `\nlast error: ${lastError.message}` : "";
-  const why = gaveUp ?? `timed out after ${opts.timeoutMs} ms`;
-  throw new Error(`${why} waiting for ${what}${last}\n${detail}`);
 }
 
 /** Collects cleanup steps and runs them newest first; every step runs even when earlier ones fail. */

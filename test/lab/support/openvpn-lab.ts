@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseOpenvpnStatus, type OpenvpnServerStatus } from "../../../src/vendors/openvpn/status.js";
-import { startLabSshd, type LabSshd } from "./lab-sshd.js";
+import { startSshd } from "../../support/sshd.js";
 import {
   addAddress,
   attachToBridge,
@@ -25,9 +25,9 @@ import {
   runInNs,
   spawnDaemon,
   Teardown,
-  waitFor,
   type Daemon,
 } from "./netns.js";
+import { waitFor } from "../../support/wait-for.js";
 import { makePki, type Pki } from "./openvpn-pki.js";
 
 export type ServerName = "udp" | "tcp" | "v1";
@@ -214,7 +214,8 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
   for (const name of SERVER_NAMES) launchServer(name);
   // A UDP client's first packet lost to a server not yet listening costs a 2 s TLS retransmit.
   const [sshd] = await settleAll([
-    startLabSshd({ ns: gwNs, dir: sshdDir, listen: `${GW_MGMT}:22`, user: SSH_USER }),
+    // A stock gateway's session limit (MaxSessions 10), key-only login for one unprivileged user.
+    startSshd({ ns: gwNs, dir: sshdDir, listen: [`${GW_MGMT}:22`], account: { name: SSH_USER }, maxSessions: 10 }),
     ...SERVER_NAMES.map((name) => waitManagement(name)),
   ]);
   for (const c of CLIENTS) startDaemon(c.name, ns(c.name), clientConfig(c, pki));

@@ -25,9 +25,9 @@ import {
   runInNs,
   spawnDaemon,
   Teardown,
-  waitFor,
   type Daemon,
 } from "./netns.js";
+import { waitFor } from "../../support/wait-for.js";
 import {
   CLIENTS,
   PLAN,

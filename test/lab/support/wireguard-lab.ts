@@ -12,7 +12,8 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startLabSshd, type LabSshd } from "./lab-sshd.js";
+import { startSshd, type Sshd } from "../../support/sshd.js";
+import { waitFor } from "../../support/wait-for.js";
 import {
   addAddress,
   createNamespace,
@@ -24,13 +25,14 @@ import {
   runInNs,
   spawnDaemon,
   Teardown,
-  waitFor,
   type Daemon,
   type RunResult,
 } from "./netns.js";
 import { WG_FIELDS } from "../../../src/vendors/wireguard/show.js";
 
 export const SUDO_USER = "vpnx-wg-lab";
+/** A uid-0 login for the "as root" half of the lab. */
+export const ROOT_USER = "vpnx-wg-root";
 
 interface ClientPlan {
   name: "alice" | "bob" | "carol";
@@ -61,8 +63,8 @@ export interface WireguardLab {
   readonly configDir: string;
   readonly rootTarget: string;
   readonly sudoTarget: string;
-  readonly rootSshd: LabSshd;
-  readonly sudoSshd: LabSshd;
+  readonly rootSshd: Sshd;
+  readonly sudoSshd: Sshd;
   readonly knownHostsFile: string;
   /** Every private and preshared key of the gateway: none may reach the exporter. */
   readonly gatewaySecrets: string[];
@@ -245,9 +247,10 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<W
   const sudoDir = join(dir, "sshd-sudo");
   mkdirSync(rootDir, { mode: 0o755 });
   mkdirSync(sudoDir, { mode: 0o755 });
-  const rootSshd = await startLabSshd({ ns: gwNs, dir: rootDir, listen: "203.0.113.1:22", user: "root", setup });
+  // Root's own shell may read startup files that print; a uid-0 account with /bin/sh reads none.
+  const rootSshd = await startSshd({ ns: gwNs, dir: rootDir, listen: ["203.0.113.1:22"], account: { name: ROOT_USER, uid0: true }, setup: `${setup}\nmkdir -p /run/sshd`, maxSessions: 10 });
   teardown.add("sshd root", () => rootSshd.kill());
-  const sudoSshd = await startLabSshd({ ns: gwNs, dir: sudoDir, listen: "203.0.113.2:22", user: SUDO_USER, setup });
+  const sudoSshd = await startSshd({ ns: gwNs, dir: sudoDir, listen: ["203.0.113.2:22"], account: { name: SUDO_USER }, setup: `${setup}\nmkdir -p /run/sshd`, maxSessions: 10 });
   teardown.add("sshd sudo", () => sudoSshd.kill());
   const fwdRoot = await forwardPortFromNs(gwNs, { host: "203.0.113.1", port: 22 }, join(dir, "socat-root.log"));
   teardown.add("socat root", () => fwdRoot.daemon.stop());

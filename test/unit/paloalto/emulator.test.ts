@@ -12,6 +12,7 @@ import type { InteractiveShell } from '../../../src/transport/ssh/types.js';
 import { abortReason } from '../../../src/util/abort.js';
 import { AbortedError, ProbeError, ProtocolError, SizeLimitError } from '../../../src/util/errors.js';
 import { SCENARIOS, SIXTY_CHAR_TUNNEL_NAME, startPanosEmulator, type PanosEmulator, type PanosScenario } from '../../support/panos-emulator/index.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** The real transport is written elsewhere; this is just enough of one over ssh2's Client. */
 class ChannelShell implements InteractiveShell {
@@ -111,7 +112,7 @@ function openShell(client: ssh2.Client, rows = 24): Promise<ChannelShell> {
 
 /** Lets the emulator see the client leave before its counters are read. */
 async function settled(emu: PanosEmulator): Promise<void> {
-  for (let i = 0; i < 200 && emu.connections() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitFor('the emulator to see the client leave', () => emu.connections() === 0).catch(() => undefined);
 }
 
 const deadline = (ms = 5000) => AbortSignal.timeout(ms);

@@ -111,7 +111,8 @@ describe('PAN-OS parsers under generated input', () => {
     const hostile = ['a@'.repeat(100_000), `\n${'x@'.repeat(50_000)}(`, `\n${'a'.repeat(200_000)}@`, `\n${'\x1b['.repeat(50_000)}a@b`];
     const started = performance.now();
     for (const text of hostile) assert.equal(parsePromptAtEnd(text), undefined);
-    assert.ok(performance.now() - started < 2000, `took ${Math.round(performance.now() - started)} ms`);
+    // ~200 ms cold; quadratic matching would take minutes.
+    assert.ok(performance.now() - started < 5000, `took ${Math.round(performance.now() - started)} ms`);
   });
 
   it('parseVpnFlow reads back every table the emulator renders', (t) => {

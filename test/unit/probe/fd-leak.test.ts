@@ -5,6 +5,7 @@ import { startViciServer, type ScriptedViciServer } from '../../support/vici-ser
 import { startTestExporter, type TestExporter } from '../../support/exporter.js';
 import { openFdsExceptHttp } from '../../support/open-fds.js';
 import { freePort } from '../../support/free-port.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const PROBES = Number(process.env.FD_PROBES ?? 1000);
 let exporter: TestExporter;
@@ -52,9 +53,8 @@ test(`${PROBES} failing probes leave the exporter's open file descriptors where 
   await Promise.all(Array.from({ length: 10 }, (_, i) => probe(i)));
   const before = fds();
   for (let i = 0; i < PROBES; i += 20) await Promise.all(Array.from({ length: 20 }, (_, j) => probe(i + j)));
-  const deadline = Date.now() + 5000;
-  // The silent server's sockets see their close a tick after the fd is gone.
-  while ((fds() > before || silent.openConnections() > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // The silent server's sockets see their close a tick after the fd is gone; the assertions below say what is left.
+  await waitFor('fds and connections back to where they were', () => fds() <= before && silent.openConnections() === 0).catch(() => undefined);
   assert.ok(fds() <= before, `open file descriptors went from ${before} to ${fds()}`);
   assert.equal(silent.openConnections(), 0);
   assert.equal(exporter.ssh.stats().connections, 0, 'no SSH connection survives a host key refusal');

@@ -9,6 +9,7 @@ import { openFdsExceptHttp } from '../../support/open-fds.js';
 import { startHostileSsh, type HostileSsh } from '../../support/hostile-ssh.js';
 import { startViciServer, type HostileMode, type ScriptedViciServer } from '../../support/vici-server.js';
 import { startCharonLike } from '../../support/charon-like.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /*
  * Gateways that misbehave, probed through the whole exporter: each probe must fail with
@@ -25,6 +26,8 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 let exporter: TestExporter;
 let charon: ScriptedViciServer;
+/** A silent VICI gateway of its own for the probe that hangs (a per-target limit must not mix it with the cases). */
+let hang: ScriptedViciServer;
 const vici = {} as Record<HostileMode, ScriptedViciServer>;
 const ssh = {} as Record<'silent' | 'stall' | 'flood' | 'echo', HostileSsh>;
 let mute: { port: number; open(): number; close(): Promise<void> };
@@ -75,7 +78,8 @@ function modules(): string {
   good:
     prober: strongswan-vici-tcp
     timeout: 5s
-${viciModule('vici', '1s')}${viciModule('vici_fast', '250ms')}${sshModule('ssh', '1s')}${sshModule('ssh_fast', '250ms')}`;
+${viciModule('vici', '1s')}${viciModule('vici_fast', '250ms')}${viciModule('vici_patient', '10s')}${viciModule('vici_hang', '60s')}
+${sshModule('ssh', '1s')}${sshModule('ssh_fast', '250ms')}${sshModule('ssh_patient', '10s')}`;
 }
 
 /** Accepts TCP and never sends a byte; what arrives is read and dropped, so a client's close is seen. */
@@ -102,6 +106,7 @@ async function startMute(): Promise<typeof mute> {
 before(async () => {
   process.on('unhandledRejection', onUnhandled);
   charon = await startCharonLike(2);
+  hang = await startViciServer({ hostile: 'silent' });
   const scripted = {
     version: () => ({ response: versionResponse() }),
     'list-sas': () => ({ response: {}, events: listSaEvents(1), eventName: 'list-sa' }),
@@ -121,7 +126,7 @@ before(async () => {
 after(async () => {
   process.off('unhandledRejection', onUnhandled);
   await exporter?.close();
-  for (const s of [charon, ...Object.values(vici)]) await s?.close();
+  for (const s of [charon, hang, ...Object.values(vici)]) await s?.close();
   for (const s of Object.values(ssh)) await s.stop();
   await mute?.close();
 });
@@ -133,11 +138,12 @@ interface ApiAnswer {
   ms: number;
 }
 
-async function apiProbe(module: string, port: number): Promise<ApiAnswer> {
+async function apiProbe(module: string, port: number, signal?: AbortSignal): Promise<ApiAnswer> {
   const t0 = performance.now();
-  // A probe that outlives its deadline fails the test here rather than hanging it.
+  // A probe that outlives its deadline many times over fails the test here rather than hanging it.
   const giveUp = new AbortController();
-  const timer = setTimeout(() => giveUp.abort(new Error(`no answer within 5 s from ${module} on port ${port}`)), 5000);
+  const timer = setTimeout(() => giveUp.abort(new Error(`no answer within 20 s from ${module} on port ${port}`)), 20_000);
+  signal?.addEventListener('abort', () => giveUp.abort(signal.reason), { once: true });
   try {
     const res = await exporter.get(`/api/probe?module=${module}&target=127.0.0.1:${port}`, { signal: giveUp.signal });
     const body = (await res.json()) as { success: boolean; reason: string | null; error?: string };
@@ -150,39 +156,43 @@ async function apiProbe(module: string, port: number): Promise<ApiAnswer> {
 /** Every gateway has let go of the probes' connections, but for one pooled SSH connection with no channel on it. */
 async function settledGateways(): Promise<void> {
   const left = () => CASES.map((c) => `${c.name}: ${c.open()}`).join(', ');
-  await waitFor(() => CASES.every((c) => c.open() <= (c.pooled ? 1 : 0)), 3000, left);
-  await waitFor(() => exporter.ssh.stats().channels === 0 && exporter.ssh.stats().connections <= 1, 3000, () => JSON.stringify(exporter.ssh.stats()));
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`condition not met in time: ${what()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitFor("the gateways to let go of the probes' connections", () => CASES.every((c) => c.open() <= (c.pooled ? 1 : 0)) && hang.openConnections() === 0, {
+    describe: () => `${left()}, hanging gateway: ${hang.openConnections()}`,
+  });
+  await waitFor('the exporter to hold no SSH channel and at most one connection', () => exporter.ssh.stats().channels === 0 && exporter.ssh.stats().connections <= 1, {
+    describe: () => JSON.stringify(exporter.ssh.stats()),
+  });
 }
 
 /** Open fds, the test client's idle keep-alive connections to the exporter aside. */
 const fds = () => openFdsExceptHttp(Number(new URL(exporter.url).port));
 
-test('every hostile gateway fails with its reason within its timeout, while a good gateway answers at once', async () => {
-  const hostile = Promise.all(CASES.map((c) => apiProbe(c.module, c.port())));
+test('every hostile gateway fails with its reason within its timeout, while a good gateway keeps answering', async () => {
+  // A probe that hangs on a silent gateway until this test lets go of it (its timeout is a minute):
+  // good probes must not wait for it, however slow this machine is.
+  const letGo = new AbortController();
+  let hanging = true;
+  const hangingProbe = apiProbe('vici_hang', hang.port, letGo.signal).catch(() => undefined).finally(() => (hanging = false));
+  await waitFor('the hanging probe to reach its gateway', () => hang.openConnections() > 0);
+  // Gateways that hang fail by the 1 s timeout; the others must fail by what they do, however long a
+  // loaded machine takes to get there (a flood of 64 KiB behind an SSH handshake), so they get 10 s.
+  const timesOut = (c: Case) => c.reason.source === '^probe timed out$';
+  const hostile = Promise.all(CASES.map((c) => apiProbe(timesOut(c) ? c.module : `${c.module}_patient`, c.port())));
   // The good gateway, probed again and again while the hostile probes hold their connections.
   const good: ApiAnswer[] = [];
-  const until = performance.now() + 700;
-  while (performance.now() < until) good.push(await apiProbe('good', charon.port));
+  for (let i = 0; i < 3; i++) good.push(await apiProbe('good', charon.port));
+  assert.ok(hanging, 'the good probes waited for the hanging one');
+  letGo.abort();
+  await hangingProbe;
   const results = await hostile;
-  assert.ok(good.length >= 3, `only ${good.length} good probes in 700 ms`);
-  for (const g of good) {
-    assert.equal(g.success, true, g.reason ?? '');
-    assert.ok(g.ms < 500, `a good probe took ${g.ms} ms next to the hostile ones`);
-  }
+  for (const g of good) assert.equal(g.success, true, g.reason ?? '');
   CASES.forEach((c, i) => {
     const r = results[i]!;
     assert.equal(r.status, 200, `${c.name}: ${r.status} ${r.reason}`);
     assert.equal(r.success, false, c.name);
     assert.match(r.reason ?? '', c.reason, c.name);
-    assert.ok(r.ms <= 1000 + 1000, `${c.name}: failed after ${r.ms} ms, the timeout is 1 s`);
+    // Ten times the 1 s timeout: a probe that ignored its deadline would hang until apiProbe gives up.
+    if (timesOut(c)) assert.ok(r.ms < 10 * 1000, `${c.name}: failed after ${r.ms} ms, the timeout is 1 s`);
   });
   // Nothing is left open on the gateways' side once the probes are over.
   await settledGateways();
@@ -197,7 +207,7 @@ test('a probe keeps its deadline under garbage collection (the deadline timer mu
     const results = await Promise.all([apiProbe('vici_fast', vici.silent.port), apiProbe('ssh_fast', ssh.silent.port), apiProbe('ssh_fast', mute.port)]);
     for (const r of results) {
       assert.equal(r.reason, 'probe timed out');
-      assert.ok(r.ms < 1250, `took ${r.ms} ms with a 250 ms timeout`);
+      assert.ok(r.ms < 10 * 250, `took ${r.ms} ms with a 250 ms timeout`);
     }
   } finally {
     clearInterval(collecting);
@@ -211,7 +221,7 @@ test('50 rounds of every hostile gateway leave file descriptors and heap where t
     assert.equal(good.success, true, good.reason ?? '');
     results.forEach((r, i) => {
       assert.equal(r.success, false, CASES[i]!.name);
-      assert.ok(r.ms <= 250 + 1000, `${CASES[i]!.name}: ${r.ms} ms`);
+      assert.ok(r.ms < 10 * 250, `${CASES[i]!.name}: ${r.ms} ms with a 250 ms timeout`);
     });
   };
   // Warm up: pooled SSH connections, lazily loaded code, the history filling to its limit.
@@ -224,7 +234,7 @@ test('50 rounds of every hostile gateway leave file descriptors and heap where t
   for (let i = 0; i < 50; i++) await round();
   const took = performance.now() - t0;
   await settledGateways();
-  await waitFor(() => fds() <= fdsBefore, 5000, () => `open fds ${fds()}, ${fdsBefore} before`);
+  await waitFor('open fds back to where they were', () => fds() <= fdsBefore, { describe: () => `open fds ${fds()}, ${fdsBefore} before` });
   gc();
   const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
   assert.ok(heapGrowth < 16 * 1024 * 1024, `heap grew by ${(heapGrowth / 1048576).toFixed(1)} MB over 50 rounds`);

