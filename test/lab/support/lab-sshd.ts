@@ -112,7 +112,7 @@ function logSize(file: string): number {
  * Creates the account once. useradd leaves it locked ("!"), which sshd refuses without PAM even for keys;
  * "*" unlocks key logins while no password can ever match.
  */
-async function ensureKeyOnlyUser(user: string): Promise<void> {
+export async function ensureKeyOnlyUser(user: string): Promise<void> {
   const exists = await run("getent", ["passwd", user], { okExitCodes: [0, 2] });
   if (exists.code === 2) {
     await retryLocked(() => run("useradd", ["-M", "-d", "/", "-s", "/bin/sh", user], { okExitCodes: [0, 9] }));

@@ -42,9 +42,9 @@ export interface GatewaySshd {
  * fault drills kill sessions) and then stalls every later root login for 60 s. A second uid-0
  * account whose shell is /bin/sh reads no startup file at all.
  */
-const LAB_ROOT = "vpnx-lab-root";
+export const LAB_ROOT = "vpnx-lab-root";
 
-async function ensureLabRoot(): Promise<void> {
+export async function ensureLabRoot(): Promise<void> {
   const exists = await run("id", ["-u", LAB_ROOT], { okExitCodes: [0, 1] });
   if (exists.code === 0) return;
   await run("useradd", ["-o", "-u", "0", "-g", "0", "-M", "-d", "/", "-s", "/bin/sh", LAB_ROOT], { okExitCodes: [0, 9] });
