@@ -2,10 +2,12 @@ import { benchFleet } from './fleet.js';
 import { benchOpenvpn } from './openvpn.js';
 import { benchPaloalto } from './paloalto.js';
 import { benchVici } from './vici.js';
+import { benchViciSsh } from './vici-ssh.js';
 
 /** `npm run bench`: side-by-side measurements against references, reported as ratios. */
 const benches: [string, () => Promise<string[]>][] = [
   ['vici', benchVici],
+  ['vici-ssh', benchViciSsh],
   ['openvpn', benchOpenvpn],
   ['paloalto', benchPaloalto],
   ['fleet', benchFleet],

@@ -1,11 +1,12 @@
 import { ipsecSsh } from './vendors/strongswan/ipsec-ssh.js';
 import { openvpnSsh } from './vendors/openvpn/ssh.js';
 import { paloaltoSsh } from './vendors/paloalto/ssh.js';
+import { strongswanViciSsh } from './vendors/strongswan/vici-ssh.js';
 import { strongswanViciTcp } from './vendors/strongswan/vici-tcp.js';
 import { wireguardSsh } from './vendors/wireguard/ssh.js';
 import type { ProberDefinition } from './probe/prober.js';
 
 /** Every prober a module may name in modules.yaml. */
 export const PROBERS: ReadonlyMap<string, ProberDefinition> = new Map<string, ProberDefinition>(
-  [strongswanViciTcp, ipsecSsh, openvpnSsh, paloaltoSsh, wireguardSsh].map((p) => [p.name, p]),
+  [strongswanViciTcp, strongswanViciSsh, ipsecSsh, openvpnSsh, paloaltoSsh, wireguardSsh].map((p) => [p.name, p]),
 );

@@ -174,6 +174,9 @@ describe("the gateway's private and preshared keys", () => {
         return r;
       },
       openShell: (e, o) => inner.openShell(e, o),
+      // Unused by wireguard-ssh; a call would show up as a test failure, not as unrecorded bytes.
+      openStreamLocal: () => Promise.reject(new Error('wireguard-ssh opens no stream-local channel')),
+      execStream: () => Promise.reject(new Error('wireguard-ssh uses exec, not execStream')),
       stats: () => inner.stats(),
       close: () => inner.close(),
     };

@@ -50,12 +50,16 @@ export interface SshdOptions {
   dir?: string;
   /** Default TEST_USER with TEST_PASSWORD. Every account's shell is /bin/sh, which reads no startup files. */
   account?: SshdAccount;
+  /** More accounts that log in with the same key (a gateway's root and its unprivileged monitor). */
+  extraAccounts?: SshdAccount[];
   /** The key that logs in (its public half goes to authorized_keys); default a fresh one. */
   userKey?: KeyPair;
   /** Channels per connection: 100 by default, for tests that open many at once (OpenSSH's own default is 10). */
   maxSessions?: number;
   /** sshd_config lines ahead of the defaults (sshd takes a keyword's first value), e.g. `MaxSessions 1`. */
   config?: string[];
+  /** `Match` blocks, after the defaults (a Match block runs to the end of the file), e.g. per `LocalPort`. */
+  match?: string[];
   /** VERBOSE (default) for a useful log when a test fails; INFO where logging would cost (benchmarks). */
   logLevel?: 'INFO' | 'VERBOSE';
 }
@@ -123,7 +127,8 @@ process.once('exit', () => {
 
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const account = opts.account ?? { name: TEST_USER, password: TEST_PASSWORD };
-  await ensureAccount(account);
+  const logins = [account, ...(opts.extraAccounts ?? [])];
+  for (const a of logins) await ensureAccount(a);
   // sshd insists on its privilege separation directory; `ip netns exec` keeps the host's /run.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   const ownDir = opts.dir === undefined;
@@ -142,8 +147,8 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       ...listen.map((l) => `ListenAddress ${l}`),
       `HostKey ${file('host_key')}`,
       `AuthorizedKeysFile ${file('authorized_keys')}`,
-      `AllowUsers ${account.name}`,
-      `PermitRootLogin ${account.uid0 ? 'prohibit-password' : 'no'}`,
+      `AllowUsers ${logins.map((a) => a.name).join(' ')}`,
+      `PermitRootLogin ${logins.some((a) => a.uid0) ? 'prohibit-password' : 'no'}`,
       'PidFile none',
       // No PAM: an unlocked account suffices. No StrictModes: /tmp is 1777.
       'UsePAM no',
@@ -157,6 +162,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
       'MaxStartups 1000',
       `MaxSessions ${opts.maxSessions ?? 100}`,
       `LogLevel ${opts.logLevel ?? 'VERBOSE'}`,
+      ...(opts.match ?? []),
       '',
     ].join('\n');
 

@@ -76,6 +76,10 @@ export class SshPool {
    * server refuses while others are open on that connection teaches the pool the
    * host's session limit: the request, and later ones beyond the limit, get a
    * connection of their own. The caller returns the lease when the channel is done.
+   *
+   * `session`: false for channels the server does not count as sessions (a forward to a
+   * unix socket): their refusal says the far end cannot be opened, not that the
+   * connection is full, so it teaches nothing and is not retried.
    */
   async openChannel<T extends Duplex>(
     endpoint: SshEndpoint,
@@ -83,6 +87,7 @@ export class SshPool {
     signal: AbortSignal,
     log: ProbeLog,
     start: (client: Client, cb: (err: Error | undefined, ch: T) => void) => void,
+    session = true,
   ): Promise<{ channel: T; lease: Lease }> {
     let ownConnection = false;
     for (let attempt = 0; ; attempt++) {
@@ -102,7 +107,7 @@ export class SshPool {
       } catch (err) {
         // Other callers on this connection, with their channels granted or still pending.
         const others = conn.leases - 1;
-        const refused = err instanceof ChannelRefusedError;
+        const refused = session && err instanceof ChannelRefusedError;
         // A request left unanswered until the deadline points at a wedged connection; one
         // that refuses its only channel has nothing more to give (some appliances grant
         // one session per connection, ever). Retired first, so the release closes it.

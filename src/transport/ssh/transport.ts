@@ -7,6 +7,7 @@ import { endpointLabel } from './connect.js';
 import { collectExec } from './exec.js';
 import { SshPool } from './pool.js';
 import { ShellSession } from './shell.js';
+import { holdChannel } from './stream.js';
 import type { SshTransport } from './types.js';
 
 export interface SshTransportOptions {
@@ -75,6 +76,27 @@ export function createSshTransport(options: SshTransportOptions = {}): SshTransp
       });
       disposeAbort = onAbort(opts.signal, (reason) => shell.end(reason));
       return shell;
+    },
+
+    async openStreamLocal(endpoint, socketPath, opts) {
+      throwIfAborted(opts.signal);
+      const { channel, lease } = await pool.openChannel<ClientChannel>(
+        endpoint,
+        `stream to ${socketPath}`,
+        opts.signal,
+        opts.log,
+        (client, cb) => client.openssh_forwardOutStreamLocal(socketPath, cb),
+        false,
+      );
+      return holdChannel(channel, lease, endpointLabel(endpoint), opts);
+    },
+
+    async execStream(endpoint, command, opts) {
+      throwIfAborted(opts.signal);
+      const { channel, lease } = await pool.openChannel<ClientChannel>(endpoint, 'exec', opts.signal, opts.log, (client, cb) =>
+        client.exec(command, cb),
+      );
+      return holdChannel(channel, lease, endpointLabel(endpoint), opts);
     },
 
     stats: () => pool.stats(),

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { ProbeLog } from '../../log/probe-log.js';
 
 /** Secrets arrive here already resolved from file or environment references. */
@@ -60,6 +61,32 @@ export interface InteractiveShell {
   close(): void;
 }
 
+export interface StreamOptions {
+  /** Covers the whole life of the stream: when it fires, the channel is closed. */
+  signal: AbortSignal;
+  log: ProbeLog;
+}
+
+export interface ExecStreamOptions extends StreamOptions {
+  /** The command's stderr kept for error messages; the rest is dropped. */
+  maxStderrBytes: number;
+}
+
+/** How a command behind a stream ended. */
+export interface BridgeExit {
+  exitCode: number | null;
+  exitSignal?: string;
+  /** At most maxStderrBytes of it. */
+  stderr: string;
+}
+
+/** A channel as a byte stream; destroying the stream closes the channel and frees its session. */
+export interface SshStream {
+  readonly stream: Duplex;
+  /** For execStream, once the channel has closed; undefined before and for stream-local channels. */
+  exit(): BridgeExit | undefined;
+}
+
 export interface SshPoolStats {
   /** Authenticated connections held open (idle or busy). */
   connections: number;
@@ -72,6 +99,14 @@ export interface SshPoolStats {
 export interface SshTransport {
   exec(endpoint: SshEndpoint, command: string, opts: ExecOptions): Promise<ExecResult>;
   openShell(endpoint: SshEndpoint, opts: ShellOptions): Promise<InteractiveShell>;
+  /**
+   * A stream to a unix socket on the server (OpenSSH's direct-streamlocal@openssh.com).
+   * Servers answer a missing socket, a permission denied and forwarding switched off
+   * alike, with a bare refusal (ChannelRefusedError carrying their words).
+   */
+  openStreamLocal(endpoint: SshEndpoint, socketPath: string, opts: StreamOptions): Promise<SshStream>;
+  /** A command whose stdin and stdout are the stream (a bridge such as socat). */
+  execStream(endpoint: SshEndpoint, command: string, opts: ExecStreamOptions): Promise<SshStream>;
   stats(): SshPoolStats;
   /** Closes every pooled connection (shutdown, tests). */
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { abortReason, onAbort } from '../../util/abort.js';
 import { ProbeError, ProtocolError, SizeLimitError } from '../../util/errors.js';
@@ -16,17 +17,21 @@ import {
   MAX_SEGMENT_BYTES,
 } from './wire.js';
 
-export interface ViciConnectOptions {
-  host: string;
-  port: number;
-  signal: AbortSignal;
-  log: ProbeLog;
+/** Bounds on one session, whatever carries it. */
+export interface ViciLimits {
   /** Largest segment accepted from charon; checked at the header. Default 512 KiB. */
   maxSegmentBytes?: number;
   /** Bytes received per command, events included. Default 256 MiB. */
   maxResponseBytes?: number;
   /** Events accepted per streamed command before it fails with SizeLimitError. Default 1,000,000. */
   maxEvents?: number;
+}
+
+export interface ViciConnectOptions extends ViciLimits {
+  host: string;
+  port: number;
+  signal: AbortSignal;
+  log: ProbeLog;
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
@@ -38,7 +43,7 @@ interface Waiter {
 }
 
 /**
- * A VICI session with charon over TCP.
+ * A VICI session with charon over TCP (connect) or any other byte stream (over).
  *
  * Commands run one at a time per connection, as the protocol requires; a call
  * made while another is in flight waits its turn (its own signal can cancel
@@ -57,7 +62,7 @@ export class ViciClient {
   private received = 0;
 
   private constructor(
-    private readonly socket: net.Socket,
+    private readonly socket: Duplex,
     private readonly where: string,
     private readonly log: ProbeLog,
     maxSegmentBytes: number,
@@ -90,16 +95,7 @@ export class ViciClient {
         }
         const ms = Math.round(performance.now() - started);
         opts.log.debug('vici connected', { target: where, ms });
-        resolve(
-          new ViciClient(
-            socket,
-            where,
-            opts.log,
-            opts.maxSegmentBytes ?? MAX_SEGMENT_BYTES,
-            opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-            opts.maxEvents ?? DEFAULT_MAX_EVENTS,
-          ),
-        );
+        resolve(ViciClient.over(socket, where, opts.log, opts));
       };
       const onConnect = (): void => settle(undefined);
       const onError = (err: NodeJS.ErrnoException): void => settle(socketError(err, where));
@@ -107,6 +103,22 @@ export class ViciClient {
       socket.once('error', onError);
       const dispose = onAbort(opts.signal, (reason) => settle(reason));
     });
+  }
+
+  /**
+   * A session on a stream that is already open (an SSH channel to charon's unix socket, a
+   * bridge command's stdio). `where` names the peer in errors. The client owns the stream
+   * from here on and destroys it on close or failure.
+   */
+  static over(stream: Duplex, where: string, log: ProbeLog, limits: ViciLimits = {}): ViciClient {
+    return new ViciClient(
+      stream,
+      where,
+      log,
+      limits.maxSegmentBytes ?? MAX_SEGMENT_BYTES,
+      limits.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      limits.maxEvents ?? DEFAULT_MAX_EVENTS,
+    );
   }
 
   /** Runs a command and returns its response message. */

@@ -37,7 +37,7 @@ export interface GatewaySshd {
  * fault drills kill sessions) and then stalls every later root login for 60 s. A second uid-0
  * account whose shell is /bin/sh reads no startup file at all.
  */
-const LAB_ROOT = "vpnx-lab-root";
+export const LAB_ROOT = "vpnx-lab-root";
 
 export async function startGatewaySshd(lab: StrongswanLab): Promise<GatewaySshd> {
   const sshd = await startSshd({

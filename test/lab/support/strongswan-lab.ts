@@ -87,26 +87,67 @@ interface Node {
   daemon?: Daemon;
 }
 
+export interface ViciUnixLab extends StrongswanLab {
+  /** charon's VICI socket as processes with gatewaySetup see it. */
+  readonly socket: string;
+  /** Runs `swanctl <command> --uri unix://socket [rest…]` in the gateway's namespace and mounts; returns stdout. */
+  swanctl(args: string[]): Promise<string>;
+}
+
+const VICI_SCENARIO_CLIENTS = [CLIENTS.siteA, CLIENTS.alice, CLIENTS.bob, CLIENTS.carol];
+const VICI_SCENARIO_SAS = { "site-a": 1, "rw-eap": 2, "rw-xauth": 1 };
+
+/**
+ * Starts the VICI scenario's gateway with VICI at `uri` and brings every tunnel up. `swanctl` runs
+ * swanctl so that it reaches that uri; returns what the lab needs to finish.
+ */
+async function startViciScenario(lab: LabBuilder, uri: string, swanctl: (gw: Node, args: string[]) => Promise<string>) {
+  const gw = await lab.buildNetwork(VICI_SCENARIO_CLIENTS);
+  writeFileSync(join(gw.dir, "strongswan.conf"), strongswanConf({ logFile: gw.logFile, viciSocket: uri }));
+  writeFileSync(join(gw.dir, "swanctl.conf"), gatewaySwanctlConf());
+  const startGateway = async () => {
+    gw.daemon = lab.startDaemon(gw, CHARON, [], "");
+    await waitFor(
+      `charon in ${gw.ns} to answer on ${uri}`,
+      async () => {
+        await swanctl(gw, ["--stats"]);
+        return true;
+      },
+      { timeoutMs: START_TIMEOUT_MS, giveUpIf: () => exitedReason(gw), describe: () => gw.daemon?.logTail() ?? "" },
+    );
+    await swanctl(gw, ["--load-all", "--file", join(gw.dir, "swanctl.conf")]);
+  };
+  await Promise.all([startGateway(), ...lab.clients.map((c) => lab.startClient(c))]);
+  await lab.connectClients();
+  const viciUp = () => lab.waitGatewaySas(VICI_SCENARIO_SAS, () => swanctl(gw, ["--list-sas"]));
+  await viciUp();
+  return { gw, startGateway, viciUp };
+}
+
+/**
+ * The VICI scenario with VICI on charon's unix socket only (the packaged default): reachable from
+ * processes that share the gateway's private /run (gatewaySetup), such as an sshd next to it.
+ */
+export async function startViciUnixLab(): Promise<ViciUnixLab> {
+  const socket = "/var/run/charon.vici";
+  const uri = `unix://${socket}`;
+  return withCleanupOnFailure(async (lab) => {
+    const swanctl = async (gw: Node, args: string[]) => {
+      const r = await runInNs(gw.ns, "sh", ["-c", `${privateRun(gw)}\nexec swanctl "$@"`, "swanctl", ...withUri(args, uri)], {
+        env: nodeEnv(gw),
+        timeoutMs: 10_000,
+      });
+      return r.stdout;
+    };
+    const { gw, startGateway, viciUp } = await startViciScenario(lab, uri, swanctl);
+    return { ...lab.common(gw, startGateway, viciUp, privateRun(gw)), socket, swanctl: (args) => swanctl(gw, args) };
+  });
+}
+
 /** The VICI gateway: swanctl-configured site-a (up), site-b (down), rw-eap (alice, bob), rw-xauth (carol). */
 export async function startViciLab(): Promise<ViciLab> {
-  const clients = [CLIENTS.siteA, CLIENTS.alice, CLIENTS.bob, CLIENTS.carol];
   return withCleanupOnFailure(async (lab) => {
-    const gw = await lab.buildNetwork(clients);
-    writeFileSync(join(gw.dir, "strongswan.conf"), strongswanConf({ logFile: gw.logFile, viciSocket: GW_VICI }));
-    writeFileSync(join(gw.dir, "swanctl.conf"), gatewaySwanctlConf());
-
-    const startGateway = async () => {
-      gw.daemon = lab.startDaemon(gw, CHARON, [], "");
-      await lab.waitViciReady(gw, GW_VICI);
-      await runInNs(gw.ns, "swanctl", ["--load-all", "--file", join(gw.dir, "swanctl.conf"), "--uri", GW_VICI], {
-        env: nodeEnv(gw),
-      });
-    };
-    await Promise.all([startGateway(), ...lab.clients.map((c) => lab.startClient(c))]);
-    await lab.connectClients();
-    const expect = { "site-a": 1, "rw-eap": 2, "rw-xauth": 1 };
-    const viciUp = () => lab.waitGatewaySas(expect, () => gwSwanctl(["--list-sas"]));
-    await viciUp();
+    const { gw, startGateway, viciUp } = await startViciScenario(lab, GW_VICI, (gw, args) => gwSwanctl(gw, args));
 
     const fwd = await forwardPortFromNs(
       gw.ns,
@@ -116,8 +157,8 @@ export async function startViciLab(): Promise<ViciLab> {
     lab.teardown.add("vici forward", () => fwd.daemon.stop());
     const target = `127.0.0.1:${fwd.port}`;
 
-    async function gwSwanctl(args: string[]): Promise<string> {
-      const r = await runInNs(gw.ns, "swanctl", withUri(args, GW_VICI), { env: nodeEnv(gw) });
+    async function gwSwanctl(gw: Node, args: string[]): Promise<string> {
+      const r = await runInNs(gw.ns, "swanctl", withUri(args, GW_VICI), { env: nodeEnv(gw), timeoutMs: 10_000 });
       return r.stdout;
     }
 

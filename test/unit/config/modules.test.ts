@@ -44,7 +44,7 @@ test('the commented SSH examples in modules.yaml are complete and valid once unc
     .join('\n')
     .replaceAll('/etc/vpn-exporter/', dir + '/');
   const config = parseConfig('modules.yaml', text, PROBERS);
-  assert.deepEqual([...config.modules.keys()].sort(), ['ipsec_ssh', 'openvpn_ssh', 'paloalto_ssh', 'strongswan_vici', 'wireguard_ssh']);
+  assert.deepEqual([...config.modules.keys()].sort(), ['ipsec_ssh', 'openvpn_ssh', 'paloalto_ssh', 'strongswan_vici', 'strongswan_vici_ssh', 'wireguard_ssh']);
   const probers = new Set([...config.modules.values()].map((m) => m.prober.name));
   assert.deepEqual([...probers].sort(), [...PROBERS.keys()].sort(), 'one example per prober');
 });
@@ -101,4 +101,16 @@ test('secrets resolve from inline, file and env, and never print', () => {
   assert.match(missing.error?.issues[0]?.message ?? '', /VPNX_NOT_SET_ANYWHERE is not set/);
   const noFile = schema.safeParse({ password: { file: join(dir, 'absent') } });
   assert.match(noFile.error?.issues[0]?.message ?? '', /cannot read secret file .*absent/);
+});
+
+test('strongswan-vici-ssh passes socket_command to the gateway only as plain words', () => {
+  const ssh = '    ssh: {username: m, password: x, insecure_skip_host_key_verify: true}\n    allowed_targets: ["192.0.2.1"]\n';
+  const module = (extra: string) => `modules:\n  v:\n    prober: strongswan-vici-ssh\n${ssh}${extra}`;
+  const ok = parseConfig('m.yaml', module('    socket_command: "sudo -n socat STDIO UNIX-CONNECT:/var/run/charon.vici"\n'), PROBERS);
+  assert.equal((ok.modules.get('v')?.options as { socket: string }).socket, '/var/run/charon.vici');
+  for (const bad of ['socat STDIO UNIX-CONNECT:$HOME/x', 'a; reboot', 'a | b', 'a  b', '`id`', "a 'b'", 'a\\nb']) {
+    rejects(module(`    socket_command: ${JSON.stringify(bad)}\n`), /modules\.v\.socket_command: words of/);
+  }
+  rejects(module('    socket: "var/run/charon.vici"\n'), /modules\.v\.socket: an absolute path/);
+  rejects(module(`    socket: "/run/${'x'.repeat(110)}"\n`), /modules\.v\.socket: /);
 });

@@ -1,0 +1,75 @@
+import type { ViciClient } from '../../transport/vici/client.js';
+import type { ProbeLog } from '../../log/probe-log.js';
+import type { GatewaySnapshot, StrongswanIkeSa } from '../../model/snapshot.js';
+import {
+  parseGetPools,
+  parseListConnEvent,
+  parseListSaEvent,
+  parseViciStats,
+  parseViciVersion,
+  viciUptime,
+} from './vici-records.js';
+import { section } from './vici-value.js';
+import type { ConfiguredConn } from './records.js';
+import { buildStrongswanSnapshot } from './snapshot.js';
+
+/** Opens one VICI session; the signal fires when a sibling session failed or the probe ends. */
+export type OpenVici = (signal: AbortSignal) => Promise<ViciClient>;
+
+/**
+ * The strongSwan snapshot from VICI, whatever carries it. The five commands run on three
+ * sessions at once (VICI allows one command in flight per session): the probe waits for
+ * the slowest session, not for the sum, which matters where charon's two writes per
+ * message meet a delayed ACK. The first failure cancels its siblings, and every session
+ * is closed before this returns, so none outlives the probe.
+ */
+export async function fetchViciSnapshot(
+  open: OpenVici,
+  opts: { pools: boolean; signal: AbortSignal; log: ProbeLog },
+): Promise<GatewaySnapshot> {
+  const siblings = new AbortController();
+  const signal = AbortSignal.any([opts.signal, siblings.signal]);
+  const clients: ViciClient[] = [];
+  let firstError: unknown;
+  const session = async <T>(work: (client: ViciClient) => Promise<T>): Promise<T> => {
+    try {
+      const client = await open(signal);
+      clients.push(client);
+      return await work(client);
+    } catch (err) {
+      firstError ??= err;
+      siblings.abort(err);
+      throw err;
+    }
+  };
+  const settled = await Promise.allSettled([
+    session(async (c) => [
+      await c.request('version', undefined, signal),
+      await c.request('stats', undefined, signal),
+      opts.pools ? await c.request('get-pools', { leases: 'yes' }, signal) : undefined,
+    ] as const),
+    session(async (c) => {
+      const ikeSas: StrongswanIkeSa[] = [];
+      await c.streamedRequest('list-sas', 'list-sa', undefined, signal, (e) => ikeSas.push(...parseListSaEvent(e)));
+      return ikeSas;
+    }),
+    session(async (c) => {
+      const conns: ConfiguredConn[] = [];
+      await c.streamedRequest('list-conns', 'list-conn', undefined, signal, (e) => conns.push(...parseListConnEvent(e)));
+      return conns;
+    }),
+  ]);
+  for (const c of clients) c.close();
+  const [daemon, sas, conns] = settled;
+  if (daemon.status !== 'fulfilled' || sas.status !== 'fulfilled' || conns.status !== 'fulfilled') throw firstError;
+  const [version, stats, pools] = daemon.value;
+  const snapshot = buildStrongswanSnapshot({
+    info: { ...parseViciVersion(version), uptimeSeconds: viciUptime(section(stats, 'uptime'), Date.now() / 1000) },
+    conns: conns.value,
+    ikeSas: sas.value,
+    pools: pools ? parseGetPools(pools) : [],
+    stats: parseViciStats(stats),
+  });
+  opts.log.debug('parsed', { ike_sas: snapshot.sessions.length, conns: snapshot.tunnels.length, pools: snapshot.pools.length });
+  return snapshot;
+}

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { ViciClient } from '../../transport/vici/client.js';
+import { ChannelRefusedError } from '../../transport/ssh/channel.js';
+import { shellQuote } from '../../transport/ssh/sections.js';
+import type { SshEndpoint, SshStream, SshTransport } from '../../transport/ssh/types.js';
+import { sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
+import type { ProbeLog } from '../../log/probe-log.js';
+import { ProbeError, errorMessage } from '../../util/errors.js';
+import type { ProberDefinition } from '../../probe/prober.js';
+import { addStrongswanFamilies } from './metrics.js';
+import { fetchViciSnapshot } from './vici-fetch.js';
+
+const optionsSchema = z.strictObject({
+  ssh: sshOptionsSchema,
+  /** charon.plugins.vici.socket without its unix:// (a sun_path holds 107 bytes). */
+  socket: z.string().regex(/^\/[A-Za-z0-9_.\/-]{1,106}$/, 'an absolute path of letters, digits and _ . / -').default('/var/run/charon.vici'),
+  /**
+   * Instead of forwarding, run this and speak VICI over its stdin/stdout: for accounts that
+   * may not open the socket, or servers that forbid stream-local forwarding. Plain words
+   * only, like command_prefix: it reaches the gateway's shell as written.
+   */
+  socket_command: z
+    .string()
+    .regex(/^[A-Za-z0-9_./:=,@%+-]+( [A-Za-z0-9_./:=,@%+-]+)*$/, 'words of letters, digits and _ . / : = , @ % + - separated by single spaces')
+    .max(256)
+    .optional(),
+  max_response_bytes: z.number().int().min(1024).max(1 << 30).default(256 << 20),
+  pools: z.boolean().default(true),
+});
+
+type Options = z.output<typeof optionsSchema>;
+
+/** A bridge's stderr kept for the reason; sudo and socat say what is wrong in a line or two. */
+const MAX_STDERR_BYTES = 4096;
+const MAX_REASON_CHARS = 300;
+
+/**
+ * strongSwan over VICI on the gateway's unix socket, carried by the pooled SSH connection:
+ * either an OpenSSH stream-local forward straight to the socket, or `socket_command`'s
+ * stdio. The three VICI sessions are three channels; stream-local channels are not
+ * sessions to OpenSSH (MaxSessions does not count them), bridge commands are, and the
+ * pool spreads those over more connections when the server refuses.
+ */
+export const strongswanViciSsh: ProberDefinition<typeof optionsSchema> = {
+  name: 'strongswan-vici-ssh',
+  defaultPort: 22,
+  addVendorFamilies: addStrongswanFamilies,
+  optionsSchema,
+  credentials: 'ssh',
+  requiresAllowList: sshRequiresAllowList,
+  async probe({ target, options, signal, log, services }) {
+    const endpoint = sshEndpoint(target, options.ssh);
+    const bridges: SshStream[] = [];
+    let diagnosis: Promise<ProbeError> | undefined;
+    const limits = { maxResponseBytes: options.max_response_bytes };
+    const open = async (sessionSignal: AbortSignal): Promise<ViciClient> => {
+      const command = options.socket_command;
+      if (command !== undefined) {
+        const bridge = await services.ssh.execStream(endpoint, command, { signal: sessionSignal, log, maxStderrBytes: MAX_STDERR_BYTES });
+        bridges.push(bridge);
+        return ViciClient.over(bridge.stream, `socket_command on ${target.raw}`, log, limits);
+      }
+      try {
+        const { stream } = await services.ssh.openStreamLocal(endpoint, options.socket, { signal: sessionSignal, log });
+        return ViciClient.over(stream, `${options.socket} on ${target.raw}`, log, limits);
+      } catch (err) {
+        if (!(err instanceof ChannelRefusedError)) throw err;
+        // The three sessions are refused alike; one look at the socket explains them all.
+        diagnosis ??= diagnoseRefusal(services.ssh, endpoint, options, err, signal, log);
+        throw await diagnosis;
+      }
+    };
+    try {
+      return await fetchViciSnapshot(open, { pools: options.pools, signal, log });
+    } catch (err) {
+      throw bridgeFailure(bridges, options.socket_command) ?? err;
+    }
+  },
+};
+
+/** A bridge that ended with a complaint says more than "connection closed". */
+function bridgeFailure(bridges: SshStream[], command: string | undefined): ProbeError | undefined {
+  for (const b of bridges) {
+    const exit = b.exit();
+    if (exit === undefined || (exit.exitCode === 0 && exit.stderr.trim() === '')) continue;
+    const how = exit.exitSignal !== undefined ? `was killed by ${exit.exitSignal}` : `exited with code ${exit.exitCode}`;
+    const said = exit.stderr.trim().replace(/\s*\n\s*/g, ' | ').slice(0, MAX_REASON_CHARS);
+    return new ProbeError(`socket_command "${command}" ${how}${said ? `: ${said}` : ''}`);
+  }
+  return undefined;
+}
+
+/**
+ * OpenSSH refuses a stream-local forward with the same bare words whether the socket is
+ * missing, the account may not open it, or forwarding is switched off (only its log
+ * tells). A one-line test on the gateway, as the same account, tells them apart.
+ */
+async function diagnoseRefusal(
+  ssh: SshTransport,
+  endpoint: SshEndpoint,
+  options: Options,
+  refusal: ChannelRefusedError,
+  signal: AbortSignal,
+  log: ProbeLog,
+): Promise<ProbeError> {
+  const socket = options.socket;
+  const user = options.ssh.username;
+  const words = /Channel open failure: (.*)$/.exec(refusal.message)?.[1] ?? refusal.message;
+  const bridge = `use socket_command, e.g. "sudo -n socat STDIO UNIX-CONNECT:${socket}"`;
+  const p = shellQuote(socket);
+  let code: number | null = null;
+  try {
+    const r = await ssh.exec(endpoint, `if [ ! -e ${p} ]; then exit 3; elif [ ! -S ${p} ]; then exit 4; elif [ ! -r ${p} ] || [ ! -w ${p} ]; then exit 5; fi`, {
+      signal,
+      log,
+      maxOutputBytes: 4096,
+    });
+    code = r.exitCode;
+  } catch (err) {
+    log.debug('could not look at the socket after the refusal', { error: errorMessage(err) });
+  }
+  const said = `the SSH server refused a stream to ${socket} ("${words}")`;
+  switch (code) {
+    case 3:
+      return new ProbeError(`${said}: ${socket} does not exist (is charon running, with its VICI socket there?)`, { cause: refusal });
+    case 4:
+      return new ProbeError(`${said}: ${socket} is not a socket`, { cause: refusal });
+    case 5:
+      return new ProbeError(`${said}: permission denied, ${user} may not open ${socket}; ${bridge}`, { cause: refusal });
+    case 0:
+      return new ProbeError(
+        `${said}, though ${user} may open it: the server forbids stream-local forwarding (sshd AllowStreamLocalForwarding) or nothing listens there; ${bridge}`,
+        { cause: refusal },
+      );
+    default:
+      return new ProbeError(
+        `${said}: the socket is missing, ${user} may not open it, or the server forbids stream-local forwarding (sshd AllowStreamLocalForwarding); ${bridge}`,
+        { cause: refusal },
+      );
+  }
+}
