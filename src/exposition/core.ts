@@ -27,7 +27,7 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
   }
 
   const up = gauge(set, 'vpn_tunnel_up', 'Whether a configured tunnel carries traffic (1) or not (0); tunnels configured to be ignored are left out.', ['tunnel', 'kind']);
-  const state = gauge(set, 'vpn_tunnel_state', 'The state of a configured tunnel: 1 for its current state, 0 for the others (up, partial = control channel only, down, unknown, ignored).', ['tunnel', 'state']);
+  const state = gauge(set, 'vpn_tunnel_state', 'The state of a configured tunnel: 1 for its current state, 0 for the others (up, partial = control channel only, down, unknown, ignored, standby = on an HA unit that does not carry traffic now).', ['tunnel', 'state']);
   const sessions = gauge(set, 'vpn_tunnel_sessions', 'Live SAs or client sessions behind a tunnel (each road warrior counts).', ['tunnel']);
   const childUp = gauge(set, 'vpn_tunnel_child_up', 'Whether a configured child (phase 2) of a tunnel has an installed SA.', ['tunnel', 'child']);
   const rxBytes = counter(set, 'vpn_tunnel_receive_bytes_total', 'Bytes received through a tunnel, summed over its live SAs or sessions.', ['tunnel']);
@@ -35,7 +35,8 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
   const rxPackets = counter(set, 'vpn_tunnel_receive_packets_total', 'Packets received through a tunnel, summed over its live SAs.', ['tunnel']);
   const txPackets = counter(set, 'vpn_tunnel_transmit_packets_total', 'Packets sent through a tunnel, summed over its live SAs.', ['tunnel']);
   for (const t of s.tunnels) {
-    if (t.state !== 'ignored') up.set({ tunnel: t.name, kind: t.kind }, t.state === 'up' ? 1 : 0);
+    // Ignored tunnels, and tunnels on standby (an HA unit whose peer carries them), are not down.
+    if (t.state !== 'ignored' && t.state !== 'standby') up.set({ tunnel: t.name, kind: t.kind }, t.state === 'up' ? 1 : 0);
     for (const st of TUNNEL_STATES) state.set({ tunnel: t.name, state: st }, t.state === st ? 1 : 0);
     sessions.set({ tunnel: t.name }, t.activeSessions);
     for (const c of t.children ?? []) {
@@ -62,10 +63,10 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
     if (!first) continue;
     const labels = { tunnel: first.tunnel, user: first.user };
     userSessions.set(labels, group.length);
-    setKnown(userRx, labels, sum(group, (x) => x.traffic.bytesIn));
-    setKnown(userTx, labels, sum(group, (x) => x.traffic.bytesOut));
-    setKnown(userRxPackets, labels, sum(group, (x) => x.traffic.packetsIn));
-    setKnown(userTxPackets, labels, sum(group, (x) => x.traffic.packetsOut));
+    setKnown(userRx, labels, sum(group, (x) => x.traffic?.bytesIn));
+    setKnown(userTx, labels, sum(group, (x) => x.traffic?.bytesOut));
+    setKnown(userRxPackets, labels, sum(group, (x) => x.traffic?.packetsIn));
+    setKnown(userTxPackets, labels, sum(group, (x) => x.traffic?.packetsOut));
     setKnown(userConnected, labels, max(group, (x) => x.connectedSeconds));
   }
 

@@ -32,7 +32,10 @@ export interface SessionRow {
   virtualAddresses: string[];
   trafficSelectors: { local: string[]; remote: string[] };
   connectedSeconds: number | null;
-  traffic: Traffic;
+  /** null when the gateway does not count traffic per session (PAN-OS GlobalProtect). */
+  traffic: Traffic | null;
+  /** Descriptive fields for people (computer, client OS), {} when none. */
+  details: Record<string, string>;
 }
 
 function text(v: string | number | undefined): string {
@@ -69,15 +72,16 @@ export function sessionRows(snapshot: GatewaySnapshot, fallbackServer: string, p
     remotets: (s.remoteTs ?? []).join(','),
     localts: (s.localTs ?? []).join(','),
     established: establishedAt(probedAtMs, s.connectedSeconds),
-    bytesin: String(s.traffic.bytesIn),
-    bytesout: String(s.traffic.bytesOut),
-    packetsin: text(s.traffic.packetsIn),
-    packetsout: text(s.traffic.packetsOut),
+    bytesin: text(s.traffic?.bytesIn),
+    bytesout: text(s.traffic?.bytesOut),
+    packetsin: text(s.traffic?.packetsIn),
+    packetsout: text(s.traffic?.packetsOut),
     tunnel: s.tunnel,
     user: s.user,
     virtualAddresses: [...s.virtualAddresses],
     trafficSelectors: { local: [...(s.localTs ?? [])], remote: [...(s.remoteTs ?? [])] },
     connectedSeconds: s.connectedSeconds ?? null,
-    traffic: { ...s.traffic },
+    traffic: s.traffic ? { ...s.traffic } : null,
+    details: { ...s.details },
   }));
 }

@@ -13,9 +13,11 @@
  * `partial`: the control channel is up but no data SA (the seed's "established only").
  * `down`: configured but not established. `ignored`: configured to be ignored
  * (ipsec.conf auto=ignore). `unknown`: the gateway reported something we cannot map.
+ * `standby`: on an HA unit that does not carry traffic now (PAN-OS passive): its peer
+ * carries the tunnel, so it is neither up nor down here and has no vpn_tunnel_up series.
  */
-export type TunnelState = 'up' | 'partial' | 'down' | 'unknown' | 'ignored';
-export const TUNNEL_STATES: readonly TunnelState[] = ['up', 'partial', 'down', 'unknown', 'ignored'];
+export type TunnelState = 'up' | 'partial' | 'down' | 'unknown' | 'ignored' | 'standby';
+export const TUNNEL_STATES: readonly TunnelState[] = ['up', 'partial', 'down', 'unknown', 'ignored', 'standby'];
 
 export type TunnelKind = 'site-to-site' | 'remote-access';
 
@@ -69,7 +71,16 @@ export interface Session {
   remoteTs?: string[];
   /** Seconds since the session was established. */
   connectedSeconds?: number;
-  traffic: Traffic;
+  /**
+   * Traffic of this session; absent when the gateway does not count it per session
+   * (PAN-OS GlobalProtect users): then no vpn_user_*_bytes_total series, rather than zeros.
+   */
+  traffic?: Traffic;
+  /**
+   * Descriptive fields for people (a GlobalProtect user's computer and client OS): shown
+   * in /sessions and the pages, never used as metric labels.
+   */
+  details?: Record<string, string>;
 }
 
 export interface AddressPool {
@@ -148,10 +159,72 @@ export interface PaloaltoTunnelDetail {
   interface: string;
 }
 
+/** A GlobalProtect user as the device lists it (addresses, computer and client are for people, not labels). */
+export interface PaloaltoGpUserDetail {
+  gateway: string;
+  tunnelName?: string;
+  username: string;
+  primaryUsername?: string;
+  computer?: string;
+  client?: string;
+  clientOs?: string;
+  virtualIp?: string;
+  publicIp?: string;
+  tunnelType?: string;
+  loginTime?: string;
+  loginEpochSeconds?: number;
+}
+
+export interface PaloaltoGpGatewayDetail {
+  name: string;
+  /** Users connected now, from `statistics` (or counted from `current-user`). */
+  currentUsers?: number;
+  /** Users that were connected and have logged out (the device's "previous users"). */
+  previousUsers?: number;
+}
+
+export interface PaloaltoIkeSaDetail {
+  version: 1 | 2;
+  gateway: string;
+  peerAddress?: string;
+  role?: string;
+  mode?: string;
+  algorithm?: string;
+  state?: string;
+}
+
+export interface PaloaltoIpsecSaDetail {
+  /** `tunnel` or `tunnel:proxy-id`, as `show vpn flow` names the same SA. */
+  tunnel: string;
+  gateway?: string;
+  algorithm?: string;
+  lifetimeSeconds?: number;
+  lifetimeKilobytes?: number;
+  remainingSeconds?: number;
+}
+
+export interface PaloaltoHaDetail {
+  enabled: boolean;
+  mode?: string;
+  localState?: string;
+  peerState?: string;
+  peerConnection?: string;
+}
+
 export interface PaloaltoDetail {
   tunnels: PaloaltoTunnelDetail[];
   totals: { configured?: number; ipsecConfigured?: number; ipsecShown?: number };
+  /** HA state shown in the CLI prompt. */
   haState?: string;
+  /** From `show high-availability state`, when asked and answered. */
+  ha?: PaloaltoHaDetail;
+  /** From `show global-protect-gateway ...`; gateways empty on a unit without GlobalProtect. */
+  globalProtect?: { gateways: PaloaltoGpGatewayDetail[]; users: PaloaltoGpUserDetail[]; totalPreviousUsers?: number };
+  /** From `show vpn ike-sa` / `show vpn ipsec-sa`, when asked and answered. */
+  ikeSas?: PaloaltoIkeSaDetail[];
+  ipsecSas?: PaloaltoIpsecSaDetail[];
+  /** Each optional command asked: true when it answered and was read, false when refused or unreadable. */
+  commands: Record<string, boolean>;
 }
 
 export interface WireguardPeerDetail {

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { parseSystemInfo } from './system-info.js';
 import { parseVpnFlow } from './vpn-flow.js';
 import { buildPaloaltoSnapshot } from './snapshot.js';
-import { DEFAULT_SETUP, PanosCliSession } from './cli-session.js';
+import { CliRefusal, DEFAULT_SETUP, PanosCliSession } from './cli-session.js';
+import { meansNoGlobalProtect, parseGpCurrentUsers, parseGpStatistics } from './global-protect.js';
+import { parseHaState } from './high-availability.js';
+import { parseIkeSa, parseIpsecSa } from './sa.js';
+import { ParseError } from '../../util/errors.js';
+import type { ProbeLog } from '../../log/probe-log.js';
 import { sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addPaloaltoFamilies } from './metrics.js';
@@ -12,14 +17,53 @@ const optionsSchema = z.strictObject({
   /** Sent after the first prompt; refusals are logged and the pager is paged through instead. */
   setup_commands: z.array(z.string().regex(/^set cli [a-z -]+( \d+)?$/, 'only "set cli ..." commands')).max(4).default(DEFAULT_SETUP),
   max_output_bytes: z.number().int().min(4096).max(64 << 20).default(4 << 20),
+  /** `show high-availability state`: HA metrics, and tunnels on a passive unit as standby. */
+  high_availability: z.boolean().default(true),
+  /** `show vpn ike-sa` and `show vpn ipsec-sa`: SA detail per gateway and per proxy-id. */
+  sa_detail: z.boolean().default(true),
+  /** `show global-protect-gateway current-user` and `statistics`: GlobalProtect users as sessions. */
+  globalprotect: z.boolean().default(true),
 });
+
+/**
+ * Runs a command whose answer only adds detail: a refusal or output the parser cannot
+ * read is logged and recorded as a failed command, and the probe goes on with what it
+ * has. `empty` is the answer when the refusal means "nothing of this kind here".
+ * Transport failures and aborts still end the probe: the session is gone.
+ */
+async function optional<T>(
+  cli: PanosCliSession,
+  command: string,
+  parse: (text: string) => T,
+  ctx: { signal: AbortSignal; log: ProbeLog; commands: Record<string, boolean>; empty?: (cliError: string) => T | undefined },
+): Promise<T | undefined> {
+  try {
+    const value = parse(await cli.run(command, ctx.signal));
+    ctx.commands[command] = true;
+    return value;
+  } catch (err) {
+    if (err instanceof CliRefusal) {
+      const empty = ctx.empty?.(err.cliError);
+      if (empty !== undefined) {
+        ctx.log.debug('panos command answered "none here"', { command, answer: err.cliError });
+        ctx.commands[command] = true;
+        return empty;
+      }
+    } else if (!(err instanceof ParseError)) throw err;
+    ctx.log.warn('panos optional command failed; probing on without it', { command, error: err.message });
+    ctx.commands[command] = false;
+    return undefined;
+  }
+}
 
 /** Wide enough that PAN-OS never wraps a `show vpn flow` row, even with long tunnel names. */
 const TERMINAL_COLUMNS = 400;
 
 /**
  * PAN-OS over its interactive CLI (it offers no exec): a shell on the pooled SSH
- * connection, `show system info` and `show vpn flow`, the tunnel states SNMP gets wrong.
+ * connection, `show system info` and `show vpn flow` (the tunnel states SNMP gets wrong),
+ * then, each optional and none able to fail the probe, HA state, IKE/IPsec SAs and
+ * GlobalProtect users.
  */
 export const paloaltoSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'paloalto-ssh',
@@ -41,9 +85,32 @@ export const paloaltoSsh: ProberDefinition<typeof optionsSchema> = {
       const system = parseSystemInfo(await cli.run('show system info', signal));
       const flow = parseVpnFlow(await cli.run('show vpn flow', signal));
       system.hostname ??= cli.prompt.host;
-      log.debug('parsed', { tunnels: flow.tunnels.length, ha_state: cli.prompt.haState });
+      const commands: Record<string, boolean> = {};
+      const ctx = { signal, log, commands };
+      const ha = options.high_availability ? await optional(cli, 'show high-availability state', parseHaState, ctx) : undefined;
+      const ikeSas = options.sa_detail ? await optional(cli, 'show vpn ike-sa', parseIkeSa, ctx) : undefined;
+      const ipsecSas = options.sa_detail ? await optional(cli, 'show vpn ipsec-sa', parseIpsecSa, ctx) : undefined;
+      const gpCtx = { ...ctx, empty: (e: string) => (meansNoGlobalProtect(e) ? [] : undefined) };
+      const gpUsers = options.globalprotect
+        ? await optional(cli, 'show global-protect-gateway current-user', parseGpCurrentUsers, gpCtx)
+        : undefined;
+      const gpStats = options.globalprotect
+        ? await optional(cli, 'show global-protect-gateway statistics', parseGpStatistics, {
+            ...ctx,
+            empty: (e: string) => (meansNoGlobalProtect(e) ? { gateways: [] } : undefined),
+          })
+        : undefined;
+      log.debug('parsed', {
+        tunnels: flow.tunnels.length,
+        skipped_lines: flow.skippedLines,
+        unknown_columns: flow.unknownColumns.join(','),
+        ha_state: cli.prompt.haState,
+        gp_users: gpUsers?.length,
+      });
       cli.close();
-      return buildPaloaltoSnapshot(system, flow, cli.prompt.haState);
+      return buildPaloaltoSnapshot({
+        system, flow, promptHaState: cli.prompt.haState, ha, ikeSas, ipsecSas, gpUsers, gpStats, commands, nowMs: Date.now(),
+      });
     } finally {
       shell.close();
     }

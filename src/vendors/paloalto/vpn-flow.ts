@@ -1,4 +1,5 @@
 import { ParseError } from '../../util/errors.js';
+import { parseCount } from './numbers.js';
 import { cleanTerminalText, parsePromptLine } from './prompt.js';
 
 /** One row of `show vpn flow`. */
@@ -15,7 +16,16 @@ export interface PanosFlowTunnel {
 
 export interface PanosVpnFlow {
   tunnels: PanosFlowTunnel[];
+  /**
+   * The totals as the device printed them. They are not checked against the rows: units
+   * are seen to count tunnels the table leaves out (and a filter hides rows), so the rows
+   * are what the tunnels are built from and the totals are exposed as printed.
+   */
   totals: { configured?: number; ipsecConfigured?: number; ipsecShown?: number };
+  /** Lines in the table that could not be read as a tunnel (kept out, counted for the debug log). */
+  skippedLines: number;
+  /** Header columns this parser does not know (a newer release's `mode`, ...), in order. */
+  unknownColumns: string[];
 }
 
 /*
@@ -24,14 +34,17 @@ export interface PanosVpnFlow {
  * 64 on newer, wider still for long names) and rows do not always line up under the
  * header, so positions are not trusted: the header gives the column order, a row's
  * first token is the id, its last tokens are the single-word columns, and the name
- * is whatever lies between (it may hold spaces).
+ * is whatever lies between (it may hold spaces). Columns are found by name; a column
+ * this parser does not know (newer releases add a trailing `mode`) is read past.
  */
 
 const TOTALS: [RegExp, keyof PanosVpnFlow['totals']][] = [
-  [/^total tunnels configured:\s*(\d+)$/i, 'configured'],
-  [/^total IPSec tunnels? configured:\s*(\d+)$/i, 'ipsecConfigured'],
-  [/^total IPSec tunnels? shown:\s*(\d+)$/i, 'ipsecShown'],
+  [/^total tunnels configured:\s*(\S+)$/i, 'configured'],
+  [/^total IPSec tunnels? configured:\s*(\S+)$/i, 'ipsecConfigured'],
+  [/^total IPSec tunnels? shown:\s*(\S+)$/i, 'ipsecShown'],
 ];
+
+type Column = keyof PanosFlowTunnel | 'other';
 
 const COLUMN_KEYS: Record<string, keyof PanosFlowTunnel> = {
   state: 'state',
@@ -47,7 +60,10 @@ const TUNNEL_IF = /^tunnel(?:\.\d+)?$/;
 export function parseVpnFlow(text: string): PanosVpnFlow {
   const totals: PanosVpnFlow['totals'] = {};
   const tunnels: PanosFlowTunnel[] = [];
-  let columns: (keyof PanosFlowTunnel)[] | undefined;
+  let columns: Column[] | undefined;
+  let unknownColumns: string[] = [];
+  let skippedLines = 0;
+  let sawTotals = false;
 
   for (const rawLine of cleanTerminalText(text).split('\n')) {
     const line = rawLine.trim();
@@ -56,65 +72,70 @@ export function parseVpnFlow(text: string): PanosVpnFlow {
 
     const total = TOTALS.find(([re]) => re.test(line));
     if (total) {
-      totals[total[1]] = Number(total[0].exec(line)?.[1]);
+      sawTotals = true;
+      const n = parseCount(total[0].exec(line)?.[1]);
+      if (n !== undefined) totals[total[1]] = n;
       continue;
     }
-    if (/^id\s+name\s/.test(line)) {
-      columns = headerColumns(line);
+    if (/^id\s+name(?:\s|$)/i.test(line)) {
+      ({ columns, unknown: unknownColumns } = headerColumns(line));
       continue;
     }
-    if (!columns) throw new ParseError(`unexpected line before the tunnel table: ${clip(line)}`);
-    tunnels.push(parseRow(line, columns));
+    const row = columns ? parseRow(line, columns) : undefined;
+    if (row) tunnels.push(row);
+    else skippedLines++;
   }
 
-  if (!columns && Object.keys(totals).length === 0) {
+  if (!columns && !sawTotals) {
     throw new ParseError('not `show vpn flow` output: no totals and no tunnel table');
   }
   if (!columns && (totals.ipsecShown ?? 0) > 0) {
     throw new ParseError(`${totals.ipsecShown} tunnels announced but no tunnel table`);
   }
-  return { tunnels, totals };
+  return { tunnels, totals, skippedLines, unknownColumns };
 }
 
-function headerColumns(line: string): (keyof PanosFlowTunnel)[] {
+function headerColumns(line: string): { columns: Column[]; unknown: string[] } {
   const names = line.split(/\s+/).slice(2);
-  const keys = names.map((n) => {
+  const unknown: string[] = [];
+  const columns = names.map((n): Column => {
     const key = Object.hasOwn(COLUMN_KEYS, n.toLowerCase()) ? COLUMN_KEYS[n.toLowerCase()] : undefined;
-    if (!key) throw new ParseError(`unknown column "${clip(n)}" in the tunnel table header`);
-    return key;
+    if (key) return key;
+    unknown.push(n);
+    return 'other';
   });
-  for (const required of ['state', 'localIp', 'peerIp'] as const) {
-    if (!keys.includes(required)) throw new ParseError(`tunnel table header lacks ${required}`);
-  }
-  return keys;
+  if (!columns.includes('state')) throw new ParseError('tunnel table header has no state column');
+  return { columns, unknown };
 }
 
-function parseRow(line: string, columns: (keyof PanosFlowTunnel)[]): PanosFlowTunnel {
+/** A row, or undefined when the line is not one (no id first, too few fields). */
+function parseRow(line: string, columns: readonly Column[]): PanosFlowTunnel | undefined {
   const tokens = [...line.matchAll(/\S+/g)];
   const id = tokens[0]?.[0] ?? '';
-  if (!/^\d{1,9}$/.test(id)) throw new ParseError(`tunnel row does not start with an id: ${clip(line)}`);
+  if (!/^\d{1,9}$/.test(id)) return undefined;
 
-  let trailing = columns;
-  const last = tokens[tokens.length - 1]?.[0] ?? '';
-  if (columns[columns.length - 1] === 'interface' && !TUNNEL_IF.test(last)) trailing = columns.slice(0, -1);
-  // The id, a name of at least one token, then one token per trailing column.
-  if (tokens.length < trailing.length + 2) {
-    throw new ParseError(`tunnel row has ${tokens.length} fields, expected at least ${trailing.length + 2}: ${clip(line)}`);
+  // Walk the single-word columns from the right; a blank interface takes no token.
+  const values = new Map<Column, string>();
+  let next = tokens.length - 1;
+  for (let c = columns.length - 1; c >= 0; c--) {
+    const key = columns[c] as Column;
+    const token = tokens[next]?.[0] ?? '';
+    if (key === 'interface' && !TUNNEL_IF.test(token)) continue;
+    if (next < 2) return undefined; // the id and at least one token of name must remain
+    if (key !== 'other') values.set(key, token);
+    next--;
   }
-  const firstTrailing = tokens[tokens.length - trailing.length];
   const nameStart = tokens[1]?.index ?? 0;
-  const name = line.slice(nameStart, firstTrailing?.index ?? line.length).trim();
-
-  const row: PanosFlowTunnel = {
-    id: Number(id), name, state: '', monitor: '', localIp: '', peerIp: '', interface: '',
+  const nameEnd = (tokens[next]?.index ?? 0) + (tokens[next]?.[0].length ?? 0);
+  const name = line.slice(nameStart, nameEnd).trim();
+  if (name === '') return undefined;
+  return {
+    id: Number(id),
+    name,
+    state: values.get('state') ?? '',
+    monitor: values.get('monitor') ?? '',
+    localIp: values.get('localIp') ?? '',
+    peerIp: values.get('peerIp') ?? '',
+    interface: values.get('interface') ?? '',
   };
-  trailing.forEach((key, i) => {
-    const value = tokens[tokens.length - trailing.length + i]?.[0] ?? '';
-    if (key !== 'id' && key !== 'name') row[key] = value;
-  });
-  return row;
-}
-
-function clip(s: string): string {
-  return s.length > 80 ? `${s.slice(0, 80)}...` : s;
 }

@@ -100,8 +100,8 @@ function snapshotNodes(s: GatewaySnapshot, endMs: number): HTMLElement[] {
           u.tunnel,
           hostPort(u.remoteAddress, u.remotePort),
           u.virtualAddresses.join(', '),
-          humanBytes(u.traffic.bytesIn),
-          humanBytes(u.traffic.bytesOut),
+          u.traffic ? humanBytes(u.traffic.bytesIn) : '',
+          u.traffic ? humanBytes(u.traffic.bytesOut) : '',
           since,
         ];
       }),

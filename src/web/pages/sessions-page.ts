@@ -32,8 +32,8 @@ export function renderSessionsPage(v: SessionsView, version: string): string {
     escapeHtml(r.tunnel),
     remote(r),
     escapeHtml(r.virtualAddresses.join(', ')),
-    humanBytes(r.traffic.bytesIn),
-    humanBytes(r.traffic.bytesOut),
+    r.traffic ? humanBytes(r.traffic.bytesIn) : '',
+    r.traffic ? humanBytes(r.traffic.bytesOut) : '',
     since(r),
     `${escapeHtml(r.state)}${r.protocol ? ` <span class="detail">${escapeHtml(r.protocol)}</span>` : ''}`,
   ]);

@@ -1,4 +1,4 @@
-import { renderSystemInfo, renderVpnFlow } from './render.js';
+import { renderGpCurrentUsers, renderGpStatistics, renderHaState, renderIkeSa, renderIpsecSa, renderSystemInfo, renderVpnFlow } from './render.js';
 import type { PanosScenario } from './scenario.js';
 
 /** What the CLI needs from its channel. */
@@ -117,7 +117,18 @@ export class PanosCli {
   }
 
   private run(cmd: string): void {
+    // The line is received now (and recorded), answered after the device's delay.
     this.history.push(cmd);
+    const delay = this.s.faults?.commandDelayMs;
+    if (delay !== undefined && cmd !== '') {
+      this.timer = setTimeout(() => this.runNow(cmd), delay);
+      return;
+    }
+    this.runNow(cmd);
+  }
+
+  private runNow(cmd: string): void {
+    if (this.closed) return;
     const refused = this.s.faults?.refuse?.[cmd];
     if (refused !== undefined) return this.output([refused]);
     if (cmd === '') return this.showPrompt();
@@ -152,6 +163,16 @@ export class PanosCli {
       this.output(renderSystemInfo(this.s, new Date()), cmd);
     } else if (cmd === 'show vpn flow') {
       this.output(renderVpnFlow(this.s), cmd);
+    } else if (cmd === 'show vpn ike-sa') {
+      this.output(renderIkeSa(this.s), cmd);
+    } else if (cmd === 'show vpn ipsec-sa') {
+      this.output(renderIpsecSa(this.s), cmd);
+    } else if (cmd === 'show high-availability state') {
+      this.output(renderHaState(this.s), cmd);
+    } else if (cmd === 'show global-protect-gateway current-user') {
+      this.output(renderGpCurrentUsers(this.s, new Date()), cmd);
+    } else if (cmd === 'show global-protect-gateway statistics') {
+      this.output(renderGpStatistics(this.s), cmd);
     } else if (cmd === 'configure') {
       this.mode = 'configure';
       this.output(['Entering configuration mode']);

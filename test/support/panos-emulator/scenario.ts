@@ -10,11 +10,37 @@ export interface EmulatedTunnel {
   peerIp: string;
   /** `tunnel.N`; empty to leave the column blank. */
   interface: string;
+  /** The IKE gateway the tunnel uses; default `gw-` and the name before any `:proxy-id`. */
+  gateway?: string;
+}
+
+/** A GlobalProtect user as `show global-protect-gateway current-user` lists it. */
+export interface EmulatedGpUser {
+  gateway: string;
+  domainUser: string;
+  primaryUsername: string;
+  computer: string;
+  client: string;
+  clientOs: string;
+  virtualIp: string;
+  publicIp: string;
+  tunnelType: 'IPSec' | 'SSL';
+  /** Seconds before the probe that the user logged in. */
+  loggedInSecondsAgo: number;
+}
+
+export interface EmulatedHa {
+  mode: 'Active-Passive' | 'Active-Active';
+  localState: string;
+  peerState: string;
+  peerConnection: 'up' | 'down';
 }
 
 export interface PanosFaults {
   /** Print the banner, then never a prompt (a CLI that hangs while starting). */
   neverPrompt?: boolean;
+  /** Wait this long before answering each command (a busy management plane). */
+  commandDelayMs?: number;
   /** Cut the TCP connection after this many output lines of the given command. */
   dropDuring?: { command: string; afterLines: number };
   /** Answer these exact commands with the given error text instead of running them. */
@@ -40,6 +66,12 @@ export interface PanosScenario {
   tunnels: EmulatedTunnel[];
   /** Non-IPsec tunnels (GlobalProtect, ...) counted in `total tunnels configured`. */
   otherTunnels?: number;
+  /** Newer releases print a trailing `mode` column in `show vpn flow`. */
+  flowModeColumn?: boolean;
+  /** High availability as `show high-availability state` shows it; absent: HA not enabled. */
+  ha?: EmulatedHa;
+  /** GlobalProtect gateways and users; absent: no GlobalProtect configured. */
+  globalProtect?: { gateways: { name: string; previousUsers: number }[]; users: EmulatedGpUser[] };
   /** Printed when the shell opens, before the prompt; `\n` line ends. */
   banner: string;
   promptDelayMs: number;

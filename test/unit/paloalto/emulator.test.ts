@@ -175,7 +175,7 @@ describe('PAN-OS emulator and CLI session over SSH', () => {
 
   it('zero tunnels', async () => {
     const { flow } = await probe(SCENARIOS.zeroTunnels);
-    assert.deepEqual(flow, { tunnels: [], totals: { configured: 0, ipsecConfigured: 0, ipsecShown: 0 } });
+    assert.deepEqual(flow, { tunnels: [], totals: { configured: 0, ipsecConfigured: 0, ipsecShown: 0 }, skippedLines: 0, unknownColumns: [] });
   });
 
   it('an HA passive unit says so in its prompt', async () => {

@@ -6,6 +6,9 @@ import { detectCliError } from '../../../src/vendors/paloalto/cli-error.js';
 import { cleanTerminalText, parsePromptAtEnd } from '../../../src/vendors/paloalto/prompt.js';
 import { parseSystemInfo } from '../../../src/vendors/paloalto/system-info.js';
 import { parseVpnFlow } from '../../../src/vendors/paloalto/vpn-flow.js';
+import { parseGpCurrentUsers, parseGpStatistics } from '../../../src/vendors/paloalto/global-protect.js';
+import { parseHaState } from '../../../src/vendors/paloalto/high-availability.js';
+import { parseIkeSa, parseIpsecSa } from '../../../src/vendors/paloalto/sa.js';
 import { ParseError } from '../../../src/util/errors.js';
 import { renderVpnFlow } from '../../support/panos-emulator/render.js';
 import { scenario, type EmulatedTunnel } from '../../support/panos-emulator/scenario.js';
@@ -14,12 +17,19 @@ const RUNS = 400;
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/paloalto/${name}`, import.meta.url), 'utf8');
 const FIXTURES = [
   'vpn-flow-real-sample.txt', 'vpn-flow-long-names.txt', 'vpn-flow-old-layout.txt', 'vpn-flow-zero.txt',
-  'vpn-flow-noisy.txt', 'system-info-vm.txt', 'system-info-ha-noisy.txt',
+  'vpn-flow-noisy.txt', 'system-info-vm.txt', 'system-info-ha-noisy.txt', 'vpn-flow-mode-column.txt',
+  'vpn-flow-totals-disagree.txt', 'gp-current-user.txt', 'gp-statistics.txt', 'vpn-ike-sa.txt', 'vpn-ipsec-sa.txt',
+  'ha-state-passive.txt',
 ].map(fixture);
 
 const PARSERS: [string, (text: string) => unknown][] = [
   ['parseVpnFlow', parseVpnFlow],
   ['parseSystemInfo', parseSystemInfo],
+  ['parseGpCurrentUsers', parseGpCurrentUsers],
+  ['parseGpStatistics', parseGpStatistics],
+  ['parseIkeSa', parseIkeSa],
+  ['parseIpsecSa', parseIpsecSa],
+  ['parseHaState', parseHaState],
 ];
 
 function onlyParseError(parse: (text: string) => unknown, text: string): void {

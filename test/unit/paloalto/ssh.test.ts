@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  GLOBALPROTECT_USERS,
   SCENARIOS,
   SIXTY_CHAR_TUNNEL_NAME,
   VPN_FLOW_ERROR,
@@ -58,6 +59,12 @@ const GOOD = {
   slowPrompt: SCENARIOS.slowPrompt,
   pagerRefused: SCENARIOS.pagerRefused,
   oddStates: ODD_STATES,
+  haActive: SCENARIOS.haActive,
+  proxyIds: SCENARIOS.proxyIds,
+  globalProtect: SCENARIOS.globalProtect,
+  noGlobalProtect: SCENARIOS.noGlobalProtect,
+  slowDevice: SCENARIOS.slowDevice,
+  haRefused: { ...SCENARIOS.haActive, faults: { refuse: { 'show high-availability state': 'Server error : permission denied' } } },
 } satisfies Record<string, PanosScenario>;
 
 /** Devices of their own for each failure and for the pooling checks, so counters are this test's alone. */
@@ -155,9 +162,15 @@ function expectSeries(rows: [Record<string, string>, number][]): string[] {
   return rows.map(([labels, v]) => `${JSON.stringify(Object.fromEntries(Object.entries(labels).sort()))} ${v}`).sort();
 }
 
-const STATES = ['up', 'partial', 'down', 'unknown', 'ignored'] as const;
+const STATES = ['up', 'partial', 'down', 'unknown', 'ignored', 'standby'] as const;
 
-function mapped(panosState: string): (typeof STATES)[number] {
+/** On a passive unit every tunnel is on standby; that needs the HA command, or the prompt when HA is not asked. */
+function standby(s: PanosScenario): boolean {
+  return (s.ha?.localState ?? s.haState) === 'passive';
+}
+
+function mapped(panosState: string, s?: PanosScenario): (typeof STATES)[number] {
+  if (s && standby(s)) return 'standby';
   if (panosState === 'active') return 'up';
   if (panosState === 'inactiv' || panosState === 'init') return 'down';
   return 'unknown';
@@ -174,21 +187,22 @@ function assertMatchesScenario(text: string, s: PanosScenario): Sample[] {
   ]]));
   assert.equal(sampleValue(text, 'vpn_uptime_seconds'), s.uptimeSeconds);
 
+  // GlobalProtect gateways are remote-access tunnels whose sessions are their users.
+  const gp = s.globalProtect?.gateways ?? [];
+  const gpState = standby(s) ? 'standby' : 'up';
+  const all = [
+    ...s.tunnels.map((t) => ({ name: t.name, kind: 'site-to-site', state: mapped(t.state, s), sessions: t.state === 'active' ? 1 : 0 })),
+    ...gp.map((g) => ({ name: g.name, kind: 'remote-access', state: gpState, sessions: s.globalProtect?.users.filter((u) => u.gateway === g.name).length ?? 0 })),
+  ];
   assert.deepEqual(
     seriesOf(samples, 'vpn_tunnel_up'),
-    expectSeries(s.tunnels.map((t) => [{ tunnel: t.name, kind: 'site-to-site' }, mapped(t.state) === 'up' ? 1 : 0])),
+    expectSeries(all.filter((t) => t.state !== 'standby').map((t) => [{ tunnel: t.name, kind: t.kind }, t.state === 'up' ? 1 : 0])),
   );
   assert.deepEqual(
     seriesOf(samples, 'vpn_tunnel_state'),
-    expectSeries(s.tunnels.flatMap((t) => STATES.map((st): [Record<string, string>, number] => [
-      { tunnel: t.name, state: st },
-      mapped(t.state) === st ? 1 : 0,
-    ]))),
+    expectSeries(all.flatMap((t) => STATES.map((st): [Record<string, string>, number] => [{ tunnel: t.name, state: st }, t.state === st ? 1 : 0]))),
   );
-  assert.deepEqual(
-    seriesOf(samples, 'vpn_tunnel_sessions'),
-    expectSeries(s.tunnels.map((t) => [{ tunnel: t.name }, t.state === 'active' ? 1 : 0])),
-  );
+  assert.deepEqual(seriesOf(samples, 'vpn_tunnel_sessions'), expectSeries(all.map((t) => [{ tunnel: t.name }, t.sessions])));
   assert.deepEqual(
     seriesOf(samples, 'paloalto_tunnel_info'),
     expectSeries(s.tunnels.map((t) => [{
@@ -207,7 +221,7 @@ function assertMatchesScenario(text: string, s: PanosScenario): Sample[] {
     expectSeries(s.haState === undefined ? [] : [[{ state: s.haState }, 1]]),
   );
 
-  const names = new Set(s.tunnels.map((t) => t.name));
+  const names = new Set(all.map((t) => t.name));
   for (const x of samples) {
     if ('tunnel' in x.labels) assert.ok(names.has(x.labels['tunnel'] as string), `series for a tunnel the device lacks: ${x.name} ${x.labels['tunnel']}`);
   }
@@ -252,7 +266,10 @@ async function handshakes(): Promise<number> {
   return v;
 }
 
-const FULL_DIALOGUE = ['set cli pager off', 'show system info', 'show vpn flow', 'exit'];
+const FULL_DIALOGUE = [
+  'set cli pager off', 'show system info', 'show vpn flow', 'show high-availability state', 'show vpn ike-sa', 'show vpn ipsec-sa',
+  'show global-protect-gateway current-user', 'show global-protect-gateway statistics', 'exit',
+];
 
 // --- the scenarios --------------------------------------------------------------------
 
@@ -270,6 +287,99 @@ describe('paloalto-ssh against the PAN-OS emulator, through /probe', () => {
       await assertShellClosed(e, 1);
     });
   }
+
+  it('proxyIds: a newer release\'s trailing mode column is read past; the proxy-id that is down is named', async () => {
+    const text = (await probe('proxyIds')).body;
+    assert.equal(sampleValue(text, 'vpn_tunnel_up{tunnel="to-hq:net-b",kind="site-to-site"}'), 0);
+    assert.equal(sampleValue(text, 'vpn_tunnel_up{tunnel="to-hq:net-a",kind="site-to-site"}'), 1);
+    const samples = parseExposition(text);
+    assert.deepEqual(seriesOf(samples, 'paloalto_ipsec_sas'), expectSeries([
+      [{ tunnel: 'to-hq:net-a' }, 1], [{ tunnel: 'to-hq:net-b' }, 0], [{ tunnel: 'to-hq:net-c' }, 1], [{ tunnel: 'to-branch' }, 1],
+    ]));
+    assert.equal(sampleValue(text, 'paloalto_ipsec_sa_remaining_seconds{tunnel="to-hq:net-c"}'), 3012);
+    assert.equal(sampleValue(text, 'paloalto_ipsec_sa_lifetime_seconds{tunnel="to-hq:net-c"}'), 3600);
+    assert.equal(sampleValue(text, 'paloalto_ipsec_sa_info{tunnel="to-hq:net-a",gateway="gw-to-hq",algorithm="ESP/A256/SHA256"}'), 1);
+    assert.deepEqual(seriesOf(samples, 'paloalto_ike_sas'), expectSeries([
+      [{ gateway: 'gw-to-hq', version: '2' }, 1], [{ gateway: 'gw-to-branch', version: '2' }, 1],
+    ]));
+    assert.equal(sampleValue(text, 'paloalto_ike_sa_info{gateway="gw-to-hq",version="2",role="Init",mode="",algorithm="PSK/DH20/A256/SHA256",state="Established"}'), 1);
+    for (const c of FULL_DIALOGUE.slice(3, -1)) assert.equal(sampleValue(text, `paloalto_command_success{command="${c}"}`), 1, c);
+  });
+
+  it('globalProtect: users are sessions of their gateway; addresses, computer and client stay out of labels', async () => {
+    const s = SCENARIOS.globalProtect;
+    const text = (await probe('globalProtect')).body;
+    const samples = parseExposition(text);
+    assert.deepEqual(seriesOf(samples, 'vpn_user_sessions'), expectSeries([
+      [{ tunnel: 'GP-EXT', user: 'alice@corp.example' }, 1], [{ tunnel: 'GP-EXT', user: 'bob@corp.example' }, 1],
+      [{ tunnel: 'GP-INT', user: 'carol@corp.example' }, 1],
+    ]));
+    // The device counts no traffic per user: no byte series rather than zeros.
+    assert.deepEqual(seriesOf(samples, 'vpn_user_receive_bytes_total'), []);
+    const connected = sampleValue(text, 'vpn_user_connected_seconds{tunnel="GP-INT",user="carol@corp.example"}') ?? -1;
+    assert.ok(Math.abs(connected - GLOBALPROTECT_USERS.carol.loggedInSecondsAgo) <= 60, `carol connected ${connected}s`);
+    assert.deepEqual(seriesOf(samples, 'paloalto_globalprotect_gateway_users'), expectSeries([[{ gateway: 'GP-EXT' }, 2], [{ gateway: 'GP-INT' }, 1]]));
+    assert.deepEqual(seriesOf(samples, 'paloalto_globalprotect_gateway_previous_users'), expectSeries([[{ gateway: 'GP-EXT' }, 12], [{ gateway: 'GP-INT' }, 3]]));
+    for (const u of s.globalProtect?.users ?? []) {
+      for (const secret of [u.publicIp, u.virtualIp, u.computer]) assert.ok(!text.includes(secret), `${secret} in the metrics`);
+    }
+    const res = await exporter.get(`/sessions?module=panos_globalProtect&target=${emu.globalProtect.host}:${emu.globalProtect.port}`);
+    assert.equal(res.status, 200);
+    const rows = (await res.json()) as { user: string; tunnel: string; remotehost: string; protocol: string; virtualAddresses: string[]; traffic: unknown; details: Record<string, string> }[];
+    const bob = rows.find((r) => r.user === 'bob@corp.example');
+    assert.deepEqual(
+      bob && { tunnel: bob.tunnel, remotehost: bob.remotehost, protocol: bob.protocol, va: bob.virtualAddresses, traffic: bob.traffic, details: bob.details },
+      {
+        tunnel: 'GP-EXT', remotehost: '203.0.113.99', protocol: 'SSL', va: ['10.31.0.12'], traffic: null,
+        details: { username: 'corp\\bob', computer: 'MBP-BOB', client: 'Apple Mac OS X 14.4.1', clientOs: 'Mac', vpnType: 'Device Level VPN', loginTime: bob?.details['loginTime'] ?? '' },
+      },
+    );
+    assert.match(bob?.details['loginTime'] ?? '', /^[A-Z][a-z]{2}\.\d{2} \d{2}:\d{2}:\d{2}$/);
+  });
+
+  it('noGlobalProtect: a refusal naming GlobalProtect is an empty answer, not a failure', async () => {
+    const text = (await probe('noGlobalProtect')).body;
+    assert.equal(sampleValue(text, 'paloalto_command_success{command="show global-protect-gateway current-user"}'), 1);
+    assert.equal(sampleValue(text, 'paloalto_command_success{command="show global-protect-gateway statistics"}'), 1);
+    assert.doesNotMatch(text, /^paloalto_globalprotect_|^vpn_user_/m);
+    // A unit that prints nothing for GlobalProtect (allActive) is read the same way.
+    const quiet = (await probe('allActive')).body;
+    assert.equal(sampleValue(quiet, 'paloalto_command_success{command="show global-protect-gateway current-user"}'), 1);
+    assert.doesNotMatch(quiet, /^paloalto_globalprotect_|^vpn_user_/m);
+  });
+
+  it('HA: a passive unit\'s tunnels are on standby (no vpn_tunnel_up), an active unit\'s are up or down', async () => {
+    const passive = (await probe('haPassive')).body;
+    assert.doesNotMatch(passive, /^vpn_tunnel_up/m);
+    assert.equal(sampleValue(passive, 'vpn_tunnel_state{tunnel="to-dc1",state="standby"}'), 1);
+    assert.equal(sampleValue(passive, 'vpn_tunnel_state{tunnel="to-dc1",state="down"}'), 0);
+    assert.equal(sampleValue(passive, 'paloalto_ha_enabled'), 1);
+    assert.equal(sampleValue(passive, 'paloalto_ha_local_state{state="passive"}'), 1);
+    assert.equal(sampleValue(passive, 'paloalto_ha_local_state{state="active"}'), 0);
+    assert.equal(sampleValue(passive, 'paloalto_ha_peer_state{state="active"}'), 1);
+    assert.equal(sampleValue(passive, 'paloalto_ha_peer_connected'), 1);
+    const active = (await probe('haActive')).body;
+    assert.equal(sampleValue(active, 'vpn_tunnel_up{tunnel="to-dc2",kind="site-to-site"}'), 0);
+    assert.equal(sampleValue(active, 'paloalto_ha_local_state{state="active"}'), 1);
+    const single = (await probe('allActive')).body;
+    assert.equal(sampleValue(single, 'paloalto_ha_enabled'), 0);
+    assert.doesNotMatch(single, /^paloalto_ha_local_state/m);
+  });
+
+  it('haRefused: a refused optional command is recorded and logged; the tunnels are still there', async () => {
+    const { body } = await probe('haRefused', { debug: true });
+    const { metrics } = debugParts(body);
+    assert.equal(sampleValue(metrics, 'probe_success'), 1);
+    assert.equal(sampleValue(metrics, 'paloalto_command_success{command="show high-availability state"}'), 0);
+    assert.equal(sampleValue(metrics, 'vpn_tunnel_up{tunnel="to-dc1",kind="site-to-site"}'), 1);
+    assert.match(body, /warn +panos optional command failed.*show high-availability state.*permission denied/);
+  });
+
+  it('slowDevice: every command answered late still makes one probe within its timeout', async () => {
+    const { wallMs } = await probe('slowDevice');
+    // 8 commands at 150 ms each: at least 1.2 s, and the probe does not give up before.
+    assert.ok(wallMs >= 8 * 150, `answered after ${wallMs} ms`);
+  });
 
   it('maps active to up, inactiv and init to down, anything else to unknown', async () => {
     const states = (s: PanosScenario) => s.tunnels.map((t) => `${t.name}=${mapped(t.state)}`);
