@@ -144,6 +144,11 @@ test('every import of src/ keeps the rule', () => {
   assert.deepEqual(broken, []);
 });
 
+test('the top-level files of src/ are the entry points, nothing else', () => {
+  const topLevel = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => e.name);
+  assert.deepEqual(topLevel.filter((f) => !ENTRY_POINTS.has(f)), []);
+});
+
 test('no cycles between the top-level folders of src/', () => {
   assert.deepEqual(cycles(folderEdges(imports)), []);
 });
