@@ -69,6 +69,12 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
     setKnown(userConnected, labels, max(group, (x) => x.connectedSeconds));
   }
 
+  if (s.shunts) {
+    // Policies, not tunnels: counted by what they do, so a bypass is never a tunnel that is down.
+    const shunts = gauge(set, 'vpn_shunts', 'Configured bypass (pass) and drop policies, which are not tunnels.', ['mode']);
+    for (const mode of ['pass', 'drop'] as const) shunts.set({ mode }, s.shunts.filter((x) => x.mode === mode).length);
+  }
+
   if (s.pools.length > 0) {
     const size = gauge(set, 'vpn_pool_size', 'Addresses in a virtual IP pool.', ['pool']);
     const leases = gauge(set, 'vpn_pool_leases', 'Leases of a virtual IP pool by state (online, offline).', ['pool', 'state']);

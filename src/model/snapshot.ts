@@ -72,6 +72,22 @@ export interface Session {
   traffic: Traffic;
 }
 
+/**
+ * A bypass or drop policy (strongSwan type=passthrough/drop, swanctl mode = pass|drop,
+ * pfSense's generated `bypass` conn): configuration, not a tunnel, so never up or down.
+ */
+export interface Shunt {
+  /** The configured conn it belongs to. */
+  conn: string;
+  /** The child (phase 2) that carries the policy; for stroke conns the conn name. */
+  name: string;
+  mode: 'pass' | 'drop';
+  localTs: string[];
+  remoteTs: string[];
+  /** Whether the gateway reports the policy as installed; absent when it does not say. */
+  installed?: boolean;
+}
+
 export interface AddressPool {
   name: string;
   base?: string;
@@ -159,6 +175,8 @@ export interface GatewaySnapshot {
   tunnels: Tunnel[];
   sessions: Session[];
   pools: AddressPool[];
+  /** Bypass/drop policies, kept apart from tunnels; absent when the vendor has none. */
+  shunts?: Shunt[];
   strongswan?: StrongswanDetail;
   openvpn?: { servers: OpenvpnServerDetail[] };
   paloalto?: PaloaltoDetail;

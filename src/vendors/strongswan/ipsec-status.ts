@@ -198,8 +198,15 @@ function connectionLine(conns: IpsecConnection[], line: string, lineNo: number):
     conns.push(conn);
     return;
   }
-  const conn = conns[conns.length - 1];
-  if (!conn) throw new ParseError(`line ${lineNo}: connection detail before any connection`);
+  // Detail lines name their conn. A shunt conn (type=drop) may print its child line without a
+  // main line (seen with 5.9.8), so a detail for an unseen name starts that conn.
+  const name = /^\s*(\S+?):/.exec(line)?.[1];
+  if (name === undefined) return;
+  let conn = [...conns].reverse().find((c) => c.name === name);
+  if (!conn) {
+    conn = { name, localAddresses: '', remoteAddresses: '', ikeVersion: '', aggressive: false, localAuth: [], remoteAuth: [], children: [] };
+    conns.push(conn);
+  }
   const auth = CONN_AUTH.exec(line);
   if (auth) {
     const entry = auth[3] === undefined ? { uses: auth[4] ?? '' } : { id: auth[3], uses: auth[4] ?? '' };
@@ -218,7 +225,7 @@ function connectionLine(conns: IpsecConnection[], line: string, lineNo: number):
     conn.children.push(entry);
     return;
   }
-  // Certificate, CA, OCSP/CRL policy and group lines under an auth round.
-  if (/^\s*\S+?:    (ca|im-ca|cert|ocsp|crl|group): /.test(line)) return;
-  throw new ParseError(`line ${lineNo}: unrecognised connection line ${JSON.stringify(line.trim().slice(0, 60))}`);
+  // Certificate, CA, OCSP/CRL policy and group lines under an auth round, and whatever a release
+  // adds (e.g. the "   ppk:" line): nothing the exporter needs, and no reason to fail the probe.
+  void lineNo;
 }
