@@ -88,6 +88,33 @@ export interface Shunt {
   installed?: boolean;
 }
 
+/**
+ * A certificate the daemon holds. Unlike the rest of the snapshot, its times are absolute
+ * (Unix seconds): an expiry is an event, exported as a *_timestamp_seconds like
+ * blackbox_exporter's probe_ssl_earliest_cert_expiry.
+ */
+export interface Certificate {
+  /** Subject CN, else the first subjectAltName, else the whole subject DN. */
+  subject: string;
+  /** Issuer CN, else the issuer DN. */
+  issuer: string;
+  role: 'ca' | 'end-entity';
+  /** The daemon holds the private key (the certificate it authenticates with). */
+  hasPrivateKey: boolean;
+  notBeforeTimestamp?: number;
+  notAfterTimestamp: number;
+  serial?: string;
+}
+
+export interface Crl {
+  /** Issuer CN, else the issuer DN. */
+  issuer: string;
+  thisUpdateTimestamp?: number;
+  /** Absent when the CRL names no next update. */
+  nextUpdateTimestamp?: number;
+  revoked?: number;
+}
+
 export interface AddressPool {
   name: string;
   base?: string;
@@ -177,6 +204,9 @@ export interface GatewaySnapshot {
   pools: AddressPool[];
   /** Bypass/drop policies, kept apart from tunnels; absent when the vendor has none. */
   shunts?: Shunt[];
+  /** Absent when not collected (the module turned it off, or the vendor cannot say). */
+  certificates?: Certificate[];
+  crls?: Crl[];
   strongswan?: StrongswanDetail;
   openvpn?: { servers: OpenvpnServerDetail[] };
   paloalto?: PaloaltoDetail;

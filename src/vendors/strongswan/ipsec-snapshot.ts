@@ -2,7 +2,7 @@ import type { IpsecConf } from './ipsec-conf.js';
 import type { IpsecIkeSa, IpsecStatus } from './ipsec-status.js';
 import { shuntMode, type ConfiguredConn } from './records.js';
 import { buildStrongswanSnapshot } from './snapshot.js';
-import type { GatewaySnapshot, Shunt, StrongswanIkeSa } from '../../model/snapshot.js';
+import type { Certificate, Crl, GatewaySnapshot, Shunt, StrongswanIkeSa } from '../../model/snapshot.js';
 
 const USER_AUTH = /eap|xauth/i;
 
@@ -49,7 +49,12 @@ function toIkeSa(sa: IpsecIkeSa, multiUser: boolean): StrongswanIkeSa {
  * sees); `ipsec statusall` says what is loaded and live. A conn loaded by other
  * means still counts.
  */
-export function buildIpsecSnapshot(conf: IpsecConf, status: IpsecStatus, hostname: string | undefined): GatewaySnapshot {
+export function buildIpsecSnapshot(
+  conf: IpsecConf,
+  status: IpsecStatus,
+  hostname: string | undefined,
+  pki?: { certificates: Certificate[]; crls: Crl[] },
+): GatewaySnapshot {
   const conns = new Map<string, ConfiguredConn>();
   const words = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(Boolean);
   for (const c of conf.conns) {
@@ -129,5 +134,6 @@ export function buildIpsecSnapshot(conf: IpsecConf, status: IpsecStatus, hostnam
       scheduled: status.scheduled,
     },
     installedShunts,
+    ...pki,
   });
 }

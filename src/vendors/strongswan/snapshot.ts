@@ -1,5 +1,7 @@
 import type {
   AddressPool,
+  Certificate,
+  Crl,
   GatewayInfo,
   GatewaySnapshot,
   Session,
@@ -81,6 +83,9 @@ export function buildStrongswanSnapshot(input: {
   stats?: StrongswanDetail['stats'];
   /** `conn/child` names of shunts the gateway reports as installed; omitted when it cannot tell. */
   installedShunts?: ReadonlySet<string>;
+  /** Omitted when not collected. */
+  certificates?: Certificate[];
+  crls?: Crl[];
 }): GatewaySnapshot {
   const byConn = new Map<string, StrongswanIkeSa[]>();
   for (const sa of input.ikeSas) {
@@ -142,6 +147,8 @@ export function buildStrongswanSnapshot(input: {
     sessions: input.ikeSas.filter(isSession).map(sessionOf),
     pools: input.pools,
     shunts,
+    ...(input.certificates ? { certificates: input.certificates } : {}),
+    ...(input.crls ? { crls: input.crls } : {}),
     strongswan: { ikeSas: input.ikeSas, stats: input.stats },
   };
 }

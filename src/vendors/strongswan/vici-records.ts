@@ -1,6 +1,7 @@
-import type { AddressPool, GatewayInfo, Shunt, StrongswanChildSa, StrongswanDetail, StrongswanIkeSa } from '../../model/snapshot.js';
+import type { AddressPool, Certificate, Crl, GatewayInfo, Shunt, StrongswanChildSa, StrongswanDetail, StrongswanIkeSa } from '../../model/snapshot.js';
 import { shuntMode, type ConfiguredConn } from './records.js';
 import { charonDurationRange } from './durations.js';
+import { decodeCertificate, decodeCrl } from '../../util/x509.js';
 import { isSection, list, num, section, sections, str, type ViciSection } from './vici-value.js';
 
 /** `version` → daemon info. */
@@ -177,4 +178,25 @@ export function parseGetPools(msg: ViciSection): AddressPool[] {
     online: num(p, 'online') ?? 0,
     offline: num(p, 'offline') ?? 0,
   }));
+}
+
+/**
+ * One `list-cert` event → a certificate or a CRL. Types other than X509 and X509_CRL
+ * (X509_AC, OCSP_RESPONSE, PUBKEY), and data that does not decode, are skipped.
+ */
+export function parseListCertEvent(event: ViciSection): { certificate?: Certificate; crl?: Crl } {
+  const type = str(event, 'type');
+  const data = str(event, 'data');
+  if (data === undefined) return {};
+  const der = Buffer.from(data, 'latin1');
+  if (type === 'X509') {
+    const flag = str(event, 'flag');
+    const certificate = decodeCertificate(der, { hasPrivateKey: str(event, 'has_privkey') === 'yes', ...(flag === 'CA' ? { ca: true } : {}) });
+    return certificate ? { certificate } : {};
+  }
+  if (type === 'X509_CRL') {
+    const crl = decodeCrl(der);
+    return crl ? { crl } : {};
+  }
+  return {};
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ViciClient } from '../../transport/vici/client.js';
 import {
   parseGetPools,
+  parseListCertEvent,
   parseListConnEvent,
   parseListSaEvent,
   parseViciStats,
@@ -9,9 +10,10 @@ import {
   viciUptime,
 } from './vici-records.js';
 import { section } from './vici-value.js';
+import { ProtocolError } from '../../util/errors.js';
 import type { ConfiguredConn } from './records.js';
 import { buildStrongswanSnapshot } from './snapshot.js';
-import type { StrongswanIkeSa } from '../../model/snapshot.js';
+import type { Certificate, Crl, StrongswanIkeSa } from '../../model/snapshot.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addStrongswanFamilies } from './metrics.js';
 
@@ -20,6 +22,8 @@ const optionsSchema = z.strictObject({
   max_response_bytes: z.number().int().min(1024).max(1 << 30).default(256 << 20),
   /** Ask get-pools; off for daemons without pools configured, to save a round trip. */
   pools: z.boolean().default(true),
+  /** Ask list-certs for certificate and CRL expiry; off to save a round trip. */
+  certificates: z.boolean().default(true),
 });
 
 /**
@@ -28,7 +32,7 @@ const optionsSchema = z.strictObject({
  *
  * charon writes every message as two TCP writes (length, then body) without
  * TCP_NODELAY, so each command can wait out the client's delayed ACK (~40 ms). The
- * five commands therefore run on three connections at once (VICI allows one command
+ * six commands therefore run on three connections at once (VICI allows one command
  * in flight per connection): the probe waits for the slowest, not for the sum.
  */
 export const strongswanViciTcp: ProberDefinition<typeof optionsSchema> = {
@@ -67,7 +71,24 @@ export const strongswanViciTcp: ProberDefinition<typeof optionsSchema> = {
       session(async (c) => {
         const conns: ConfiguredConn[] = [];
         await c.streamedRequest('list-conns', 'list-conn', undefined, signal, (e) => conns.push(...parseListConnEvent(e)));
-        return conns;
+        if (!options.certificates) return { conns };
+        const certificates: Certificate[] = [];
+        const crls: Crl[] = [];
+        try {
+          await c.streamedRequest('list-certs', 'list-cert', undefined, signal, (e) => {
+            const { certificate, crl } = parseListCertEvent(e);
+            if (certificate) certificates.push(certificate);
+            if (crl) crls.push(crl);
+          });
+        } catch (err) {
+          // A daemon (or a VICI proxy) without list-certs costs the certificates, not the probe.
+          if (err instanceof ProtocolError && /^unknown (command|event)/.test(err.message)) {
+            log.debug('list-certs not supported', { reason: err.message });
+            return { conns };
+          }
+          throw err;
+        }
+        return { conns, certificates, crls };
       }),
     ]);
     for (const c of clients) c.close();
@@ -76,8 +97,10 @@ export const strongswanViciTcp: ProberDefinition<typeof optionsSchema> = {
     const [version, stats, pools] = daemon.value;
     const snapshot = buildStrongswanSnapshot({
       info: { ...parseViciVersion(version), uptimeSeconds: viciUptime(section(stats, 'uptime'), Date.now() / 1000) },
-      conns: conns.value,
+      conns: conns.value.conns,
       ikeSas: sas.value,
+      certificates: conns.value.certificates,
+      crls: conns.value.crls,
       pools: pools ? parseGetPools(pools) : [],
       stats: parseViciStats(stats),
     });
