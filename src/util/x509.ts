@@ -1,15 +1,32 @@
 import { X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList, Name } from '@peculiar/asn1-x509';
-import type { Certificate, Crl } from '../model/snapshot.js';
 
 /*
  * DER certificates and CRLs → the model's Certificate and Crl. Certificates go through
  * node's own X509Certificate (OpenSSL); node has no CRL reader, so CRLs go through
  * @peculiar/asn1-x509's CertificateList schema rather than a hand-written ASN.1 reader.
  * Every function returns undefined for input it cannot decode: one odd certificate must
- * not hide the rest of a gateway.
+ * not hide the rest of a gateway. The shapes match the model's Certificate and Crl
+ * (util/ does not import model/).
  */
+
+export interface Certificate {
+  subject: string;
+  issuer: string;
+  role: 'ca' | 'end-entity';
+  hasPrivateKey: boolean;
+  notBeforeTimestamp?: number;
+  notAfterTimestamp: number;
+  serial?: string;
+}
+
+export interface Crl {
+  issuer: string;
+  thisUpdateTimestamp?: number;
+  nextUpdateTimestamp?: number;
+  revoked?: number;
+}
 
 const CN_OID = '2.5.4.3';
 /** Bound for label values taken from certificate names. */
