@@ -1,6 +1,6 @@
 import type { MetricSet } from './metric-set.js';
 import { TUNNEL_STATES, type GatewaySnapshot } from '../model/snapshot.js';
-import { counter, gauge, groupBy, key, max, setKnown, sum } from './family.js';
+import { counter, gauge, groupBy, key, max, min, setKnown, sum } from './family.js';
 
 /**
  * The vendor-neutral `vpn_` family that every prober fills, so one dashboard and
@@ -68,6 +68,28 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
     setKnown(userRxPackets, labels, sum(group, (x) => x.traffic?.packetsIn));
     setKnown(userTxPackets, labels, sum(group, (x) => x.traffic?.packetsOut));
     setKnown(userConnected, labels, max(group, (x) => x.connectedSeconds));
+  }
+
+  if (s.shunts) {
+    // Policies, not tunnels: counted by what they do, so a bypass is never a tunnel that is down.
+    const shunts = gauge(set, 'vpn_shunts', 'Configured bypass (pass) and drop policies, which are not tunnels.', ['mode']);
+    for (const mode of ['pass', 'drop'] as const) shunts.set({ mode }, s.shunts.filter((x) => x.mode === mode).length);
+  }
+
+  if (s.certificates) {
+    // Like blackbox_exporter's probe_ssl_earliest_cert_expiry: a time, so alerts compare it with time().
+    // Certificates sharing labels (a renewed one loaded beside the old) report the earliest.
+    const expiry = gauge(set, 'vpn_certificate_expiry_timestamp_seconds', 'When a certificate the gateway holds expires (notAfter), as a Unix time; the earliest of certificates sharing labels. private_key: whether the gateway holds its key.', ['subject', 'issuer', 'role', 'private_key']);
+    for (const group of groupBy(s.certificates, (c) => key(c.subject, c.issuer, c.role, String(c.hasPrivateKey))).values()) {
+      const f = group[0];
+      if (!f) continue;
+      setKnown(expiry, { subject: f.subject, issuer: f.issuer, role: f.role, private_key: String(f.hasPrivateKey) }, min(group, (c) => c.notAfterTimestamp));
+    }
+  }
+  if (s.crls) {
+    // The newest CRL of an issuer is the one in force, so the latest next update counts.
+    const next = gauge(set, 'vpn_crl_next_update_timestamp_seconds', 'When the CRL of an issuer the gateway holds is due to be replaced (nextUpdate), as a Unix time; the latest when it holds several.', ['issuer']);
+    for (const [issuer, group] of groupBy(s.crls, (c) => c.issuer)) setKnown(next, { issuer }, max(group, (c) => c.nextUpdateTimestamp));
   }
 
   if (s.pools.length > 0) {

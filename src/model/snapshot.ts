@@ -83,6 +83,49 @@ export interface Session {
   details?: Record<string, string>;
 }
 
+/**
+ * A bypass or drop policy (strongSwan type=passthrough/drop, swanctl mode = pass|drop,
+ * pfSense's generated `bypass` conn): configuration, not a tunnel, so never up or down.
+ */
+export interface Shunt {
+  /** The configured conn it belongs to. */
+  conn: string;
+  /** The child (phase 2) that carries the policy; for stroke conns the conn name. */
+  name: string;
+  mode: 'pass' | 'drop';
+  localTs: string[];
+  remoteTs: string[];
+  /** Whether the gateway reports the policy as installed; absent when it does not say. */
+  installed?: boolean;
+}
+
+/**
+ * A certificate the daemon holds. Unlike the rest of the snapshot, its times are absolute
+ * (Unix seconds): an expiry is an event, exported as a *_timestamp_seconds like
+ * blackbox_exporter's probe_ssl_earliest_cert_expiry.
+ */
+export interface Certificate {
+  /** Subject CN, else the first subjectAltName, else the whole subject DN. */
+  subject: string;
+  /** Issuer CN, else the issuer DN. */
+  issuer: string;
+  role: 'ca' | 'end-entity';
+  /** The daemon holds the private key (the certificate it authenticates with). */
+  hasPrivateKey: boolean;
+  notBeforeTimestamp?: number;
+  notAfterTimestamp: number;
+  serial?: string;
+}
+
+export interface Crl {
+  /** Issuer CN, else the issuer DN. */
+  issuer: string;
+  thisUpdateTimestamp?: number;
+  /** Absent when the CRL names no next update. */
+  nextUpdateTimestamp?: number;
+  revoked?: number;
+}
+
 export interface AddressPool {
   name: string;
   base?: string;
@@ -264,6 +307,11 @@ export interface GatewaySnapshot {
   tunnels: Tunnel[];
   sessions: Session[];
   pools: AddressPool[];
+  /** Bypass/drop policies, kept apart from tunnels; absent when the vendor has none. */
+  shunts?: Shunt[];
+  /** Absent when not collected (the module turned it off, or the vendor cannot say). */
+  certificates?: Certificate[];
+  crls?: Crl[];
   strongswan?: StrongswanDetail;
   openvpn?: { servers: OpenvpnServerDetail[] };
   paloalto?: PaloaltoDetail;

@@ -11,7 +11,8 @@ import { startViciServer, type ScriptedViciServer } from "../support/vici-server
 import { run, runInNs } from "./support/netns.js";
 import { startGatewaySshd, type GatewaySshd } from "./support/stroke-ssh-lab.js";
 import { startStrokeLab, type StrokeLab } from "./support/strongswan-lab.js";
-import { PLAN } from "./support/strongswan-config.js";
+import { PLAN, SHUNTS } from "./support/strongswan-config.js";
+import { assertCertificates } from "./support/cert-compare.js";
 import { TUNNEL_STATES } from "../../src/model/snapshot.js";
 
 let lab: StrokeLab;
@@ -95,6 +96,8 @@ interface GatewayView {
   version: string;
   /** Conns charon has loaded (the "Connections:" section). */
   loaded: Set<string>;
+  /** Shunt conns (all children PASS or DROP) and their mode. */
+  shunts: Map<string, string>;
   /** ESTABLISHED IKE_SAs per conn. */
   established: Map<string, number>;
   /** INSTALLED CHILD_SAs per conn. */
@@ -127,13 +130,20 @@ async function gatewayView(): Promise<GatewayView> {
     text,
     version,
     loaded: new Set(),
+    shunts: new Map(),
     established: new Map(),
     installed: new Map(),
     eapUsers: new Map(),
     traffic: new Map(),
   };
   const [connSection = "", saSection = ""] = text.split(/^Connections:$/m)[1]?.split(/^Security Associations .*$/m) ?? [];
-  for (const m of connSection.matchAll(/^\s+(\S+):  \S*\.\.\.\S*  IKE/gm)) view.loaded.add(m[1] ?? "");
+  // A conn whose children are all PASS or DROP is a shunt (a policy), not a loaded tunnel.
+  const childModes = new Map<string, string[]>();
+  for (const m of connSection.matchAll(/^\s+(\S+):   child:  .* ([A-Z_]+)(?:, dpdaction=\S+)?$/gm)) {
+    childModes.set(m[1] ?? "", [...(childModes.get(m[1] ?? "") ?? []), m[2] ?? ""]);
+  }
+  for (const [conn, modes] of childModes) if (modes.every((mode) => mode === "PASS" || mode === "DROP")) view.shunts.set(conn, modes[0] ?? "");
+  for (const m of connSection.matchAll(/^\s+(\S+):  \S*\.\.\.\S*  IKE/gm)) if (!view.shunts.has(m[1] ?? "")) view.loaded.add(m[1] ?? "");
   // The IKE_SA a line belongs to: "conn[3]: …" lines open one, "conn{5}: …" lines are its children.
   const userOf = new Map<string, string>();
   let ike = "";
@@ -269,6 +279,31 @@ test("reports tunnels, users, version and counters as `ipsec statusall` shows th
     assertBetween(`${user} bytes in`, only(text, "vpn_user_receive_bytes_total", { tunnel: "rw-eap", user }), lowU.bytesIn, highU.bytesIn);
     assertBetween(`${user} bytes out`, only(text, "vpn_user_transmit_bytes_total", { tunnel: "rw-eap", user }), lowU.bytesOut, highU.bytesOut);
   }
+});
+
+test("keeps the passthrough and drop conns out of the tunnels and reports them as shunts", async () => {
+  const view = await gatewayView();
+  const text = await probe("stroke");
+  assert.deepEqual(
+    [...view.shunts].sort(),
+    [[SHUNTS.pass.stroke, "PASS"], [SHUNTS.drop.stroke, "DROP"]].sort(),
+    `statusall shows the lab's shunt conns:\n${view.text}`,
+  );
+  for (const conn of view.shunts.keys()) {
+    for (const family of ["vpn_tunnel_up", "vpn_tunnel_state", "vpn_tunnel_sessions", "vpn_tunnel_child_up"]) {
+      assert.deepEqual(matching(text, family, { tunnel: conn }), [], `${conn} is no tunnel in ${family}`);
+    }
+  }
+  assert.equal(only(text, "vpn_shunts", { mode: "pass" }), 1, text);
+  assert.equal(only(text, "vpn_shunts", { mode: "drop" }), 1, text);
+  assert.equal(only(text, "strongswan_shunt_info", { conn: SHUNTS.pass.stroke, child: SHUNTS.pass.stroke, mode: "pass" }), 1);
+  assert.equal(only(text, "strongswan_shunt_info", { conn: SHUNTS.drop.stroke, child: SHUNTS.drop.stroke, mode: "drop" }), 1);
+});
+
+test("reports each certificate's expiry and the CRL's next update as ipsec listcerts/listcacerts/listcrls and openssl show them", async () => {
+  const text = await probe("stroke");
+  const listing = (await Promise.all([["listcerts", "--utc"], ["listcacerts", "--utc"], ["listcrls", "--utc"]].map((a) => lab.ipsec(a)))).join("\n");
+  assertCertificates(text, listing, lab.pki);
 });
 
 test("the probe answer passes `promtool check metrics`", async () => {

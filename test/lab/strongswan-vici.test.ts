@@ -11,9 +11,11 @@ import { sampleValue, startTestExporter, type TestExporter } from "../support/ex
 import { type ScriptedViciServer } from "../support/vici-server.js";
 import { run, runInNs } from "./support/netns.js";
 import { PLAN } from "./support/strongswan-config.js";
+import { assertCertificates } from "./support/cert-compare.js";
 import { startViciLab, type ViciLab } from "./support/strongswan-lab.js";
 import {
   assertDaemonAndProbe,
+  assertShunts,
   assertStrongswanDetail,
   assertTunnels,
   assertUsersAndPools,
@@ -124,6 +126,14 @@ describe("a probe of the running gateway", () => {
 
   test("reports every conn of --list-conns with the state, kind, children and sessions swanctl shows", () => {
     assertTunnels(m);
+  });
+
+  test("keeps the bypass and drop conns out of the tunnels and reports them as shunts", () => {
+    assertShunts(m);
+  });
+
+  test("reports each certificate's expiry and the CRL's next update as swanctl --list-certs and openssl show them", async () => {
+    assertCertificates(m.text, await lab.swanctl(["--list-certs", "--utc"]), lab.pki);
   });
 
   test("reports alice, bob and carol and the pools' leases as swanctl does", () => {

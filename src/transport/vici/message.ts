@@ -83,6 +83,9 @@ function readString(buf: Buffer, start: number, end: number): string {
   return fresh;
 }
 
+/** The one key whose value charon sends as raw bytes (list-cert, list-authorities). */
+const BINARY_KEY = 'data';
+
 function malformed(reason: string, offset: number): ProtocolError {
   return new ProtocolError(`malformed VICI message: ${reason} at byte ${offset}`);
 }
@@ -122,7 +125,9 @@ export function decode(buf: Buffer): ViciMessage {
       const from = pos + 2;
       pos = from + len;
       if (pos > end) throw malformed(`value of ${len} bytes runs past the end`, at);
-      value = readString(buf, from, pos);
+      // "data" carries binary (list-cert's DER): kept byte for byte as a latin1 string, so
+      // Buffer.from(value, 'latin1') gives the bytes back. UTF-8 decoding would mangle them.
+      value = type === KEY_VALUE && key === BINARY_KEY ? buf.toString('latin1', from, pos) : readString(buf, from, pos);
     }
     switch (type) {
       case KEY_VALUE:

@@ -19,6 +19,8 @@ export interface IpsecConn {
   kind: IpsecConnKind;
   /** also= targets not defined in the text given; merge the file that defines them to resolve. */
   missingAlso: string[];
+  /** type=passthrough|pass (bypass) or drop|reject: a policy, not a tunnel. */
+  shunt?: 'pass' | 'drop';
 }
 
 export interface IpsecConfSection {
@@ -144,7 +146,8 @@ function resolve(sections: readonly IpsecConfSection[], includes: string[]): Ips
     if (defaults) layers.push(collect(defaults, conns, missing, [], budget));
     layers.push(collect(conn, conns, missing, [], budget));
     for (const layer of layers) for (const s of layer) apply(settings, s.entries);
-    out.push({ name: conn.name, settings, kind: classify(settings), missingAlso: missing });
+    const shunt = SHUNT_TYPES[settings['type'] ?? ''];
+    out.push({ name: conn.name, settings, kind: classify(settings), missingAlso: missing, ...(shunt ? { shunt } : {}) });
   }
   return { conns: out, includes, setup, sections: [...sections] };
 }
@@ -187,11 +190,18 @@ function apply(settings: Record<string, string>, entries: readonly [string, stri
 }
 
 const USER_AUTH = /eap|xauth/i;
+const SHUNT_TYPES: Record<string, 'pass' | 'drop'> = { passthrough: 'pass', pass: 'pass', drop: 'drop', reject: 'drop' };
 
+/**
+ * multi-user when peers authenticate as users (EAP, XAuth) or the conn hands out virtual IPs
+ * (rightsourceip, a pool or %config for attribute plugins). right=%any alone is not enough: a
+ * branch on a dynamic address with rightsubnet is still site-to-site.
+ */
 function classify(settings: Record<string, string>): IpsecConnKind {
   const auto = settings['auto'];
   if (auto === undefined || auto === 'ignore') return 'ignored';
   const auth = ['leftauth', 'rightauth', 'leftauth2', 'rightauth2', 'authby'];
   if (auth.some((k) => USER_AUTH.test(settings[k] ?? ''))) return 'multi-user';
+  if (settings['rightsourceip']) return 'multi-user';
   return 'site-to-site';
 }

@@ -1,8 +1,8 @@
 import type { IpsecConf } from './ipsec-conf.js';
 import type { IpsecIkeSa, IpsecStatus } from './ipsec-status.js';
-import type { ConfiguredConn } from './records.js';
+import { shuntMode, type ConfiguredConn } from './records.js';
 import { buildStrongswanSnapshot } from './snapshot.js';
-import type { GatewaySnapshot, StrongswanIkeSa } from '../../model/snapshot.js';
+import type { Certificate, Crl, GatewaySnapshot, Shunt, StrongswanIkeSa } from '../../model/snapshot.js';
 
 const USER_AUTH = /eap|xauth/i;
 
@@ -49,21 +49,42 @@ function toIkeSa(sa: IpsecIkeSa, multiUser: boolean): StrongswanIkeSa {
  * sees); `ipsec statusall` says what is loaded and live. A conn loaded by other
  * means still counts.
  */
-export function buildIpsecSnapshot(conf: IpsecConf, status: IpsecStatus, hostname: string | undefined): GatewaySnapshot {
+export function buildIpsecSnapshot(
+  conf: IpsecConf,
+  status: IpsecStatus,
+  hostname: string | undefined,
+  pki?: { certificates: Certificate[]; crls: Crl[] },
+): GatewaySnapshot {
   const conns = new Map<string, ConfiguredConn>();
+  const words = (v: string | undefined) => (v ?? '').split(/[\s,]+/).filter(Boolean);
   for (const c of conf.conns) {
+    const shunts: Shunt[] = c.shunt
+      ? [{ conn: c.name, name: c.name, mode: c.shunt, localTs: words(c.settings.leftsubnet), remoteTs: words(c.settings.rightsubnet) }]
+      : [];
     conns.set(c.name, {
       name: c.name,
       kind: c.kind === 'multi-user' ? 'remote-access' : 'site-to-site',
       ignored: c.kind === 'ignored',
       localAddress: c.settings.left,
       remoteAddress: c.settings.right,
-      children: [c.name],
+      children: c.shunt ? [] : [c.name],
+      shunts,
     });
   }
   for (const c of status.connections) {
     const loaded = conns.get(c.name);
     const multiUser = c.remoteAuth.some((a) => USER_AUTH.test(a.uses));
+    const shunts = new Map((loaded?.shunts ?? []).map((s) => [s.name, s]));
+    const children = new Set(loaded?.children ?? []);
+    for (const ch of c.children) {
+      const mode = shuntMode(ch.mode);
+      if (mode) {
+        children.delete(ch.name);
+        shunts.set(ch.name, { conn: c.name, name: ch.name, mode, localTs: ch.localTs, remoteTs: ch.remoteTs });
+      } else if (!shunts.has(ch.name)) {
+        children.add(ch.name);
+      }
+    }
     // A conn in statusall was loaded, whatever the file says now (it may have changed since).
     conns.set(c.name, {
       name: c.name,
@@ -71,8 +92,27 @@ export function buildIpsecSnapshot(conf: IpsecConf, status: IpsecStatus, hostnam
       ignored: false,
       localAddress: c.localAddresses,
       remoteAddress: c.remoteAddresses,
-      children: [...new Set([...(loaded?.children ?? []), ...c.children.map((ch) => ch.name)])],
+      children: [...children],
+      shunts: [...shunts.values()],
     });
+  }
+  // "Shunted Connections" lists the shunt policies charon has installed (auto=route); stroke loads
+  // shunts without a peer config, so they may be missing from "Connections:".
+  const installedShunts = new Set<string>();
+  for (const sh of status.shunted) {
+    const mode = shuntMode(sh.mode);
+    if (!mode) continue;
+    const conn = conns.get(sh.name);
+    installedShunts.add(`${sh.name}/${sh.name}`);
+    if (!conn) {
+      conns.set(sh.name, { name: sh.name, kind: 'site-to-site', ignored: false, children: [], shunts: [{ conn: sh.name, name: sh.name, mode, localTs: sh.localTs, remoteTs: sh.remoteTs }] });
+    } else if (!(conn.shunts ?? []).some((s) => s.name === sh.name)) {
+      conn.children = conn.children.filter((n) => n !== sh.name);
+      conn.shunts = [...(conn.shunts ?? []), { conn: sh.name, name: sh.name, mode, localTs: sh.localTs, remoteTs: sh.remoteTs }];
+      conn.ignored = false;
+    } else {
+      conn.ignored = false;
+    }
   }
   const d = status.daemon;
   return buildStrongswanSnapshot({
@@ -93,5 +133,7 @@ export function buildIpsecSnapshot(conf: IpsecConf, status: IpsecStatus, hostnam
       queues: status.queues,
       scheduled: status.scheduled,
     },
+    installedShunts,
+    ...pki,
   });
 }

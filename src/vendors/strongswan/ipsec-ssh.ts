@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { mergeIpsecConf, parseIpsecConf, type IpsecConf } from './ipsec-conf.js';
 import { parseIpsecStatus } from './ipsec-status.js';
 import { buildIpsecSnapshot } from './ipsec-snapshot.js';
+import { parseStrokeCertificates, parseStrokeCrls } from './ipsec-certs.js';
 import { ProbeError, commandFailure } from '../../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
 import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
@@ -16,6 +17,8 @@ const optionsSchema = z.strictObject({
   /** `ipsec` on most systems; `strongswan` on some distributions. */
   ipsec_command: z.string().regex(/^[A-Za-z0-9_./-]{1,128}$/, 'a command name or path').default('ipsec'),
   max_output_bytes: z.number().int().min(4096).max(256 << 20).default(16 << 20),
+  /** Read `ipsec listcerts/listcacerts/listcrls` for certificate and CRL expiry. */
+  certificates: z.boolean().default(true),
 });
 
 /** Include patterns are expanded by the gateway's shell, so they may hold glob characters and nothing else. */
@@ -48,6 +51,14 @@ export const ipsecSsh: ProberDefinition<typeof optionsSchema> = {
       { id: 'hostname', command: 'uname -n' },
       { id: 'conf', command: `${prefix}cat -- ${shellQuote(options.ipsec_conf)}` },
       { id: 'status', command: `${prefix}${options.ipsec_command} statusall` },
+      // --utc: times with their zone, not the gateway's local time.
+      ...(options.certificates
+        ? [
+            { id: 'certs', command: `${prefix}${options.ipsec_command} listcerts --utc` },
+            { id: 'cacerts', command: `${prefix}${options.ipsec_command} listcacerts --utc` },
+            { id: 'crls', command: `${prefix}${options.ipsec_command} listcrls --utc` },
+          ]
+        : []),
     ]);
     const confRead = first.get('conf');
     if (!confRead || confRead.exitCode !== 0) {
@@ -81,6 +92,16 @@ export const ipsecSsh: ProberDefinition<typeof optionsSchema> = {
     const conf = mergeIpsecConf(parts);
     const status = parseIpsecStatus(statusRead.output);
     log.debug('parsed', { conns: conf.conns.length, ike_sas: status.ikeSas.length });
-    return buildIpsecSnapshot(conf, status, first.get('hostname')?.output.trim() || undefined);
+    // A stroke without list commands (or a failed one) leaves the certificates out, not the probe.
+    const listed = (id: string) => {
+      const r = first.get(id);
+      return r && r.exitCode === 0 ? r.output : undefined;
+    };
+    const [certs, cacerts, crls] = [listed('certs'), listed('cacerts'), listed('crls')];
+    const pki =
+      options.certificates && certs !== undefined && cacerts !== undefined && crls !== undefined
+        ? { certificates: [...parseStrokeCertificates(certs, false), ...parseStrokeCertificates(cacerts, true)], crls: parseStrokeCrls(crls) }
+        : undefined;
+    return buildIpsecSnapshot(conf, status, first.get('hostname')?.output.trim() || undefined, pki);
   },
 };

@@ -5,7 +5,7 @@ import type { IpsecChildSa, IpsecIkeSa } from './ipsec-status-types.js';
 const IKE_LINE = /^\s*(\S+?)\[(\d+)\]: (.*)$/;
 const CHILD_LINE = /^\s*(\S+?)\{(\d+)\}: (.*)$/;
 const IKE_MAIN = /^([A-Z_]+)(?: (.+) ago)?, (.*)$/;
-const CHILD_MAIN = /^([A-Z_]+), ([A-Z_]+?)(_PROXY)?, reqid (\d+)(.*)$/;
+const CHILD_MAIN = /^([A-Z_]+), ([A-Z_]+?)(_PROXY)?(?:, reqid (\d+))?((?:, .*)?)$/;
 const CHILD_SPIS = /^, (ESP|AH|IPCOMP)( in UDP)? SPIs: ([0-9a-f]+)_i ([0-9a-f]+)_o/;
 const CHILD_TRAFFIC =
   /^(.*?), ?(\d+) bytes_i(?: \((\d+) pkts?, (\d+)s ago\))?, (\d+) bytes_o(?: \((\d+) pkts?, (\d+)s ago\))?, rekeying (active|disabled|in (.+))$/;
@@ -18,10 +18,10 @@ export function isChildLine(line: string): boolean {
   return CHILD_LINE.test(line);
 }
 
-function duration(text: string, where: string): number {
-  const s = parseCharonDuration(text);
-  if (s === undefined) throw new ParseError(`${where}: unrecognised duration ${JSON.stringify(text.slice(0, 40))}`);
-  return s;
+/** A duration we cannot read (a future wording) leaves the field out rather than failing the probe. */
+function duration(text: string, where: string): number | undefined {
+  void where;
+  return parseCharonDuration(text);
 }
 
 /** `host[id]` as %H[%Y] prints it; ids may hold spaces and commas (DNs) but hosts never hold brackets. */
@@ -38,7 +38,8 @@ export function ikeLine(line: string, current: IpsecIkeSa | undefined, lineNo: n
   const main = IKE_MAIN.exec(rest);
   if (main && rest.includes('...')) {
     const sa: IpsecIkeSa = { conn, uniqueId, state: main[1] ?? '', virtualIps: [], children: [] };
-    if (main[2] !== undefined) sa.establishedSeconds = duration(main[2], where);
+    const established = main[2] !== undefined ? duration(main[2], where) : undefined;
+    if (established !== undefined) sa.establishedSeconds = established;
     const hosts = main[3] ?? '';
     const split = hosts.indexOf(']...');
     const [local, remote] = split >= 0 ? [hosts.slice(0, split + 1), hosts.slice(split + 4)] : hosts.split('...');
@@ -64,9 +65,11 @@ export function ikeLine(line: string, current: IpsecIkeSa | undefined, lineNo: n
     current.version = Number(spis[1]);
     current.initiator = spis[2] === '*';
     const rekey = /, rekeying in ([^,]+)/.exec(spis[3] ?? '');
-    if (rekey) current.rekeySeconds = duration(rekey[1] ?? '', where);
+    const rekeyIn = rekey ? duration(rekey[1] ?? '', where) : undefined;
+    if (rekeyIn !== undefined) current.rekeySeconds = rekeyIn;
     const reauth = /reauthentication in ([^,]+)/.exec(spis[3] ?? '');
-    if (reauth) current.reauthSeconds = duration(reauth[1] ?? '', where);
+    const reauthIn = reauth ? duration(reauth[1] ?? '', where) : undefined;
+    if (reauthIn !== undefined) current.reauthSeconds = reauthIn;
     return undefined;
   }
   const proposal = /^IKE proposal: (.*)$/.exec(rest);
@@ -87,7 +90,7 @@ export function childLine(line: string, current: IpsecChildSa | undefined, lineN
       uniqueId,
       state: main[1] ?? '',
       mode: `${main[2] ?? ''}${main[3] ?? ''}`,
-      reqid: Number(main[4]),
+      ...(main[4] !== undefined ? { reqid: Number(main[4]) } : {}),
       localTs: [],
       remoteTs: [],
     };
@@ -100,7 +103,8 @@ export function childLine(line: string, current: IpsecChildSa | undefined, lineN
       child.spiOut = spis[4] ?? '';
     }
     const expires = /, expires in (.+)$/.exec(tail);
-    if (expires) child.expiresSeconds = duration(expires[1] ?? '', where);
+    const expiresIn = expires ? duration(expires[1] ?? '', where) : undefined;
+    if (expiresIn !== undefined) child.expiresSeconds = expiresIn;
     return child;
   }
   if (!current || current.name !== name || current.uniqueId !== uniqueId) {
@@ -113,7 +117,9 @@ export function childLine(line: string, current: IpsecChildSa | undefined, lineN
     return undefined;
   }
   const t = CHILD_TRAFFIC.exec(body);
-  if (!t) throw new ParseError(`${where}: unrecognised CHILD_SA line ${JSON.stringify(body.slice(0, 60))}`);
+  // Lines a release adds under a CHILD_SA (or a traffic line in a wording we do not know) carry
+  // nothing we could use: skipped, the SA itself is kept.
+  if (!t) return undefined;
   if (t[1]) current.proposal = t[1];
   current.traffic = {
     bytesIn: Number(t[2]),
@@ -124,6 +130,7 @@ export function childLine(line: string, current: IpsecChildSa | undefined, lineN
   if (t[4] !== undefined) current.lastInSeconds = Number(t[4]);
   if (t[7] !== undefined) current.lastOutSeconds = Number(t[7]);
   if (t[8] === 'active') current.rekeyActive = true;
-  if (t[9] !== undefined) current.rekeySeconds = duration(t[9], where);
+  const rekeyIn = t[9] !== undefined ? duration(t[9], where) : undefined;
+  if (rekeyIn !== undefined) current.rekeySeconds = rekeyIn;
   return undefined;
 }

@@ -26,7 +26,8 @@ export interface IpsecChildSa {
   /** INSTALLED, REKEYING, REKEYED, ROUTED, ... */
   state: string;
   mode: string;
-  reqid: number;
+  /** Not printed by 5.0 to 5.2. */
+  reqid?: number;
   /** ESP or AH; only printed while INSTALLED. */
   protocol?: string;
   encap?: boolean;

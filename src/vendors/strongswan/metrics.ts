@@ -23,6 +23,15 @@ export function addStrongswanFamilies(set: MetricSet, snapshot: GatewaySnapshot)
   }
   if (st?.scheduled !== undefined) gauge(set, 'strongswan_scheduled_jobs', 'Jobs scheduled for later.', []).set({}, st.scheduled);
 
+  if (snapshot.shunts && snapshot.shunts.length > 0) {
+    const info = gauge(set, 'strongswan_shunt_info', 'A configured PASS or DROP policy (a conn child that is not a tunnel); the value is always 1.', ['conn', 'child', 'mode']);
+    const installed = gauge(set, 'strongswan_shunt_installed', 'Whether charon reports the shunt policy as installed (stroke only: its "Shunted Connections").', ['conn', 'child']);
+    for (const sh of snapshot.shunts) {
+      info.set({ conn: sh.conn, child: sh.name, mode: sh.mode }, 1);
+      if (sh.installed !== undefined) installed.set({ conn: sh.conn, child: sh.name }, sh.installed ? 1 : 0);
+    }
+  }
+
   const ikeCount = gauge(set, 'strongswan_ike_sas_by_conn', 'IKE_SAs by conn, IKE version and state.', ['conn', 'version', 'state']);
   const ikeEstablished = gauge(set, 'strongswan_ike_sa_established_seconds', 'Age of the oldest IKE_SA of a conn.', ['conn']);
   const ikeRekey = gauge(set, 'strongswan_ike_sa_rekey_seconds', 'Seconds until the next IKE_SA rekey of a conn (the soonest).', ['conn']);

@@ -1,4 +1,4 @@
-import type { TunnelKind } from '../../model/snapshot.js';
+import type { Shunt, TunnelKind } from '../../model/snapshot.js';
 
 /*
  * strongSwan's records as its parsers return them. A live IKE_SA and its CHILD_SAs are
@@ -14,5 +14,14 @@ export interface ConfiguredConn {
   ignored: boolean;
   localAddress?: string;
   remoteAddress?: string;
+  /** Children that carry traffic (TUNNEL, TRANSPORT, BEET, or a mode we do not know). */
   children: string[];
+  /** Children that are only PASS or DROP policies; a conn with nothing else is not a tunnel. */
+  shunts?: Shunt[];
+}
+
+/** PASS/DROP as charon prints a child's mode (list-conns, statusall); undefined for any other mode. */
+export function shuntMode(mode: string | undefined): Shunt['mode'] | undefined {
+  const m = mode?.toUpperCase();
+  return m === 'PASS' ? 'pass' : m === 'DROP' ? 'drop' : undefined;
 }

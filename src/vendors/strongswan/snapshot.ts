@@ -1,8 +1,11 @@
 import type {
   AddressPool,
+  Certificate,
+  Crl,
   GatewayInfo,
   GatewaySnapshot,
   Session,
+  Shunt,
   StrongswanDetail,
   StrongswanIkeSa,
   Tunnel,
@@ -14,9 +17,22 @@ import type { ConfiguredConn } from './records.js';
 
 /** CHILD_SA states in which traffic flows; a rekey in progress is not an outage. */
 const CHILD_UP = new Set(['INSTALLED', 'REKEYING', 'REKEYED']);
+/**
+ * A REKEYED CHILD_SA (or IKE_SA) is the old half of a completed rekey: it lives on for a few
+ * seconds beside its successor, which is the one that counts. Its bytes are its own, so traffic
+ * still sums it; SA and session counts do not.
+ */
+const SUPERSEDED = new Set(['REKEYED', 'DELETING', 'DESTROYING']);
 /** IKE_SA states with a working control channel. */
 const IKE_UP = new Set(['ESTABLISHED', 'REKEYING', 'REKEYED', 'PASSIVE']);
-const IKE_KNOWN = new Set([...IKE_UP, 'CREATED', 'CONNECTING', 'DELETING', 'DESTROYING']);
+/** Half-open: no peer authenticated yet (often a scan or a retrying initiator with %any), so no session or user. */
+const IKE_HALF_OPEN = new Set(['CREATED', 'CONNECTING']);
+const IKE_KNOWN = new Set([...IKE_UP, ...IKE_HALF_OPEN, 'DELETING', 'DESTROYING']);
+
+/** IKE_SAs that stand for a live peer: authenticated and not the leftover of a rekey. */
+export function isSession(sa: StrongswanIkeSa): boolean {
+  return !IKE_HALF_OPEN.has(sa.state) && !SUPERSEDED.has(sa.state);
+}
 
 function connState(sas: readonly StrongswanIkeSa[]): { state: TunnelState; detail: string } {
   if (sas.some((sa) => sa.children.some((c) => CHILD_UP.has(c.state)))) return { state: 'up', detail: 'INSTALLED' };
@@ -65,6 +81,11 @@ export function buildStrongswanSnapshot(input: {
   ikeSas: StrongswanIkeSa[];
   pools: AddressPool[];
   stats?: StrongswanDetail['stats'];
+  /** `conn/child` names of shunts the gateway reports as installed; omitted when it cannot tell. */
+  installedShunts?: ReadonlySet<string>;
+  /** Omitted when not collected. */
+  certificates?: Certificate[];
+  crls?: Crl[];
 }): GatewaySnapshot {
   const byConn = new Map<string, StrongswanIkeSa[]>();
   for (const sa of input.ikeSas) {
@@ -76,12 +97,20 @@ export function buildStrongswanSnapshot(input: {
   // SAs of a conn that was unloaded while they live still deserve a tunnel.
   for (const [name, sas] of byConn) {
     if (!configured.has(name)) {
-      configured.set(name, { name, kind: sas.some((s) => s.remoteUserId) ? 'remote-access' : 'site-to-site', ignored: false, children: [] });
+      const remoteAccess = sas.some((s) => s.remoteUserId || s.virtualIps.length > 0);
+      configured.set(name, { name, kind: remoteAccess ? 'remote-access' : 'site-to-site', ignored: false, children: [], shunts: [] });
     }
   }
   const tunnels: Tunnel[] = [];
+  const shunts: Shunt[] = [];
   for (const conn of configured.values()) {
     const sas = byConn.get(conn.name) ?? [];
+    for (const sh of conn.shunts ?? []) {
+      const installed = input.installedShunts?.has(`${sh.conn}/${sh.name}`);
+      shunts.push(installed === undefined ? sh : { ...sh, installed });
+    }
+    // Only PASS/DROP children and no SA: a policy, never a tunnel that is down.
+    if (conn.children.length === 0 && (conn.shunts ?? []).length > 0 && sas.length === 0) continue;
     const { state, detail } = conn.ignored && sas.length === 0 ? { state: 'ignored' as const, detail: 'auto=ignore' } : connState(sas);
     let bytesIn = 0, bytesOut = 0, packetsIn = 0, packetsOut = 0;
     const installedByChild = new Map<string, number>();
@@ -91,9 +120,11 @@ export function buildStrongswanSnapshot(input: {
         bytesOut += c.traffic.bytesOut;
         packetsIn += c.traffic.packetsIn ?? 0;
         packetsOut += c.traffic.packetsOut ?? 0;
-        if (CHILD_UP.has(c.state)) installedByChild.set(c.name, (installedByChild.get(c.name) ?? 0) + 1);
+        if (CHILD_UP.has(c.state) && !SUPERSEDED.has(c.state)) installedByChild.set(c.name, (installedByChild.get(c.name) ?? 0) + 1);
       }
     }
+    // A child that is up only through its REKEYED half (its successor not listed yet) still counts once.
+    for (const sa of sas) for (const c of sa.children) if (c.state === 'REKEYED' && !installedByChild.has(c.name)) installedByChild.set(c.name, 1);
     const childNames = new Set([...conn.children, ...installedByChild.keys()]);
     tunnels.push({
       name: conn.name,
@@ -102,7 +133,7 @@ export function buildStrongswanSnapshot(input: {
       detail,
       localAddress: conn.localAddress || undefined,
       remoteAddress: conn.remoteAddress || undefined,
-      activeSessions: sas.length,
+      activeSessions: sas.filter(isSession).length,
       children: [...childNames].map((name) => {
         const installed = installedByChild.get(name) ?? 0;
         return { name, installed, state: installed > 0 ? 'up' : conn.ignored && sas.length === 0 ? 'ignored' : 'down' };
@@ -113,8 +144,11 @@ export function buildStrongswanSnapshot(input: {
   return {
     info: { vendor: 'strongswan', ...input.info },
     tunnels,
-    sessions: input.ikeSas.map(sessionOf),
+    sessions: input.ikeSas.filter(isSession).map(sessionOf),
     pools: input.pools,
+    shunts,
+    ...(input.certificates ? { certificates: input.certificates } : {}),
+    ...(input.crls ? { crls: input.crls } : {}),
     strongswan: { ikeSas: input.ikeSas, stats: input.stats },
   };
 }

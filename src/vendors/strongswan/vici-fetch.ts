@@ -1,8 +1,10 @@
 import type { ViciClient } from '../../transport/vici/client.js';
 import type { ProbeLog } from '../../log/probe-log.js';
-import type { GatewaySnapshot, StrongswanIkeSa } from '../../model/snapshot.js';
+import type { Certificate, Crl, GatewaySnapshot, StrongswanIkeSa } from '../../model/snapshot.js';
+import { ProtocolError } from '../../util/errors.js';
 import {
   parseGetPools,
+  parseListCertEvent,
   parseListConnEvent,
   parseListSaEvent,
   parseViciStats,
@@ -17,7 +19,7 @@ import { buildStrongswanSnapshot } from './snapshot.js';
 export type OpenVici = (signal: AbortSignal) => Promise<ViciClient>;
 
 /**
- * The strongSwan snapshot from VICI, whatever carries it. The five commands run on three
+ * The strongSwan snapshot from VICI, whatever carries it. The six commands run on three
  * sessions at once (VICI allows one command in flight per session): the probe waits for
  * the slowest session, not for the sum, which matters where charon's two writes per
  * message meet a delayed ACK. The first failure cancels its siblings, and every session
@@ -25,7 +27,7 @@ export type OpenVici = (signal: AbortSignal) => Promise<ViciClient>;
  */
 export async function fetchViciSnapshot(
   open: OpenVici,
-  opts: { pools: boolean; signal: AbortSignal; log: ProbeLog },
+  opts: { pools: boolean; certificates: boolean; signal: AbortSignal; log: ProbeLog },
 ): Promise<GatewaySnapshot> {
   const siblings = new AbortController();
   const signal = AbortSignal.any([opts.signal, siblings.signal]);
@@ -56,7 +58,24 @@ export async function fetchViciSnapshot(
     session(async (c) => {
       const conns: ConfiguredConn[] = [];
       await c.streamedRequest('list-conns', 'list-conn', undefined, signal, (e) => conns.push(...parseListConnEvent(e)));
-      return conns;
+      if (!opts.certificates) return { conns };
+      const certificates: Certificate[] = [];
+      const crls: Crl[] = [];
+      try {
+        await c.streamedRequest('list-certs', 'list-cert', undefined, signal, (e) => {
+          const { certificate, crl } = parseListCertEvent(e);
+          if (certificate) certificates.push(certificate);
+          if (crl) crls.push(crl);
+        });
+      } catch (err) {
+        // A daemon (or a VICI proxy) without list-certs costs the certificates, not the probe.
+        if (err instanceof ProtocolError && /^unknown (command|event)/.test(err.message)) {
+          opts.log.debug('list-certs not supported', { reason: err.message });
+          return { conns };
+        }
+        throw err;
+      }
+      return { conns, certificates, crls };
     }),
   ]);
   for (const c of clients) c.close();
@@ -65,8 +84,10 @@ export async function fetchViciSnapshot(
   const [version, stats, pools] = daemon.value;
   const snapshot = buildStrongswanSnapshot({
     info: { ...parseViciVersion(version), uptimeSeconds: viciUptime(section(stats, 'uptime'), Date.now() / 1000) },
-    conns: conns.value,
+    conns: conns.value.conns,
     ikeSas: sas.value,
+    certificates: conns.value.certificates,
+    crls: conns.value.crls,
     pools: pools ? parseGetPools(pools) : [],
     stats: parseViciStats(stats),
   });

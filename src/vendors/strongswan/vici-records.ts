@@ -1,7 +1,8 @@
-import type { AddressPool, GatewayInfo, StrongswanChildSa, StrongswanDetail, StrongswanIkeSa } from '../../model/snapshot.js';
-import type { ConfiguredConn } from './records.js';
+import type { AddressPool, Certificate, Crl, GatewayInfo, Shunt, StrongswanChildSa, StrongswanDetail, StrongswanIkeSa } from '../../model/snapshot.js';
+import { shuntMode, type ConfiguredConn } from './records.js';
 import { charonDurationRange } from './durations.js';
-import { list, num, section, sections, str, type ViciSection } from './vici-value.js';
+import { decodeCertificate, decodeCrl } from '../../util/x509.js';
+import { isSection, list, num, section, sections, str, type ViciSection } from './vici-value.js';
 
 /** `version` → daemon info. */
 export function parseViciVersion(msg: ViciSection): Pick<GatewayInfo, 'product' | 'version' | 'os'> {
@@ -106,27 +107,63 @@ export function parseListSaEvent(event: ViciSection): StrongswanIkeSa[] {
 
 const USER_AUTH = /eap|xauth/i;
 
-/** One `list-conn` event → configured conns with their children. */
+/**
+ * Remote access or site-to-site, from what the conn does rather than from who may connect:
+ * - peers authenticate as users (an EAP or XAuth round), or
+ * - the conn hands out virtual IPs (a `pools` list, printed by releases that list it), or
+ * - the peer is any single host: remote_addrs is %any (or empty) and no child names a remote
+ *   subnet, only `dynamic` (the peer's own address or virtual IP).
+ * A dynamic peer alone (remote_addrs = %any) with remote subnets is a site-to-site link to a
+ * branch on a changing address; live SAs with virtual IPs turn any conn into remote access
+ * (see buildStrongswanSnapshot).
+ */
+export function viciConnKind(conn: ViciSection): 'remote-access' | 'site-to-site' {
+  for (const [key, value] of Object.entries(conn)) {
+    if (key.startsWith('remote') && isSection(value) && USER_AUTH.test(str(value, 'class') ?? '')) return 'remote-access';
+  }
+  if (optionalList(conn, 'pools').length > 0) return 'remote-access';
+  const remoteAddrs = optionalList(conn, 'remote_addrs');
+  const anyPeer = remoteAddrs.length === 0 || remoteAddrs.some((a) => a === '%any' || a === '0.0.0.0/0' || a === '::/0');
+  if (!anyPeer) return 'site-to-site';
+  const children = conn['children'];
+  const remoteTs = isSection(children)
+    ? Object.values(children).flatMap((c) => (isSection(c) ? optionalList(c, 'remote-ts') : []))
+    : [];
+  return remoteTs.every((ts) => ts === 'dynamic') ? 'remote-access' : 'site-to-site';
+}
+
+/** A list that may come as a single value, or (from a release we do not know) as something else: then empty. */
+function optionalList(s: ViciSection, k: string): string[] {
+  const v = s[k];
+  return typeof v === 'string' ? [v] : Array.isArray(v) ? v : [];
+}
+
+/** One `list-conn` event → configured conns with their children; PASS/DROP children are shunts. */
 export function parseListConnEvent(event: ViciSection): ConfiguredConn[] {
   const out: ConfiguredConn[] = [];
-  for (const [name, conn] of sections(event, 'conn')) {
-    const remoteAuth: string[] = [];
-    for (const [key, value] of Object.entries(conn)) {
-      if (key.startsWith('remote') && typeof value === 'object' && !Array.isArray(value)) {
-        const cls = str(value, 'class');
-        if (cls) remoteAuth.push(cls);
+  for (const [name, conn] of Object.entries(event)) {
+    if (!isSection(conn)) continue;
+    const childSection = conn['children'];
+    const children: string[] = [];
+    const shunts: Shunt[] = [];
+    if (isSection(childSection)) {
+      for (const [child, c] of Object.entries(childSection)) {
+        const mode = isSection(c) ? shuntMode(str(c, 'mode')) : undefined;
+        if (mode && isSection(c)) {
+          shunts.push({ conn: name, name: child, mode, localTs: optionalList(c, 'local-ts'), remoteTs: optionalList(c, 'remote-ts') });
+        } else {
+          children.push(child);
+        }
       }
     }
-    const children = section(conn, 'children');
-    const remoteAddrs = list(conn, 'remote_addrs');
-    const multiUser = remoteAuth.some((a) => USER_AUTH.test(a));
     out.push({
       name,
-      kind: multiUser || remoteAddrs.length === 0 || remoteAddrs.includes('%any') ? 'remote-access' : 'site-to-site',
+      kind: viciConnKind(conn),
       ignored: false,
-      localAddress: list(conn, 'local_addrs').join(','),
-      remoteAddress: remoteAddrs.join(','),
-      children: children ? Object.keys(children) : [],
+      localAddress: optionalList(conn, 'local_addrs').join(','),
+      remoteAddress: optionalList(conn, 'remote_addrs').join(','),
+      children,
+      shunts,
     });
   }
   return out;
@@ -141,4 +178,25 @@ export function parseGetPools(msg: ViciSection): AddressPool[] {
     online: num(p, 'online') ?? 0,
     offline: num(p, 'offline') ?? 0,
   }));
+}
+
+/**
+ * One `list-cert` event → a certificate or a CRL. Types other than X509 and X509_CRL
+ * (X509_AC, OCSP_RESPONSE, PUBKEY), and data that does not decode, are skipped.
+ */
+export function parseListCertEvent(event: ViciSection): { certificate?: Certificate; crl?: Crl } {
+  const type = str(event, 'type');
+  const data = str(event, 'data');
+  if (data === undefined) return {};
+  const der = Buffer.from(data, 'latin1');
+  if (type === 'X509') {
+    const flag = str(event, 'flag');
+    const certificate = decodeCertificate(der, { hasPrivateKey: str(event, 'has_privkey') === 'yes', ...(flag === 'CA' ? { ca: true } : {}) });
+    return certificate ? { certificate } : {};
+  }
+  if (type === 'X509_CRL') {
+    const crl = decodeCrl(der);
+    return crl ? { crl } : {};
+  }
+  return {};
 }

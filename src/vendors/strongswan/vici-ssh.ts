@@ -26,6 +26,8 @@ const optionsSchema = z.strictObject({
     .optional(),
   max_response_bytes: z.number().int().min(1024).max(1 << 30).default(256 << 20),
   pools: z.boolean().default(true),
+  /** Ask list-certs for certificate and CRL expiry; off to save a round trip. */
+  certificates: z.boolean().default(true),
 });
 
 type Options = z.output<typeof optionsSchema>;
@@ -71,7 +73,7 @@ export const strongswanViciSsh: ProberDefinition<typeof optionsSchema> = {
       }
     };
     try {
-      return await fetchViciSnapshot(open, { pools: options.pools, signal, log });
+      return await fetchViciSnapshot(open, { pools: options.pools, certificates: options.certificates, signal, log });
     } catch (err) {
       throw bridgeFailure(bridges, options.socket_command) ?? err;
     }

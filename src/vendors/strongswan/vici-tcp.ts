@@ -9,6 +9,8 @@ const optionsSchema = z.strictObject({
   max_response_bytes: z.number().int().min(1024).max(1 << 30).default(256 << 20),
   /** Ask get-pools; off for daemons without pools configured, to save a round trip. */
   pools: z.boolean().default(true),
+  /** Ask list-certs for certificate and CRL expiry; off to save a round trip. */
+  certificates: z.boolean().default(true),
 });
 
 /**
@@ -23,6 +25,6 @@ export const strongswanViciTcp: ProberDefinition<typeof optionsSchema> = {
   probe({ target, options, signal, log }) {
     const open = (sessionSignal: AbortSignal) =>
       ViciClient.connect({ host: target.host, port: target.port, signal: sessionSignal, log, maxResponseBytes: options.max_response_bytes });
-    return fetchViciSnapshot(open, { pools: options.pools, signal, log });
+    return fetchViciSnapshot(open, { pools: options.pools, certificates: options.certificates, signal, log });
   },
 };

@@ -1,4 +1,6 @@
 // Addresses, identities and config files of the strongSwan lab scenarios.
+import { PKI_NAMES } from "./strongswan-pki.js";
+
 // Only TEST-NET ranges: 192.0.2.0/24 is the "internet" between gateways and clients,
 // 198.51.100.0/24 holds protected subnets and virtual IP pools, 203.0.113.0/24 is management.
 
@@ -13,6 +15,15 @@ export const PLAN = {
   // Road warriors get their own gateway identity, otherwise IKEv1 main mode may pick the site-to-site PSK.
   ids: { gwSite: "gw-s2s.example", gwRw: "gw-rw.example", siteA: "site-a.example", siteB: "site-b.example" },
   psk: { siteA: "site-a-lab-psk", siteB: "site-b-lab-psk", rw: "road-warrior-lab-psk" },
+} as const;
+
+/**
+ * A bypass and a drop policy of each gateway, trapped (installed). Never 192.0.2.0/24: under
+ * kernel-libipsec a trapped shunt for the lab's own LAN cuts it off.
+ */
+export const SHUNTS = {
+  pass: { conn: "bypass", child: "bypass-lab", stroke: "bypass-lab", local: "198.51.100.160/28", remote: "198.51.100.176/28" },
+  drop: { conn: "blackhole", child: "drop-lab", stroke: "drop-lab", local: "198.51.100.192/28", remote: "198.51.100.208/28" },
 } as const;
 
 export type ClientKind = "site" | "eap" | "xauth";
@@ -124,7 +135,49 @@ export function gatewaySwanctlConf(): string {
   }
 `;
   return `connections {
-${site("site-a", "net-a", siteA.outside, ids.siteA, siteA.lanNet)}${site("site-b", "net-b", siteB.outside, ids.siteB, siteB.lanNet)}  rw-eap {
+${site("site-a", "net-a", siteA.outside, ids.siteA, siteA.lanNet)}  # Certificate-based: the gateway's certificate and the CA's CRL are what the certificate metrics report.
+  site-b {
+    version = 2
+    local_addrs = ${gw.outside}
+    remote_addrs = ${siteB.outside}
+    local {
+      auth = pubkey
+      certs = gw.crt
+      id = ${PKI_NAMES.gwSan}
+    }
+    remote {
+      auth = pubkey
+      id = ${ids.siteB}
+    }
+    children {
+      net-b {
+        local_ts = ${gw.lanNet}
+        remote_ts = ${siteB.lanNet}
+      }
+    }
+  }
+  # Shunts: policies, not tunnels. Trapped, so charon installs them; prefixes nobody in the lab uses.
+  bypass {
+    children {
+      bypass-lab {
+        local_ts = ${SHUNTS.pass.local}
+        remote_ts = ${SHUNTS.pass.remote}
+        mode = pass
+        start_action = trap
+      }
+    }
+  }
+  blackhole {
+    children {
+      drop-lab {
+        local_ts = ${SHUNTS.drop.local}
+        remote_ts = ${SHUNTS.drop.remote}
+        mode = drop
+        start_action = trap
+      }
+    }
+  }
+  rw-eap {
     version = 2
     local_addrs = ${gw.outside}
     pools = rw-pool
@@ -331,13 +384,29 @@ export function strokeIncludedConf(): string {
   const { siteB, ids } = PLAN;
   return `# Included from ipsec.conf: a configured tunnel whose peer never answers, and a parked conn.
 conn site-b
-    leftid = @${ids.gwSite}
-    leftauth = psk
+    leftid = @${PKI_NAMES.gwSan}
+    leftcert = gw.crt
+    leftauth = pubkey
     right = ${siteB.outside}
     rightid = @${ids.siteB}
-    rightauth = psk
+    rightauth = pubkey
     rightsubnet = ${siteB.lanNet}
     auto = add
+
+# Shunts, as pfSense writes its "bypass" conn: policies charon installs, not tunnels.
+conn ${SHUNTS.pass.stroke}
+    leftsubnet = ${SHUNTS.pass.local}
+    rightsubnet = ${SHUNTS.pass.remote}
+    authby = never
+    type = passthrough
+    auto = route
+
+conn ${SHUNTS.drop.stroke}
+    leftsubnet = ${SHUNTS.drop.local}
+    rightsubnet = ${SHUNTS.drop.remote}
+    authby = never
+    type = drop
+    auto = route
 
 conn parked
     right = 192.0.2.99
@@ -352,6 +421,7 @@ export function strokeIpsecSecrets(): string {
   return `@${ids.gwSite} @${ids.siteA} : PSK "${psk.siteA}"
 @${ids.gwSite} @${ids.siteB} : PSK "${psk.siteB}"
 @${ids.gwRw} : PSK "${psk.rw}"
+: ECDSA gw.key
 ${CLIENTS.alice.name} : EAP "${CLIENTS.alice.password}"
 ${CLIENTS.bob.name} : EAP "${CLIENTS.bob.password}"
 `;

@@ -9,7 +9,7 @@
 // 127.0.0.1:<ephemeral>, so concurrent labs never compete for routes.
 // Every charon has a private /run (bind mount inside the mount namespace `ip netns exec` creates),
 // because charon.pid and charon.ctl are hard-coded there.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -41,6 +41,7 @@ import {
   strongswanConf,
   type ClientPlan,
 } from "./strongswan-config.js";
+import { makeLabPki, type LabPki } from "./strongswan-pki.js";
 
 const CHARON = "/usr/lib/ipsec/charon";
 const LOCAL_VICI = `tcp://127.0.0.1:${PLAN.viciPort}`;
@@ -60,6 +61,8 @@ export interface StrongswanLab {
    * private /run and config files, so `ipsec`/`swanctl` run there talk to this gateway.
    */
   readonly gatewaySetup: string;
+  /** The CA, CRL and gateway certificate the gateway holds (site-b is certificate-based). */
+  readonly pki: LabPki;
   gatewayLogTail(lines?: number): string;
   /** SIGKILL the gateway daemon (a crash: peers are not told). */
   killCharon(): Promise<void>;
@@ -105,6 +108,12 @@ async function startViciScenario(lab: LabBuilder, uri: string, swanctl: (gw: Nod
   const gw = await lab.buildNetwork(VICI_SCENARIO_CLIENTS);
   writeFileSync(join(gw.dir, "strongswan.conf"), strongswanConf({ logFile: gw.logFile, viciSocket: uri }));
   writeFileSync(join(gw.dir, "swanctl.conf"), gatewaySwanctlConf());
+  const pki = makeLabPki(join(gw.dir, "pki"));
+  // swanctl --file reads credentials (x509, x509ca, x509crl, private) next to the file it is given.
+  for (const [sub, file] of [["x509", pki.gwCert], ["x509ca", pki.caCert], ["x509crl", pki.crl], ["private", pki.gwKey]] as const) {
+    mkdirSync(join(gw.dir, sub), { recursive: true });
+    copyFileSync(file, join(gw.dir, sub, sub === "x509crl" ? "ca.crl" : sub === "private" ? "gw.key" : sub === "x509" ? "gw.crt" : "ca.crt"));
+  }
   const startGateway = async () => {
     gw.daemon = lab.startDaemon(gw, CHARON, [], "");
     await waitFor(
@@ -121,7 +130,7 @@ async function startViciScenario(lab: LabBuilder, uri: string, swanctl: (gw: Nod
   await lab.connectClients();
   const viciUp = () => lab.waitGatewaySas(VICI_SCENARIO_SAS, () => swanctl(gw, ["--list-sas"]));
   await viciUp();
-  return { gw, startGateway, viciUp };
+  return { gw, startGateway, viciUp, pki };
 }
 
 /**
@@ -139,15 +148,15 @@ export async function startViciUnixLab(): Promise<ViciUnixLab> {
       });
       return r.stdout;
     };
-    const { gw, startGateway, viciUp } = await startViciScenario(lab, uri, swanctl);
-    return { ...lab.common(gw, startGateway, viciUp, privateRun(gw)), socket, swanctl: (args) => swanctl(gw, args) };
+    const { gw, startGateway, viciUp, pki } = await startViciScenario(lab, uri, swanctl);
+    return { ...lab.common(gw, startGateway, viciUp, privateRun(gw)), pki, socket, swanctl: (args) => swanctl(gw, args) };
   });
 }
 
 /** The VICI gateway: swanctl-configured site-a (up), site-b (down), rw-eap (alice, bob), rw-xauth (carol). */
 export async function startViciLab(): Promise<ViciLab> {
   return withCleanupOnFailure(async (lab) => {
-    const { gw, startGateway, viciUp } = await startViciScenario(lab, GW_VICI, (gw, args) => gwSwanctl(gw, args));
+    const { gw, startGateway, viciUp, pki } = await startViciScenario(lab, GW_VICI, (gw, args) => gwSwanctl(gw, args));
 
     const fwd = await forwardPortFromNs(
       gw.ns,
@@ -164,6 +173,7 @@ export async function startViciLab(): Promise<ViciLab> {
 
     return {
       ...lab.common(gw, startGateway, viciUp, privateRun(gw)),
+      pki,
       target,
       async swanctl(args: string[]) {
         return (await run("swanctl", withUri(args, `tcp://${target}`), { env: nodeEnv(gw) })).stdout;
@@ -186,10 +196,20 @@ export async function startStrokeLab(): Promise<StrokeLab> {
     writeFileSync(join(gw.dir, "ipsec.conf"), strokeIpsecConf());
     writeFileSync(join(gw.dir, "ipsec.secrets"), strokeIpsecSecrets(), { mode: 0o600 });
     writeFileSync(join(includeDir, "lab-extra.conf"), strokeIncludedConf());
+    const pki = makeLabPki(join(gw.dir, "pki"));
+    const ipsecD = (sub: string, file: string, as: string) => {
+      mkdirSync(join(gw.dir, "ipsec.d", sub), { recursive: true });
+      copyFileSync(file, join(gw.dir, "ipsec.d", sub, as));
+      return `mount --bind ${join(gw.dir, "ipsec.d", sub)} /etc/ipsec.d/${sub}`;
+    };
     const mounts = [
       `mount --bind ${join(gw.dir, "ipsec.conf")} /etc/ipsec.conf`,
       `mount --bind ${join(gw.dir, "ipsec.secrets")} /etc/ipsec.secrets`,
       `mount --bind ${includeDir} ${STROKE_INCLUDE_DIR}`,
+      ipsecD("certs", pki.gwCert, "gw.crt"),
+      ipsecD("cacerts", pki.caCert, "ca.crt"),
+      ipsecD("crls", pki.crl, "ca.crl"),
+      ipsecD("private", pki.gwKey, "gw.key"),
     ].join("\n");
     const setup = `${privateRun(gw)}\n${mounts}`;
 
@@ -216,7 +236,7 @@ export async function startStrokeLab(): Promise<StrokeLab> {
     const strokeUp = () => lab.waitGatewaySas({ "site-a": 1, "rw-eap": 2 }, () => ipsec(["status"]));
     await strokeUp();
 
-    return { ...lab.common(gw, startGateway, strokeUp, setup), ipsec };
+    return { ...lab.common(gw, startGateway, strokeUp, setup), pki, ipsec };
   });
 }
 
@@ -387,7 +407,7 @@ class LabBuilder {
     );
   }
 
-  common(gw: Node, startGateway: () => Promise<void>, allUp: () => Promise<void>, setup: string): StrongswanLab {
+  common(gw: Node, startGateway: () => Promise<void>, allUp: () => Promise<void>, setup: string): Omit<StrongswanLab, "pki"> {
     let stopped = false;
     const gatewayDir = gw.dir;
     return {

@@ -160,6 +160,8 @@ export interface SwanctlConn {
   version: string;
   remoteAddrs: string[];
   children: string[];
+  /** Each child's mode as list-conns prints it (TUNNEL, PASS, DROP, ...). */
+  modes: Record<string, string>;
 }
 
 export interface SwanctlPool {
@@ -246,6 +248,7 @@ export async function readSwanctl(swanctl: Swanctl): Promise<SwanctlView> {
         version: str(conn, "version") ?? "",
         remoteAddrs: lst(conn, "remote_addrs"),
         children: Object.keys(sec(conn, "children") ?? {}),
+        modes: Object.fromEntries(namedSections(sec(conn, "children") ?? {}).map(([child, c]) => [child, str(c, "mode") ?? ""])),
       });
     }
   }

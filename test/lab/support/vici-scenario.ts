@@ -4,6 +4,7 @@
 // prober that reads this gateway through VICI, whatever carries it.
 import assert from "node:assert/strict";
 import { sampleValue } from "../../support/exporter.js";
+import { SHUNTS } from "./strongswan-config.js";
 import {
   childSas,
   labelValues,
@@ -17,6 +18,7 @@ import {
   userOf,
   type Swanctl,
   type SwanctlChildSa,
+  type SwanctlConn,
   type SwanctlView,
 } from "./vici-compare.js";
 
@@ -113,12 +115,15 @@ export function assertDaemonAndProbe(m: Measurement): void {
   assert.ok(wall < 2, `the probe took ${wall}s`);
 }
 
+const isShunt = (c: SwanctlConn) => Object.values(c.modes).every((m) => m === "PASS" || m === "DROP");
+
 export function assertTunnels({ text, before, after }: Measurement): void {
-  const conns = before.conns.map((c) => c.name);
+  const tunnelConns = before.conns.filter((c) => !isShunt(c));
+  const conns = tunnelConns.map((c) => c.name);
   sortedEqual(conns, Object.keys(SCENARIO), "swanctl --list-conns has the scenario's conns");
   sortedEqual(labelValues(text, "vpn_tunnel_state", "tunnel"), conns, "a vpn_tunnel_state for every conn, and no other");
   sortedEqual(labelValues(text, "vpn_tunnel_up", "tunnel"), conns, "a vpn_tunnel_up for every conn");
-  for (const conn of before.conns) {
+  for (const conn of tunnelConns) {
     const scenario = SCENARIO[conn.name as keyof typeof SCENARIO];
     const sas = before.sas.filter((sa) => sa.conn === conn.name);
     const installed = sas.some((sa) => sa.children.some((c) => c.state === "INSTALLED"));
@@ -146,6 +151,28 @@ export function assertTunnels({ text, before, after }: Measurement): void {
       assertWithin(only(text, series, { tunnel: conn.name }), traffic(before, f), traffic(after, f), `${series} ${conn.name}`);
     }
   }
+}
+
+/** The PASS and DROP conns swanctl lists are shunts: counted by mode, named, never a tunnel. */
+export function assertShunts({ text, before }: Measurement): void {
+  const shunts = before.conns.filter(isShunt);
+  assert.deepEqual(
+    shunts.map((c) => [c.name, c.modes]).sort(),
+    [
+      [SHUNTS.pass.conn, { [SHUNTS.pass.child]: "PASS" }],
+      [SHUNTS.drop.conn, { [SHUNTS.drop.child]: "DROP" }],
+    ].sort(),
+    `swanctl --list-conns shows the lab's bypass and drop conns:\n${before.text}`,
+  );
+  for (const c of shunts) {
+    for (const family of ["vpn_tunnel_up", "vpn_tunnel_state", "vpn_tunnel_sessions", "vpn_tunnel_child_up"]) {
+      assert.deepEqual(matching(text, family, { tunnel: c.name }), [], `${c.name} is no tunnel in ${family}`);
+    }
+  }
+  assert.equal(only(text, "vpn_shunts", { mode: "pass" }), 1);
+  assert.equal(only(text, "vpn_shunts", { mode: "drop" }), 1);
+  assert.equal(only(text, "strongswan_shunt_info", { conn: SHUNTS.pass.conn, child: SHUNTS.pass.child, mode: "pass" }), 1);
+  assert.equal(only(text, "strongswan_shunt_info", { conn: SHUNTS.drop.conn, child: SHUNTS.drop.child, mode: "drop" }), 1);
 }
 
 export function assertUsersAndPools({ text, before, after }: Measurement): void {

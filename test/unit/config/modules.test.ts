@@ -53,7 +53,7 @@ test('a module gets defaults and its prober options', () => {
   const c = parseConfig('m.yaml', 'modules:\n  v:\n    prober: strongswan-vici-tcp\n', PROBERS);
   const m = c.modules.get('v');
   assert.equal(m?.timeoutMs, 10_000);
-  assert.deepEqual(m?.options, { max_response_bytes: 256 << 20, pools: true });
+  assert.deepEqual(m?.options, { max_response_bytes: 256 << 20, pools: true, certificates: true });
 });
 
 test('errors name the file, the key path and the reason', () => {
