@@ -193,7 +193,8 @@ function describe(r: PhaseResult): string[] {
 }
 
 function table(rows: PhaseResult[]): string {
-  const head = '  targets  pool  probes/s  need/s  failed   p50      p99      exporter  VICI-sim  sshd   driver  others  RSS       handshakes/s  accept-q drops';
+  const head =
+    '  targets  pool  probes/s  need/s  failed   p50      p99      exporter  VICI-sim  sshd   driver  others  RSS       handshakes/s  accept-q drops';
   const body = rows.map((r) =>
     [
       String(r.opts.targets).padStart(9),
@@ -262,9 +263,7 @@ async function runPhase(opts: PhaseOptions): Promise<PhaseResult> {
     let vi = 0;
     let si = 0;
     const targets: FleetTarget[] = Array.from({ length: opts.targets }, (_, t) =>
-      isSsh(t)
-        ? { kind: 'ssh', module: 'ovpn', target: sshHosts[si++] as string }
-        : { kind: 'vici', module: 'vici', target: viciHosts[vi++] as string },
+      isSsh(t) ? { kind: 'ssh', module: 'ovpn', target: sshHosts[si++] as string } : { kind: 'vici', module: 'vici', target: viciHosts[vi++] as string },
     );
 
     const fdLimit = Number(/^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${exporter.pid}/limits`, 'utf8'))?.[1] ?? NaN);
@@ -391,12 +390,19 @@ async function failureReasons(url: string): Promise<[string, number][]> {
 }
 
 function unescapeHtml(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /** TcpExt ListenOverflows: SYNs or handshakes dropped because an accept queue was full. */
 function listenOverflows(): number {
-  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+  const lines = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('TcpExt:'));
   const names = lines[0]?.split(/\s+/) ?? [];
   const values = lines[1]?.split(/\s+/) ?? [];
   return Number(values[names.indexOf('ListenOverflows')] ?? NaN);
@@ -455,5 +461,5 @@ async function startViciFleet(spec: FleetViciSpec): Promise<ViciFleet> {
 
 // `node --import tsx bench/fleet.ts` runs it alone.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stdout.write((await benchFleet()).join('\n') + '\n');
+  process.stdout.write(`${(await benchFleet()).join('\n')}\n`);
 }

@@ -27,7 +27,7 @@ export async function benchOpenvpn(): Promise<string[]> {
   const key = join(dir, 'id');
   writeFileSync(key, sshd.privateKey, { mode: 0o600 });
   const knownHosts = join(dir, 'known_hosts');
-  writeFileSync(knownHosts, sshd.knownHostsLine + '\n');
+  writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);
   const modules = `modules:
   ovpn:
     prober: openvpn-ssh
@@ -41,12 +41,24 @@ ${files.map((p, i) => `      - {name: s${i}, path: ${p}}`).join('\n')}
   const target = `/probe?module=ovpn&target=${sshd.host}:${sshd.port}`;
   const probe = async (url: string) => {
     const text = await (await fetch(url + target)).text();
-    if (!text.includes('probe_success 1')) throw new Error('probe failed in the benchmark:\n' + text.slice(0, 400));
+    if (!text.includes('probe_success 1')) throw new Error(`probe failed in the benchmark:\n${text.slice(0, 400)}`);
   };
 
   const sshArgs = [
-    '-o', 'ControlMaster=auto', '-o', `ControlPath=${join(dir, 'cm')}`, '-o', 'ControlPersist=120',
-    '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'BatchMode=yes', '-i', key, '-p', String(sshd.port),
+    '-o',
+    'ControlMaster=auto',
+    '-o',
+    `ControlPath=${join(dir, 'cm')}`,
+    '-o',
+    'ControlPersist=120',
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'BatchMode=yes',
+    '-i',
+    key,
+    '-p',
+    String(sshd.port),
     `${sshd.user}@${sshd.host}`,
   ];
   const exporter = await startExporterProcess(modules);

@@ -29,7 +29,7 @@ function modulesYaml(emu: PanosEmulator): string {
       `      host_key_fingerprints: [${pins.map((p) => `"${p}"`).join(', ')}]`,
       '',
     ].join('\n');
-  let yaml = 'modules:\n' + module('panos', [emu.hostKeyFingerprint]);
+  let yaml = `modules:\n${module('panos', [emu.hostKeyFingerprint])}`;
   for (let i = 0; i < COLD_MODULES; i++) yaml += module(`panos_cold_${i}`, [emu.hostKeyFingerprint, dummyFingerprint(i)]);
   return yaml;
 }

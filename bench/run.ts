@@ -16,5 +16,5 @@ const only = process.argv[2];
 for (const [name, bench] of benches) {
   if (only && only !== name) continue;
   const lines = await bench();
-  process.stdout.write(lines.join('\n') + '\n\n');
+  process.stdout.write(`${lines.join('\n')}\n\n`);
 }

@@ -49,8 +49,20 @@ async function measure(gw: Awaited<ReturnType<typeof startViciSshGateway>>): Pro
   };
   const controlPath = join(gw.knownHostsFile, '..', 'cm');
   const sshArgs = [
-    '-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=120',
-    '-o', `UserKnownHostsFile=${gw.knownHostsFile}`, '-o', 'BatchMode=yes', '-i', gw.privateKeyFile, '-p', port,
+    '-o',
+    'ControlMaster=auto',
+    '-o',
+    `ControlPath=${controlPath}`,
+    '-o',
+    'ControlPersist=120',
+    '-o',
+    `UserKnownHostsFile=${gw.knownHostsFile}`,
+    '-o',
+    'BatchMode=yes',
+    '-i',
+    gw.privateKeyFile,
+    '-p',
+    port,
     `${gw.rootUser}@${host}`,
   ];
 
@@ -82,7 +94,18 @@ async function measure(gw: Awaited<ReturnType<typeof startViciSshGateway>>): Pro
     const coldBridge = await cold('bridge');
     // OpenSSH's cold case: a new connection for one command, no multiplexing.
     const sshCold = await medianSeconds(4, () =>
-      run('ssh', ['-o', `UserKnownHostsFile=${gw.knownHostsFile}`, '-o', 'BatchMode=yes', '-i', gw.privateKeyFile, '-p', port, `${gw.rootUser}@${host}`, 'swanctl --list-sas --raw']),
+      run('ssh', [
+        '-o',
+        `UserKnownHostsFile=${gw.knownHostsFile}`,
+        '-o',
+        'BatchMode=yes',
+        '-i',
+        gw.privateKeyFile,
+        '-p',
+        port,
+        `${gw.rootUser}@${host}`,
+        'swanctl --list-sas --raw',
+      ]),
     );
     lines.push(
       'strongswan-vici-ssh, real charon (4 conns, 4 IKE_SAs) behind a real sshd in a lab namespace:',

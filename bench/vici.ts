@@ -81,7 +81,7 @@ async function benchViciMix(mix: SaMix, pattern: WritePattern): Promise<string[]
     const probe = async () => {
       const res = await fetch(probeUrl);
       const text = await res.text();
-      if (!text.includes('probe_success 1')) throw new Error('probe failed in the benchmark:\n' + text.slice(0, 500));
+      if (!text.includes('probe_success 1')) throw new Error(`probe failed in the benchmark:\n${text.slice(0, 500)}`);
       bodyBytes = text.length;
       series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
     };

@@ -78,7 +78,10 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
   http.headersTimeout = Math.max(http.headersTimeout, KEEP_ALIVE_MS + 1000);
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  opts.logger.info({ address: `${host}:${addr.port}`, route_prefix: opts.routePrefix || '/', modules: config.current.modules.size, version: VERSION, ...web?.describe() }, 'listening');
+  opts.logger.info(
+    { address: `${host}:${addr.port}`, route_prefix: opts.routePrefix || '/', modules: config.current.modules.size, version: VERSION, ...web?.describe() },
+    'listening',
+  );
   return {
     url: `${web?.tls ? 'https' : 'http'}://${host === '[::]' || host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`,
     config,

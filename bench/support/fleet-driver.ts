@@ -48,9 +48,7 @@ export async function drive(opts: DriveOptions): Promise<DriveResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4096 });
   const base = new URL(opts.url);
   const n = opts.targets.length;
-  const paths = opts.targets.map(
-    (t) => `/probe?module=${encodeURIComponent(t.module)}&target=${encodeURIComponent(t.target)}`,
-  );
+  const paths = opts.targets.map((t) => `/probe?module=${encodeURIComponent(t.module)}&target=${encodeURIComponent(t.target)}`);
   const offsets = opts.targets.map((_, i) => (i * opts.intervalMs) / n);
   const records: ScrapeRecord[] = [];
   const inFlight = new Set<Promise<void>>();

@@ -21,8 +21,22 @@ export function openvpnStatus(version: 2 | 3, clients: number, now: number, pool
   const line = (...fields: (string | number)[]) => fields.join(sep);
   const out = [line('TITLE', TITLE), line('TIME', stamp(now), now)];
   out.push(
-    line('HEADER', 'CLIENT_LIST', 'Common Name', 'Real Address', 'Virtual Address', 'Virtual IPv6 Address', 'Bytes Received',
-      'Bytes Sent', 'Connected Since', 'Connected Since (time_t)', 'Username', 'Client ID', 'Peer ID', 'Data Channel Cipher'),
+    line(
+      'HEADER',
+      'CLIENT_LIST',
+      'Common Name',
+      'Real Address',
+      'Virtual Address',
+      'Virtual IPv6 Address',
+      'Bytes Received',
+      'Bytes Sent',
+      'Connected Since',
+      'Connected Since (time_t)',
+      'Username',
+      'Client ID',
+      'Peer ID',
+      'Data Channel Cipher',
+    ),
   );
   const routes: string[] = [];
   for (let c = 0; c < clients; c++) {
@@ -31,8 +45,23 @@ export function openvpnStatus(version: 2 | 3, clients: number, now: number, pool
     const real = `203.0.113.${1 + (c % 254)}:${30000 + c}`;
     const vip = `10.${8 + pool}.${Math.floor((c + 2) / 256)}.${(c + 2) % 256}`;
     const since = now - 600 - c * 37;
-    out.push(line('CLIENT_LIST', user, real, vip, '', 1_000_000 + c * 4099, 3_000_000 + c * 8191, stamp(since), since,
-      c % 3 === 0 ? user : 'UNDEF', c, c, c % 4 === 0 ? 'AES-128-GCM' : 'AES-256-GCM'));
+    out.push(
+      line(
+        'CLIENT_LIST',
+        user,
+        real,
+        vip,
+        '',
+        1_000_000 + c * 4099,
+        3_000_000 + c * 8191,
+        stamp(since),
+        since,
+        c % 3 === 0 ? user : 'UNDEF',
+        c,
+        c,
+        c % 4 === 0 ? 'AES-128-GCM' : 'AES-256-GCM',
+      ),
+    );
     routes.push(line('ROUTING_TABLE', vip, user, real, stamp(now - (c % 30)), now - (c % 30)));
   }
   out.push(line('HEADER', 'ROUTING_TABLE', 'Virtual Address', 'Common Name', 'Real Address', 'Last Ref', 'Last Ref (time_t)'));

@@ -49,7 +49,7 @@ export async function startFleetSshd(opts: { hosts: string[]; port: number; dir:
   }
   const knownHostsFile = join(opts.dir, 'known_hosts');
   const knownHosts = groups.flatMap((hosts, g) => hosts.map((h) => `${opts.port === 22 ? h : `[${h}]:${opts.port}`} ${(sshds[g] as Sshd).hostPublicKey}`));
-  writeFileSync(knownHostsFile, knownHosts.join('\n') + '\n');
+  writeFileSync(knownHostsFile, `${knownHosts.join('\n')}\n`);
   const pids = sshds.map((s) => s.pid as number);
   return {
     user: FLEET_ACCOUNT.name,

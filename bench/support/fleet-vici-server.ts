@@ -36,7 +36,10 @@ async function main(spec: FleetViciSpec): Promise<void> {
     fleetHosts(spec.first, spec.count, spec.net).map((host, i) => {
       const sas = spec.minSas + (i % span);
       let commands = sizes.get(sas);
-      if (!commands) sizes.set(sas, (commands = gatewayOf(sas)));
+      if (!commands) {
+        commands = gatewayOf(sas);
+        sizes.set(sas, commands);
+      }
       // A large backlog: at a few thousand probes per interval, connects arrive in bursts.
       return startViciServer({ host, port: spec.port, backlog: 1024, commands, recordCommands: false });
     }),

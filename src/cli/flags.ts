@@ -100,15 +100,19 @@ export function parseFlags(argv: string[]): Flags {
     if (!['http:', 'https:'].includes(externalUrl.protocol)) throw new UsageError(`--web.external-url must be http or https`);
   }
   const prefix = (values['web.route-prefix'] ?? externalUrl?.pathname ?? '/').replace(/\/+$/, '');
-  if (prefix !== '' && !/^\/[A-Za-z0-9._~\/-]*$/.test(prefix)) throw new UsageError(`--web.route-prefix must be a path like /vpn-exporter`);
+  if (prefix !== '' && !/^\/[A-Za-z0-9._~/-]*$/.test(prefix)) throw new UsageError(`--web.route-prefix must be a path like /vpn-exporter`);
   const counts: Record<string, number> = {};
   for (const name of ['history.limit', 'probe.max-concurrency', 'probe.max-per-target', 'ssh.max-connections'] as const) {
     const n = Number(values[name]);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number >= 1`);
     counts[name] = n;
   }
-  const { 'history.limit': historyLimit, 'probe.max-concurrency': maxConcurrency, 'probe.max-per-target': maxPerTarget, 'ssh.max-connections': sshMaxConnections } =
-    counts as Record<'history.limit' | 'probe.max-concurrency' | 'probe.max-per-target' | 'ssh.max-connections', number>;
+  const {
+    'history.limit': historyLimit,
+    'probe.max-concurrency': maxConcurrency,
+    'probe.max-per-target': maxPerTarget,
+    'ssh.max-connections': sshMaxConnections,
+  } = counts as Record<'history.limit' | 'probe.max-concurrency' | 'probe.max-per-target' | 'ssh.max-connections', number>;
   // Each running probe holds at most two pooled connections (a target and its jump host):
   // a pool this size is never full of busy connections, so no probe fails on the pool.
   if (sshMaxConnections < 2 * maxConcurrency) {

@@ -53,25 +53,28 @@ function hostMatcher(host: string): ((h: string) => boolean) | string {
  * literals only, so DNS cannot widen the list.
  */
 export function allowListSchema(defaultPort: number) {
-  return z.array(z.string().min(1).max(300)).min(1).transform((entries, ctx): AllowList => {
-    const rules: Rule[] = [];
-    entries.forEach((text, i) => {
-      const m = ENTRY.exec(text);
-      const host = m?.groups?.host;
-      if (!host) {
-        ctx.addIssue({ code: 'custom', path: [i], message: `"${text}" is not host[:port]` });
-        return;
-      }
-      const ports = parsePorts(m.groups?.port, defaultPort);
-      const matchesHost = hostMatcher(host);
-      if (typeof ports === 'string' || typeof matchesHost === 'string') {
-        ctx.addIssue({ code: 'custom', path: [i], message: typeof ports === 'string' ? ports : (matchesHost as string) });
-        return;
-      }
-      rules.push({ text, matchesHost, ports });
+  return z
+    .array(z.string().min(1).max(300))
+    .min(1)
+    .transform((entries, ctx): AllowList => {
+      const rules: Rule[] = [];
+      entries.forEach((text, i) => {
+        const m = ENTRY.exec(text);
+        const host = m?.groups?.host;
+        if (!host) {
+          ctx.addIssue({ code: 'custom', path: [i], message: `"${text}" is not host[:port]` });
+          return;
+        }
+        const ports = parsePorts(m.groups?.port, defaultPort);
+        const matchesHost = hostMatcher(host);
+        if (typeof ports === 'string' || typeof matchesHost === 'string') {
+          ctx.addIssue({ code: 'custom', path: [i], message: typeof ports === 'string' ? ports : (matchesHost as string) });
+          return;
+        }
+        rules.push({ text, matchesHost, ports });
+      });
+      return { rules };
     });
-    return { rules };
-  });
 }
 
 /** Whether a module with this list may connect to host:port; no list allows anywhere. */

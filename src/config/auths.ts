@@ -26,9 +26,7 @@ const AUTH_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
 /** One auth: exactly one kind of credentials. Issues carry their path below `auths.<name>`. */
 export function parseAuth(name: string, raw: unknown): Auth | z.ZodError {
-  const shape = z
-    .strictObject({ ssh: z.unknown().optional() })
-    .refine((a) => Object.keys(a).length === 1, 'an auth holds one kind of credentials: ssh');
+  const shape = z.strictObject({ ssh: z.unknown().optional() }).refine((a) => Object.keys(a).length === 1, 'an auth holds one kind of credentials: ssh');
   const top = shape.safeParse(raw ?? {});
   if (!top.success) return top.error;
   if (!AUTH_NAME.test(name)) {

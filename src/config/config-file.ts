@@ -55,7 +55,10 @@ export async function readYamlFile(file: string, maxBytes: number): Promise<unkn
 
 /** ["modules", "a", "allowed_targets", 0] as people write it: modules.a.allowed_targets[0]. */
 function keyPath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }
 
 /** "file: key.path: reason", or "(top level)" where there is no key to name. */

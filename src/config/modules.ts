@@ -47,7 +47,11 @@ function validateModule<P extends ProberSchema>(
     const auth = auths.get(defaultAuth);
     if (!auth) throw configError(file, [...path, 'auth'], `unknown auth ${JSON.stringify(defaultAuth)} (auths: ${[...auths.keys()].join(', ') || 'none'})`);
     if (prober.credentials !== auth.kind) {
-      throw configError(file, [...path, 'auth'], `auth ${JSON.stringify(defaultAuth)} holds ${auth.kind} credentials; ${prober.name} takes ${prober.credentials ?? 'none'}`);
+      throw configError(
+        file,
+        [...path, 'auth'],
+        `auth ${JSON.stringify(defaultAuth)} holds ${auth.kind} credentials; ${prober.name} takes ${prober.credentials ?? 'none'}`,
+      );
     }
     if (options[auth.kind] !== undefined) throw configError(file, [...path, auth.kind], `give either ${auth.kind} or auth, not both`);
     options[auth.kind] = auth.raw;

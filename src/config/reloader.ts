@@ -29,12 +29,7 @@ export class ConfigReloader<P extends ProberSchema = ProberSchema> {
   }
 
   /** Loads the file once; fails (throws ConfigError) if the initial configuration is invalid. */
-  static async start<P extends ProberSchema>(
-    file: string,
-    probers: ReadonlyMap<string, P>,
-    log: Logger,
-    metrics: SelfMetrics,
-  ): Promise<ConfigReloader<P>> {
+  static async start<P extends ProberSchema>(file: string, probers: ReadonlyMap<string, P>, log: Logger, metrics: SelfMetrics): Promise<ConfigReloader<P>> {
     return new ConfigReloader(await loadConfig(file, probers), probers, log, metrics);
   }
 
@@ -47,7 +42,10 @@ export class ConfigReloader<P extends ProberSchema = ProberSchema> {
       this.config = await loadConfig(this.config.file, this.probers);
     } catch (err) {
       this.metrics.reloadSuccess.set(0);
-      this.log.error({ file: this.config.file, err: err instanceof Error ? err.message : String(err) }, 'configuration reload failed; keeping the previous configuration');
+      this.log.error(
+        { file: this.config.file, err: err instanceof Error ? err.message : String(err) },
+        'configuration reload failed; keeping the previous configuration',
+      );
       throw err;
     }
     this.metrics.reloadSuccess.set(1);

@@ -65,6 +65,14 @@ export function sshEndpoint(target: { host: string; port: number }, ssh: SshOpti
   return endpoint;
 }
 
+/** Bound on everything a gateway sends back over SSH for one probe (default 16 MiB). */
+export const maxOutputBytesSchema = z
+  .number()
+  .int()
+  .min(4096)
+  .max(256 << 20)
+  .default(16 << 20);
+
 /** `sudo -n` style prefix for hosts where status needs root; one word list, no shell syntax. */
 export const commandPrefixSchema = z
   .string()

@@ -59,11 +59,17 @@ const fileSchema = z.strictObject({
   http_server_config: z
     .strictObject({
       http2: z.boolean().optional(),
-      headers: z.record(z.string(), z.string({ error: 'expected a string' })).nullable().optional(),
+      headers: z
+        .record(z.string(), z.string({ error: 'expected a string' }))
+        .nullable()
+        .optional(),
     })
     .nullable()
     .optional(),
-  basic_auth_users: z.record(z.string(), z.string({ error: 'expected a bcrypt hash' })).nullable().optional(),
+  basic_auth_users: z
+    .record(z.string(), z.string({ error: 'expected a bcrypt hash' }))
+    .nullable()
+    .optional(),
   rate_limit: rateLimitSchema.nullable().optional(),
 });
 

@@ -15,12 +15,7 @@ import { CIPHER_SUITES, CURVES, TLS13_SUITES, TLS_VERSIONS, TLS_VERSION_ORDER, t
 
 const MAX_PEM_BYTES = 1 << 20;
 
-export type ClientAuthType =
-  | 'NoClientCert'
-  | 'RequestClientCert'
-  | 'RequireAnyClientCert'
-  | 'VerifyClientCertIfGiven'
-  | 'RequireAndVerifyClientCert';
+export type ClientAuthType = 'NoClientCert' | 'RequestClientCert' | 'RequireAnyClientCert' | 'VerifyClientCertIfGiven' | 'RequireAndVerifyClientCert';
 
 const CLIENT_AUTH_TYPES: Readonly<Record<string, ClientAuthType>> = {
   NoClientCert: 'NoClientCert',
@@ -83,7 +78,7 @@ async function readPem(fail: Fail, path: readonly PropertyKey[], name: string, d
     return { abs, text: await readBounded(abs, MAX_PEM_BYTES) };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return fail(path, `cannot read "${abs}": ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message}`);
+    return fail(path, `cannot read "${abs}": ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}`);
   }
 }
 
@@ -185,7 +180,10 @@ export async function buildTls(file: string, dir: string, t: TlsSection): Promis
     fail([SECTION, 'client_auth_type'], `${clientAuth} verifies client certificates: give client_ca_file (or client_ca) with the CA that issues them`);
   }
   if (t.client_allowed_sans && clientAuth !== 'RequireAnyClientCert' && clientAuth !== 'RequireAndVerifyClientCert') {
-    fail([SECTION, 'client_allowed_sans'], 'needs client_auth_type RequireAndVerifyClientCert (or RequireAnyClientCert): otherwise a client may send no certificate at all');
+    fail(
+      [SECTION, 'client_allowed_sans'],
+      'needs client_auth_type RequireAndVerifyClientCert (or RequireAnyClientCert): otherwise a client may send no certificate at all',
+    );
   }
 
   const min = t.min_version ?? 'TLS12';

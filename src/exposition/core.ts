@@ -8,7 +8,13 @@ import { counter, gauge, groupBy, key, max, min, setKnown, sum } from './family.
  */
 export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
   const info = gauge(set, 'vpn_info', 'Gateway software and device; the value is always 1.', [
-    'vendor', 'product', 'version', 'hostname', 'os', 'model', 'serial',
+    'vendor',
+    'product',
+    'version',
+    'hostname',
+    'os',
+    'model',
+    'serial',
   ]);
   info.set(
     {
@@ -26,8 +32,16 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
     gauge(set, 'vpn_uptime_seconds', 'Seconds since the VPN daemon or device started.', []).set({}, s.info.uptimeSeconds);
   }
 
-  const up = gauge(set, 'vpn_tunnel_up', 'Whether a configured tunnel carries traffic (1) or not (0); tunnels configured to be ignored are left out.', ['tunnel', 'kind']);
-  const state = gauge(set, 'vpn_tunnel_state', 'The state of a configured tunnel: 1 for its current state, 0 for the others (up, partial = control channel only, down, unknown, ignored, standby = on an HA unit that does not carry traffic now).', ['tunnel', 'state']);
+  const up = gauge(set, 'vpn_tunnel_up', 'Whether a configured tunnel carries traffic (1) or not (0); tunnels configured to be ignored are left out.', [
+    'tunnel',
+    'kind',
+  ]);
+  const state = gauge(
+    set,
+    'vpn_tunnel_state',
+    'The state of a configured tunnel: 1 for its current state, 0 for the others (up, partial = control channel only, down, unknown, ignored, standby = on an HA unit that does not carry traffic now).',
+    ['tunnel', 'state'],
+  );
   const sessions = gauge(set, 'vpn_tunnel_sessions', 'Live SAs or client sessions behind a tunnel (each road warrior counts).', ['tunnel']);
   const childUp = gauge(set, 'vpn_tunnel_child_up', 'Whether a configured child (phase 2) of a tunnel has an installed SA.', ['tunnel', 'child']);
   const rxBytes = counter(set, 'vpn_tunnel_receive_bytes_total', 'Bytes received through a tunnel, summed over its live SAs or sessions.', ['tunnel']);
@@ -53,21 +67,44 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
   // Users, not sessions, are the label: a user with two sessions is one series with count 2,
   // so label sets never collide and cardinality is bounded by the user base.
   const userSessions = gauge(set, 'vpn_user_sessions', 'Live sessions of a user (or remote peer identity) on a tunnel.', ['tunnel', 'user']);
-  const userRx = counter(set, 'vpn_user_receive_bytes_total', 'Bytes received from a user, summed over the user\'s live sessions.', ['tunnel', 'user']);
-  const userTx = counter(set, 'vpn_user_transmit_bytes_total', 'Bytes sent to a user, summed over the user\'s live sessions.', ['tunnel', 'user']);
-  const userRxPackets = counter(set, 'vpn_user_receive_packets_total', 'Packets received from a user, summed over the user\'s live sessions.', ['tunnel', 'user']);
-  const userTxPackets = counter(set, 'vpn_user_transmit_packets_total', 'Packets sent to a user, summed over the user\'s live sessions.', ['tunnel', 'user']);
-  const userConnected = gauge(set, 'vpn_user_connected_seconds', 'Age of the user\'s oldest live session.', ['tunnel', 'user']);
+  const userRx = counter(set, 'vpn_user_receive_bytes_total', "Bytes received from a user, summed over the user's live sessions.", ['tunnel', 'user']);
+  const userTx = counter(set, 'vpn_user_transmit_bytes_total', "Bytes sent to a user, summed over the user's live sessions.", ['tunnel', 'user']);
+  const userRxPackets = counter(set, 'vpn_user_receive_packets_total', "Packets received from a user, summed over the user's live sessions.", [
+    'tunnel',
+    'user',
+  ]);
+  const userTxPackets = counter(set, 'vpn_user_transmit_packets_total', "Packets sent to a user, summed over the user's live sessions.", ['tunnel', 'user']);
+  const userConnected = gauge(set, 'vpn_user_connected_seconds', "Age of the user's oldest live session.", ['tunnel', 'user']);
   for (const group of groupBy(s.sessions, (x) => key(x.tunnel, x.user)).values()) {
     const first = group[0];
     if (!first) continue;
     const labels = { tunnel: first.tunnel, user: first.user };
     userSessions.set(labels, group.length);
-    setKnown(userRx, labels, sum(group, (x) => x.traffic?.bytesIn));
-    setKnown(userTx, labels, sum(group, (x) => x.traffic?.bytesOut));
-    setKnown(userRxPackets, labels, sum(group, (x) => x.traffic?.packetsIn));
-    setKnown(userTxPackets, labels, sum(group, (x) => x.traffic?.packetsOut));
-    setKnown(userConnected, labels, max(group, (x) => x.connectedSeconds));
+    setKnown(
+      userRx,
+      labels,
+      sum(group, (x) => x.traffic?.bytesIn),
+    );
+    setKnown(
+      userTx,
+      labels,
+      sum(group, (x) => x.traffic?.bytesOut),
+    );
+    setKnown(
+      userRxPackets,
+      labels,
+      sum(group, (x) => x.traffic?.packetsIn),
+    );
+    setKnown(
+      userTxPackets,
+      labels,
+      sum(group, (x) => x.traffic?.packetsOut),
+    );
+    setKnown(
+      userConnected,
+      labels,
+      max(group, (x) => x.connectedSeconds),
+    );
   }
 
   if (s.shunts) {
@@ -79,17 +116,36 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
   if (s.certificates) {
     // Like blackbox_exporter's probe_ssl_earliest_cert_expiry: a time, so alerts compare it with time().
     // Certificates sharing labels (a renewed one loaded beside the old) report the earliest.
-    const expiry = gauge(set, 'vpn_certificate_expiry_timestamp_seconds', 'When a certificate the gateway holds expires (notAfter), as a Unix time; the earliest of certificates sharing labels. private_key: whether the gateway holds its key.', ['subject', 'issuer', 'role', 'private_key']);
+    const expiry = gauge(
+      set,
+      'vpn_certificate_expiry_timestamp_seconds',
+      'When a certificate the gateway holds expires (notAfter), as a Unix time; the earliest of certificates sharing labels. private_key: whether the gateway holds its key.',
+      ['subject', 'issuer', 'role', 'private_key'],
+    );
     for (const group of groupBy(s.certificates, (c) => key(c.subject, c.issuer, c.role, String(c.hasPrivateKey))).values()) {
       const f = group[0];
       if (!f) continue;
-      setKnown(expiry, { subject: f.subject, issuer: f.issuer, role: f.role, private_key: String(f.hasPrivateKey) }, min(group, (c) => c.notAfterTimestamp));
+      setKnown(
+        expiry,
+        { subject: f.subject, issuer: f.issuer, role: f.role, private_key: String(f.hasPrivateKey) },
+        min(group, (c) => c.notAfterTimestamp),
+      );
     }
   }
   if (s.crls) {
     // The newest CRL of an issuer is the one in force, so the latest next update counts.
-    const next = gauge(set, 'vpn_crl_next_update_timestamp_seconds', 'When the CRL of an issuer the gateway holds is due to be replaced (nextUpdate), as a Unix time; the latest when it holds several.', ['issuer']);
-    for (const [issuer, group] of groupBy(s.crls, (c) => c.issuer)) setKnown(next, { issuer }, max(group, (c) => c.nextUpdateTimestamp));
+    const next = gauge(
+      set,
+      'vpn_crl_next_update_timestamp_seconds',
+      'When the CRL of an issuer the gateway holds is due to be replaced (nextUpdate), as a Unix time; the latest when it holds several.',
+      ['issuer'],
+    );
+    for (const [issuer, group] of groupBy(s.crls, (c) => c.issuer))
+      setKnown(
+        next,
+        { issuer },
+        max(group, (c) => c.nextUpdateTimestamp),
+      );
   }
 
   if (s.pools.length > 0) {

@@ -52,10 +52,10 @@ export class MetricFamily<L extends string> {
     const names = this.labelNames;
     for (let i = 0; i < names.length; i++) {
       const n = names[i] as L;
-      line += (i === 0 ? '{' : ',') + n + '="' + escapeLabelValue(labels[n]) + '"';
+      line += `${(i === 0 ? '{' : ',') + n}="${escapeLabelValue(labels[n])}"`;
     }
     if (names.length > 0) line += '}';
-    this.pending += line + ' ' + formatValue(value) + '\n';
+    this.pending += `${line} ${formatValue(value)}\n`;
     this.count++;
     if (this.pending.length >= PENDING_CHARS) this.encodePending();
   }

@@ -23,10 +23,14 @@ export function buildProbeMetrics(outcome: ProbeOutcome, addVendorFamilies?: Ven
   set.family('probe_success', 'Whether the probe succeeded.', 'gauge', []).set({}, outcome.success ? 1 : 0);
   set.family('probe_duration_seconds', 'How long the probe took.', 'gauge', []).set({}, outcome.durationSeconds);
   if (!outcome.success && outcome.failureReason !== undefined) {
-    set.family('probe_failure_info', 'Why the probe failed, as one reason from a documented set; the value is always 1.', 'gauge', ['reason']).set({ reason: outcome.failureReason }, 1);
+    set
+      .family('probe_failure_info', 'Why the probe failed, as one reason from a documented set; the value is always 1.', 'gauge', ['reason'])
+      .set({ reason: outcome.failureReason }, 1);
   }
   if (outcome.ageSeconds !== undefined) {
-    set.family('probe_result_age_seconds', 'Age of the answer when it is a recent fetch\'s (the module\'s min_interval), not this probe\'s own.', 'gauge', []).set({}, outcome.ageSeconds);
+    set
+      .family('probe_result_age_seconds', "Age of the answer when it is a recent fetch's (the module's min_interval), not this probe's own.", 'gauge', [])
+      .set({}, outcome.ageSeconds);
   }
   const raw = outcome.snapshot;
   if (!raw) return set;

@@ -25,7 +25,7 @@ function logfmtDestination(out: NodeJS.WritableStream): DestinationStream {
       const parts = [`ts=${logfmtValue(time)}`, `level=${logfmtValue(level)}`];
       for (const [k, v] of Object.entries(rest)) if (v !== undefined) parts.push(`${k}=${logfmtValue(v)}`);
       if (msg !== undefined) parts.push(`msg=${logfmtValue(msg)}`);
-      out.write(parts.join(' ') + '\n');
+      out.write(`${parts.join(' ')}\n`);
     },
   };
 }

@@ -40,7 +40,7 @@ export class ProbeHistory {
     const stored: ProbeRecord = { ...record, id: this.nextId++ };
     if (this.records.length >= this.limit) {
       const oldestSuccess = this.records.findIndex((r) => r.success);
-      this.records.splice(oldestSuccess >= 0 ? oldestSuccess : 0, 1);
+      this.records.splice(Math.max(oldestSuccess, 0), 1);
     }
     this.records.push(stored);
     return stored;

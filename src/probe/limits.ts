@@ -189,7 +189,11 @@ export class ProbeLimits {
     for (const [name, v] of Object.entries(options)) {
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`${name} must be a whole number >= 1`);
     }
-    this.global = new Gate(options.maxConcurrency, () => this.globalTypical, () => {});
+    this.global = new Gate(
+      options.maxConcurrency,
+      () => this.globalTypical,
+      () => {},
+    );
   }
 
   stats(): ProbeLimitsStats {
@@ -216,10 +220,17 @@ export class ProbeLimits {
       gate = created;
       this.perTarget.set(key, gate);
     }
-    const own = await gate.acquire(budget, (why) => `too many probes in flight for target ${target.raw} (at most ${this.options.maxPerTarget} at once, --probe.max-per-target): ${why}`);
+    const own = await gate.acquire(
+      budget,
+      (why) => `too many probes in flight for target ${target.raw} (at most ${this.options.maxPerTarget} at once, --probe.max-per-target): ${why}`,
+    );
     let all: ProbeSlot;
     try {
-      all = await this.global.acquire(budget, (why) => `too many probes in flight for target ${target.raw}: all ${this.options.maxConcurrency} probe slots of the exporter are busy (--probe.max-concurrency): ${why}`);
+      all = await this.global.acquire(
+        budget,
+        (why) =>
+          `too many probes in flight for target ${target.raw}: all ${this.options.maxConcurrency} probe slots of the exporter are busy (--probe.max-concurrency): ${why}`,
+      );
     } catch (err) {
       own.release();
       throw err;

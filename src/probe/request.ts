@@ -86,11 +86,14 @@ function withAuth(module: ModuleConfig<ProberDefinition>, config: Config<ProberD
   if (!auth) throw bad(`unknown auth ${JSON.stringify(name)}`);
   const { prober } = module;
   if (prober.credentials !== auth.kind) {
-    throw bad(`auth ${JSON.stringify(name)} holds ${auth.kind} credentials; module ${JSON.stringify(module.name)} (${prober.name}) takes ${prober.credentials ?? 'none'}`);
+    throw bad(
+      `auth ${JSON.stringify(name)} holds ${auth.kind} credentials; module ${JSON.stringify(module.name)} (${prober.name}) takes ${prober.credentials ?? 'none'}`,
+    );
   }
   const options = { ...(module.options as Record<string, unknown>), [auth.kind]: auth.credentials };
   // The rule the loader applies to a module's own credentials holds for every auth it is sent with.
   const unsafe = prober.requiresAllowList?.(options);
-  if (unsafe && !module.allowList) throw bad(`auth ${JSON.stringify(name)}: ${unsafe.replace(/^the module /, '')}, and module ${JSON.stringify(module.name)} has no allowed_targets`);
+  if (unsafe && !module.allowList)
+    throw bad(`auth ${JSON.stringify(name)}: ${unsafe.replace(/^the module /, '')}, and module ${JSON.stringify(module.name)} has no allowed_targets`);
   return { options, auth: auth.name };
 }

@@ -78,7 +78,9 @@ export class ProbeService {
         log.info('answered from a recent fetch (min_interval)', { fetch: outcome.fetchId, age_seconds: secondsSince(outcome.finishedAt) });
         metrics.probesShared.inc({ module: module.name, source });
       } else {
-        const shared = this.sharing.share(key, budget.signal, budget.deadline, module.minIntervalMs, (signal, fetchId) => this.fetch(request, signal, budget.deadline, log, fetchId));
+        const shared = this.sharing.share(key, budget.signal, budget.deadline, module.minIntervalMs, (signal, fetchId) =>
+          this.fetch(request, signal, budget.deadline, log, fetchId),
+        );
         source = shared.joined ? 'joined' : 'fetched';
         if (shared.joined) {
           log.info('joined a fetch of this module and target already in flight', { fetch: shared.fetchId });
@@ -159,7 +161,9 @@ async function probeOnce(
   signal: AbortSignal,
   log: CapturingProbeLog,
   services: Services,
-): Promise<{ snapshot: GatewaySnapshot; failure?: undefined; failureReason?: undefined } | { snapshot?: undefined; failure: string; failureReason: FailureReason }> {
+): Promise<
+  { snapshot: GatewaySnapshot; failure?: undefined; failureReason?: undefined } | { snapshot?: undefined; failure: string; failureReason: FailureReason }
+> {
   log.info('probe started', { prober: module.prober.name, host: target.host, port: target.port });
   try {
     throwIfAborted(signal);

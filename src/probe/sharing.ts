@@ -72,7 +72,10 @@ export class FetchSharing {
           clearTimeout(timer);
           if (this.inFlight.get(key) === started) this.inFlight.delete(key);
         });
-      started.promise.then((o) => this.remember(key, o, keepMs), () => {});
+      started.promise.then(
+        (o) => this.remember(key, o, keepMs),
+        () => {},
+      );
       this.inFlight.set(key, started);
       flight = started;
     }

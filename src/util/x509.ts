@@ -1,32 +1,15 @@
 import { X509Certificate } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import { CertificateList, Name } from '@peculiar/asn1-x509';
+import { CertificateList, type Name } from '@peculiar/asn1-x509';
+import type { Certificate, Crl } from '../model/snapshot.js';
 
 /*
  * DER certificates and CRLs → the model's Certificate and Crl. Certificates go through
  * node's own X509Certificate (OpenSSL); node has no CRL reader, so CRLs go through
  * @peculiar/asn1-x509's CertificateList schema rather than a hand-written ASN.1 reader.
  * Every function returns undefined for input it cannot decode: one odd certificate must
- * not hide the rest of a gateway. The shapes match the model's Certificate and Crl
- * (util/ does not import model/).
+ * not hide the rest of a gateway.
  */
-
-export interface Certificate {
-  subject: string;
-  issuer: string;
-  role: 'ca' | 'end-entity';
-  hasPrivateKey: boolean;
-  notBeforeTimestamp?: number;
-  notAfterTimestamp: number;
-  serial?: string;
-}
-
-export interface Crl {
-  issuer: string;
-  thisUpdateTimestamp?: number;
-  nextUpdateTimestamp?: number;
-  revoked?: number;
-}
 
 const CN_OID = '2.5.4.3';
 /** Bound for label values taken from certificate names. */
@@ -34,7 +17,10 @@ const MAX_NAME = 256;
 
 /** The last CN= of node's multi-line DN ("C=XX\nO=...\nCN=name"); escapes are not undone. */
 function cnOfNodeDn(dn: string): string | undefined {
-  const cns = dn.split('\n').filter((l) => l.startsWith('CN=')).map((l) => l.slice(3));
+  const cns = dn
+    .split('\n')
+    .filter((l) => l.startsWith('CN='))
+    .map((l) => l.slice(3));
   return cns[cns.length - 1];
 }
 
@@ -50,10 +36,7 @@ function toSeconds(text: string): number | undefined {
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : undefined;
 }
 
-export function decodeCertificate(
-  der: Buffer,
-  held: { hasPrivateKey: boolean; ca?: boolean },
-): Certificate | undefined {
+export function decodeCertificate(der: Buffer, held: { hasPrivateKey: boolean; ca?: boolean }): Certificate | undefined {
   let x: X509Certificate;
   try {
     x = new X509Certificate(der);

@@ -22,7 +22,7 @@ export function createApp(deps: AppDeps, routePrefix = '', security?: WebSecurit
       // c.req.path drops the trailing slash when strict is off; the raw URL keeps it.
       const url = new URL(c.req.url);
       if (url.pathname !== routePrefix) return next();
-      return c.redirect(routePrefix + '/' + url.search, 308);
+      return c.redirect(`${routePrefix}/${url.search}`, 308);
     });
   }
   root.route(routePrefix || '/', routes(deps));

@@ -12,7 +12,7 @@ function formatFields(fields: ProbeLogEntry['fields']): string {
 /** One probe log line as people read it: offset from the probe's start, level, message, fields. */
 export function formatLogEntry(e: ProbeLogEntry): string {
   const fields = formatFields(e.fields);
-  return `+${(e.elapsedMs / 1000).toFixed(3)}s ${e.level.padEnd(5)} ${e.msg}${fields ? ' ' + fields : ''}`;
+  return `+${(e.elapsedMs / 1000).toFixed(3)}s ${e.level.padEnd(5)} ${e.msg}${fields ? ` ${fields}` : ''}`;
 }
 
 /** Says how many lines the capture bound left out, so a cut log never passes for a whole one. */

@@ -5,7 +5,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchBrowser, screenshot, type TestBrowser } from '../support/browser.js';
 import { startTestExporter, type TestExporter } from '../support/exporter.js';
-import { type ScriptedViciServer } from '../support/vici-server.js';
+import type { ScriptedViciServer } from '../support/vici-server.js';
 import { startCharonLike } from '../support/charon-like.js';
 import { startViciLab, type ViciLab } from './support/strongswan-lab.js';
 import { freePort } from '../support/free-port.js';
@@ -186,7 +186,11 @@ describe('against a scripted VICI gateway', () => {
     assert.ok((await page.locator('tbody tr').count()) >= 1);
     assert.equal(await page.locator('tbody tr', { hasText: target }).count(), closedTarget.includes(target) ? 1 : 0);
 
-    await page.locator('tbody tr').first().getByRole('link', { name: /^log #\d+$/ }).click();
+    await page
+      .locator('tbody tr')
+      .first()
+      .getByRole('link', { name: /^log #\d+$/ })
+      .click();
     await page.waitForURL(/logs\?id=\d+$/);
     const log = (await page.locator('#probe-log').textContent()) ?? '';
     assert.match(log, /^\+0\.\d{3}s debug probe budget timeout_seconds=5$/m);

@@ -2,12 +2,12 @@
 //   node --import tsx test/lab/capture-strongswan-fixtures.ts
 // Needs strongswan-charon, strongswan-swanctl, strongswan-starter, libcharon-extra-plugins,
 // libcharon-extauth-plugins, libstrongswan-standard-plugins, socat and iproute2.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { startStrokeLab, startViciLab } from "./support/strongswan-lab.js";
-import { strokeIncludedConf } from "./support/strongswan-config.js";
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startStrokeLab, startViciLab } from './support/strongswan-lab.js';
+import { strokeIncludedConf } from './support/strongswan-config.js';
 
-const OUT = join(import.meta.dirname, "..", "fixtures", "strongswan");
+const OUT = join(import.meta.dirname, '..', 'fixtures', 'strongswan');
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
@@ -17,45 +17,45 @@ async function main(): Promise<void> {
   };
 
   const vici = await startViciLab();
-  let daemonVersion = "";
+  let daemonVersion = '';
   try {
     const captures: [string, string[]][] = [
-      ["swanctl-list-sas", ["--list-sas"]],
-      ["swanctl-list-conns", ["--list-conns"]],
-      ["swanctl-list-pools-leases", ["--list-pools", "--leases"]],
-      ["swanctl-stats", ["--stats"]],
-      ["swanctl-version", ["--version", "--daemon"]],
+      ['swanctl-list-sas', ['--list-sas']],
+      ['swanctl-list-conns', ['--list-conns']],
+      ['swanctl-list-pools-leases', ['--list-pools', '--leases']],
+      ['swanctl-stats', ['--stats']],
+      ['swanctl-version', ['--version', '--daemon']],
     ];
     for (const [name, args] of captures) {
       write(`${name}.txt`, await vici.swanctl(args));
-      write(`${name}.raw.txt`, await vici.swanctl([...args, "--raw"]));
+      write(`${name}.raw.txt`, await vici.swanctl([...args, '--raw']));
     }
-    daemonVersion = (await vici.swanctl(["--version", "--daemon"])).trim();
+    daemonVersion = (await vici.swanctl(['--version', '--daemon'])).trim();
   } finally {
     await vici.stop();
   }
 
   const stroke = await startStrokeLab();
   try {
-    write("ipsec-statusall.txt", await stroke.ipsec(["statusall"]));
-    write("ipsec-status.txt", await stroke.ipsec(["status"]));
-    write("ipsec-status-site-a.txt", await stroke.ipsec(["status", "site-a"]));
-    write("ipsec-status-site-b.txt", await stroke.ipsec(["status", "site-b"]));
-    write("ipsec-version.txt", await stroke.ipsec(["version"]));
-    write("ipsec.conf", readFileSync(join(stroke.dir, "gw", "ipsec.conf"), "utf8"));
-    write("ipsec.lab-extra.conf", strokeIncludedConf());
+    write('ipsec-statusall.txt', await stroke.ipsec(['statusall']));
+    write('ipsec-status.txt', await stroke.ipsec(['status']));
+    write('ipsec-status-site-a.txt', await stroke.ipsec(['status', 'site-a']));
+    write('ipsec-status-site-b.txt', await stroke.ipsec(['status', 'site-b']));
+    write('ipsec-version.txt', await stroke.ipsec(['version']));
+    write('ipsec.conf', readFileSync(join(stroke.dir, 'gw', 'ipsec.conf'), 'utf8'));
+    write('ipsec.lab-extra.conf', strokeIncludedConf());
   } finally {
     await stroke.stop();
   }
 
-  write("README.md", readme(daemonVersion));
+  write('README.md', readme(daemonVersion));
 }
 
 function readme(daemonVersion: string): string {
   return `# strongSwan fixtures
 
 Real output captured from the test lab by \`test/lab/capture-strongswan-fixtures.ts\` (do not edit by hand;
-re-run the script). Daemon: ${daemonVersion || "unknown"} (Debian 12 packages, kernel-libipsec, so every
+re-run the script). Daemon: ${daemonVersion || 'unknown'} (Debian 12 packages, kernel-libipsec, so every
 CHILD_SA is TUNNEL-in-UDP).
 
 Addresses are TEST-NET only: 192.0.2.0/24 outside, 198.51.100.0/27 gateway LAN, 198.51.100.32/27 site-a LAN,

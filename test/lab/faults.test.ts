@@ -5,11 +5,11 @@
 // recovers by itself within a few probes once the component is back (pooled SSH connections
 // included), and it is never restarted: /-/healthy answers 200 throughout.
 // The sequence of every drill (times, probe results, reasons) goes to the test's diagnostics.
-import assert from "node:assert/strict";
-import { readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { after, before, test, type TestContext } from "node:test";
-import { startTestExporter, type TestExporter } from "../support/exporter.js";
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test, type TestContext } from 'node:test';
+import { startTestExporter, type TestExporter } from '../support/exporter.js';
 import {
   addManagementPath,
   DrillClock,
@@ -19,11 +19,11 @@ import {
   type DrillResult,
   type DrillSpec,
   type ManagementPath,
-} from "./support/fault-drill.js";
-import { startOpenvpnLab, type OpenvpnLab } from "./support/openvpn-lab.js";
-import { startGatewaySshd, type GatewaySshd } from "./support/stroke-ssh-lab.js";
-import { PLAN } from "./support/strongswan-config.js";
-import { startStrokeLab, startViciLab, type StrokeLab, type ViciLab } from "./support/strongswan-lab.js";
+} from './support/fault-drill.js';
+import { startOpenvpnLab, type OpenvpnLab } from './support/openvpn-lab.js';
+import { startGatewaySshd, type GatewaySshd } from './support/stroke-ssh-lab.js';
+import { PLAN } from './support/strongswan-config.js';
+import { startStrokeLab, startViciLab, type StrokeLab, type ViciLab } from './support/strongswan-lab.js';
 
 /** Module timeout: a probe that meets a dead link must give up after this, not hang. */
 const TIMEOUT_S = 3;
@@ -52,7 +52,7 @@ function need<T>(v: T | undefined, what: string): T {
 
 /** Where the OpenVPN lab's sshd listens inside the gateway namespace (its management address). */
 function openvpnMgmtAddress(lab: OpenvpnLab): string {
-  const config = readFileSync(join(lab.dir, "sshd", "sshd_config"), "utf8");
+  const config = readFileSync(join(lab.dir, 'sshd', 'sshd_config'), 'utf8');
   const m = /^ListenAddress (\S+):22$/m.exec(config);
   if (!m?.[1]) throw new Error(`no ListenAddress …:22 in the OpenVPN lab's sshd_config:\n${config}`);
   return m[1];
@@ -60,33 +60,33 @@ function openvpnMgmtAddress(lab: OpenvpnLab): string {
 
 function modulesYaml(): string {
   const q = (s: string) => JSON.stringify(s);
-  const s = need(ssshd, "stroke sshd");
-  const o = need(olab, "OpenVPN lab");
+  const s = need(ssshd, 'stroke sshd');
+  const o = need(olab, 'OpenVPN lab');
   return [
-    "modules:",
-    "  vici:",
-    "    prober: strongswan-vici-tcp",
+    'modules:',
+    '  vici:',
+    '    prober: strongswan-vici-tcp',
     `    timeout: ${TIMEOUT_S}s`,
-    "  stroke:",
-    "    prober: ipsec-ssh",
+    '  stroke:',
+    '    prober: ipsec-ssh',
     `    timeout: ${TIMEOUT_S}s`,
-    "    ssh:",
+    '    ssh:',
     `      username: ${s.user}`,
     `      private_key: {file: ${q(s.privateKeyFile)}}`,
     `      host_key_fingerprints: [${q(s.hostKeyFingerprint)}]`,
-    "  ovpn:",
-    "    prober: openvpn-ssh",
+    '  ovpn:',
+    '    prober: openvpn-ssh',
     `    timeout: ${TIMEOUT_S}s`,
     `    max_status_age: ${MAX_STATUS_AGE_S}s`,
-    "    ssh:",
+    '    ssh:',
     `      username: ${o.sshUser}`,
     `      private_key: {file: ${q(o.privateKeyFile)}}`,
     // The management path forwards from its own port, so pin the key rather than name the host.
     `      host_key_fingerprints: [${q(o.hostKeyFingerprint)}]`,
-    "    status_files:",
+    '    status_files:',
     ...Object.entries(o.statusFiles).map(([name, path]) => `      - {name: ${name}, path: ${q(path)}}`),
-    "",
-  ].join("\n");
+    '',
+  ].join('\n');
 }
 
 before(async () => {
@@ -99,18 +99,18 @@ before(async () => {
     }),
     startOpenvpnLab().then((l) => (olab = l)),
   ]);
-  const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  const v = need(vlab, "VICI lab");
-  const o = need(olab, "OpenVPN lab");
+  const v = need(vlab, 'VICI lab');
+  const o = need(olab, 'OpenVPN lab');
   vpath = await addManagementPath({ gatewayNs: v.gatewayNs, mgmtAddress: v.mgmtAddress, ports: [PLAN.viciPort], logDir: v.dir });
   opath = await addManagementPath({ gatewayNs: o.gatewayNs, mgmtAddress: openvpnMgmtAddress(o), ports: [22], logDir: o.dir });
   exporter = await startTestExporter(modulesYaml());
   const get = exporter.get.bind(exporter);
   const opts = { periodMs: PERIOD_MS, maxSeconds: LOOP_MAX_S, httpTimeoutMs: (10 * TIMEOUT_S + 5) * 1000 };
-  loops.set("vici", new ScrapeLoop("vici", get, "vici", need(vpath.targets.get(PLAN.viciPort), "VICI path"), clock, opts));
-  loops.set("stroke", new ScrapeLoop("stroke", get, "stroke", need(ssshd, "stroke sshd").target, clock, opts));
-  loops.set("ovpn", new ScrapeLoop("ovpn", get, "ovpn", need(opath.targets.get(22), "OpenVPN path"), clock, opts));
+  loops.set('vici', new ScrapeLoop('vici', get, 'vici', need(vpath.targets.get(PLAN.viciPort), 'VICI path'), clock, opts));
+  loops.set('stroke', new ScrapeLoop('stroke', get, 'stroke', need(ssshd, 'stroke sshd').target, clock, opts));
+  loops.set('ovpn', new ScrapeLoop('ovpn', get, 'ovpn', need(opath.targets.get(22), 'OpenVPN path'), clock, opts));
   health = new HealthLoop(get, clock, { periodMs: 250, maxSeconds: LOOP_MAX_S });
 });
 
@@ -132,9 +132,16 @@ async function drill(t: TestContext, loopName: string, spec: DrillSpec): Promise
   const ff = r.firstFail;
   assert.ok(ff, `${spec.name}: no probe ran after the fault`);
   assert.equal(ff.ok, false, `${spec.name}: the first probe after the fault succeeded`);
-  assert.ok(ff.end - ff.start <= spec.maxFailSeconds, `${spec.name}: the failing probe took ${(ff.end - ff.start).toFixed(2)}s, more than ${spec.maxFailSeconds}s`);
-  if (spec.reason) assert.match(ff.reason ?? "", spec.reason, `${spec.name}: reason of the first failure`);
-  assert.deepEqual(r.successesDuringOutage.map((p) => p.n), [], `${spec.name}: probes succeeded while the fault was in place`);
+  assert.ok(
+    ff.end - ff.start <= spec.maxFailSeconds,
+    `${spec.name}: the failing probe took ${(ff.end - ff.start).toFixed(2)}s, more than ${spec.maxFailSeconds}s`,
+  );
+  if (spec.reason) assert.match(ff.reason ?? '', spec.reason, `${spec.name}: reason of the first failure`);
+  assert.deepEqual(
+    r.successesDuringOutage.map((p) => p.n),
+    [],
+    `${spec.name}: probes succeeded while the fault was in place`,
+  );
   assert.ok(r.recovery, `${spec.name}: no successful probe after the restore`);
   assert.ok(r.probesToRecover <= spec.recoverWithin, `${spec.name}: recovered only at the ${r.probesToRecover}th probe after the restore`);
   return r;
@@ -149,13 +156,16 @@ const hangs = { holdProbes: 2, maxFailSeconds: 10 * TIMEOUT_S, reason: /timed ou
 
 function assertHungUntilTimeout(r: DrillResult): void {
   const took = (r.firstFail?.end ?? 0) - (r.firstFail?.start ?? 0);
-  assert.ok(took >= TIMEOUT_S - 0.5, `${r.spec.name}: the probe failed after ${took.toFixed(2)}s, before its ${TIMEOUT_S}s timeout: the link fault reset the connection instead of hanging it`);
+  assert.ok(
+    took >= TIMEOUT_S - 0.5,
+    `${r.spec.name}: the probe failed after ${took.toFixed(2)}s, before its ${TIMEOUT_S}s timeout: the link fault reset the connection instead of hanging it`,
+  );
 }
 
-test("VICI lab: charon killed, then started again", async (t) => {
-  const lab = need(vlab, "VICI lab");
-  await drill(t, "vici", {
-    name: "VICI lab: charon SIGKILL, restart",
+test('VICI lab: charon killed, then started again', async (t) => {
+  const lab = need(vlab, 'VICI lab');
+  await drill(t, 'vici', {
+    name: 'VICI lab: charon SIGKILL, restart',
     inject: () => lab.killCharon(),
     restore: () => lab.startCharon(),
     reason: /vici connection|refused|reset/,
@@ -163,9 +173,9 @@ test("VICI lab: charon killed, then started again", async (t) => {
   });
 });
 
-test("VICI lab: management link down, then up (the VICI connection hangs)", async (t) => {
-  const path = need(vpath, "VICI management path");
-  const r = await drill(t, "vici", {
+test('VICI lab: management link down, then up (the VICI connection hangs)', async (t) => {
+  const path = need(vpath, 'VICI management path');
+  const r = await drill(t, 'vici', {
     name: `VICI lab: ip link set ${path.gatewayLink} down/up in the gateway namespace`,
     inject: () => path.down(),
     restore: () => path.up(),
@@ -174,10 +184,10 @@ test("VICI lab: management link down, then up (the VICI connection hangs)", asyn
   assertHungUntilTimeout(r);
 });
 
-test("stroke lab (ipsec-ssh): sshd killed, then started again", async (t) => {
-  const sshd = need(ssshd, "stroke sshd");
-  await drill(t, "stroke", {
-    name: "stroke lab: sshd SIGKILL (listener and sessions), restart",
+test('stroke lab (ipsec-ssh): sshd killed, then started again', async (t) => {
+  const sshd = need(ssshd, 'stroke sshd');
+  await drill(t, 'stroke', {
+    name: 'stroke lab: sshd SIGKILL (listener and sessions), restart',
     inject: () => sshd.kill(),
     restore: () => sshd.start(),
     reason: /ssh|closed|refused/,
@@ -185,10 +195,10 @@ test("stroke lab (ipsec-ssh): sshd killed, then started again", async (t) => {
   });
 });
 
-test("stroke lab (ipsec-ssh): charon killed, then started again", async (t) => {
-  const lab = need(slab, "stroke lab");
-  await drill(t, "stroke", {
-    name: "stroke lab: starter and charon SIGKILL, ipsec start",
+test('stroke lab (ipsec-ssh): charon killed, then started again', async (t) => {
+  const lab = need(slab, 'stroke lab');
+  await drill(t, 'stroke', {
+    name: 'stroke lab: starter and charon SIGKILL, ipsec start',
     inject: () => lab.killCharon(),
     restore: () => lab.startCharon(),
     reason: /statusall failed/,
@@ -196,12 +206,12 @@ test("stroke lab (ipsec-ssh): charon killed, then started again", async (t) => {
   });
 });
 
-test("OpenVPN lab: a server killed, then started again", async (t) => {
-  const lab = need(olab, "OpenVPN lab");
-  await drill(t, "ovpn", {
-    name: "OpenVPN lab: tcp server SIGKILL, restart",
-    inject: () => lab.killServer("tcp"),
-    restore: () => lab.startServer("tcp"),
+test('OpenVPN lab: a server killed, then started again', async (t) => {
+  const lab = need(olab, 'OpenVPN lab');
+  await drill(t, 'ovpn', {
+    name: 'OpenVPN lab: tcp server SIGKILL, restart',
+    inject: () => lab.killServer('tcp'),
+    restore: () => lab.startServer('tcp'),
     // Nothing tells the prober the daemon died: its status file stops being rewritten (every 1 s) and
     // fails the probe once older than max_status_age (whole seconds, read with the gateway's `date +%s`).
     detectAfter: (injected) => {
@@ -213,10 +223,10 @@ test("OpenVPN lab: a server killed, then started again", async (t) => {
   });
 });
 
-test("OpenVPN lab: sshd killed, then started again (pooled connection lost)", async (t) => {
-  const lab = need(olab, "OpenVPN lab");
-  await drill(t, "ovpn", {
-    name: "OpenVPN lab: sshd SIGKILL (listener and sessions), restart",
+test('OpenVPN lab: sshd killed, then started again (pooled connection lost)', async (t) => {
+  const lab = need(olab, 'OpenVPN lab');
+  await drill(t, 'ovpn', {
+    name: 'OpenVPN lab: sshd SIGKILL (listener and sessions), restart',
     inject: () => lab.killSshd(),
     restore: () => lab.startSshd(),
     reason: /ssh|closed|refused/,
@@ -224,9 +234,9 @@ test("OpenVPN lab: sshd killed, then started again (pooled connection lost)", as
   });
 });
 
-test("OpenVPN lab: management link down, then up (the pooled SSH connection hangs)", async (t) => {
-  const path = need(opath, "OpenVPN management path");
-  const r = await drill(t, "ovpn", {
+test('OpenVPN lab: management link down, then up (the pooled SSH connection hangs)', async (t) => {
+  const path = need(opath, 'OpenVPN management path');
+  const r = await drill(t, 'ovpn', {
     name: `OpenVPN lab: ip link set ${path.gatewayLink} down/up in the gateway namespace`,
     inject: () => path.down(),
     restore: () => path.up(),
@@ -236,24 +246,39 @@ test("OpenVPN lab: management link down, then up (the pooled SSH connection hang
 });
 
 test("the exporter stayed up and kept every other gateway's probes succeeding", async (t) => {
-  const h = need(health, "health loop");
-  const e = need(exporter, "exporter");
-  t.diagnostic(`/-/healthy: ${h.checks} checks every 250 ms, ${h.bad.length} not 200${h.bad.length ? `: ${JSON.stringify(h.bad.slice(0, 5))}` : ""}`);
+  const h = need(health, 'health loop');
+  const e = need(exporter, 'exporter');
+  t.diagnostic(`/-/healthy: ${h.checks} checks every 250 ms, ${h.bad.length} not 200${h.bad.length ? `: ${JSON.stringify(h.bad.slice(0, 5))}` : ''}`);
   assert.ok(h.checks > 20, `only ${h.checks} health checks ran`);
-  assert.deepEqual(h.bad, [], "/-/healthy answered something else than 200");
+  assert.deepEqual(h.bad, [], '/-/healthy answered something else than 200');
 
   // A fault on one gateway is that gateway's: outside its own drills, every probe of a loop succeeded.
   for (const [name, loop] of loops) {
     const own = results.filter((r) => r.loop === name).map(({ result: r }) => [r.injectStart, r.recovery?.end ?? Infinity] as const);
     const outside = loop.records.filter((p) => !own.some(([from, to]) => p.end >= from && p.start <= to));
     const failed = outside.filter((p) => !p.ok);
-    const hung = loop.records.filter((p) => p.reason?.startsWith("no answer from the exporter"));
+    const hung = loop.records.filter((p) => p.reason?.startsWith('no answer from the exporter'));
     t.diagnostic(
       `loop ${name}: ${loop.records.length} probes, ${loop.records.filter((p) => !p.ok).length} failed in its own drills, ` +
-        `${failed.length} failed outside them${failed.length ? `: ${failed.slice(0, 3).map((p) => `#${p.n} ${p.start.toFixed(2)}s ${p.reason}`).join("; ")}` : ""}`,
+        `${failed.length} failed outside them${
+          failed.length
+            ? `: ${failed
+                .slice(0, 3)
+                .map((p) => `#${p.n} ${p.start.toFixed(2)}s ${p.reason}`)
+                .join('; ')}`
+            : ''
+        }`,
     );
-    assert.deepEqual(hung.map((p) => p.n), [], `loop ${name}: the exporter did not answer some probes at all`);
-    assert.deepEqual(failed.map((p) => `#${p.n} ${p.reason}`), [], `loop ${name}: probes failed outside the drills of this gateway`);
+    assert.deepEqual(
+      hung.map((p) => p.n),
+      [],
+      `loop ${name}: the exporter did not answer some probes at all`,
+    );
+    assert.deepEqual(
+      failed.map((p) => `#${p.n} ${p.reason}`),
+      [],
+      `loop ${name}: probes failed outside the drills of this gateway`,
+    );
     const last = loop.records[loop.records.length - 1];
     assert.equal(last?.ok, true, `loop ${name}: the last probe failed`);
   }

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { stringify } from 'yaml';
 import { startTestExporter, type TestExporter } from '../support/exporter.js';
 import { makeTestPki, type TestPki } from '../support/test-pki.js';
-import { type ScriptedViciServer } from '../support/vici-server.js';
+import type { ScriptedViciServer } from '../support/vici-server.js';
 import { startCharonLike } from '../support/charon-like.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 
@@ -86,7 +86,7 @@ test('Prometheus scrapes /metrics and /probe over TLS with basic auth; a wrong p
   assert.equal(success.value, 1);
   assert.equal(success.metric.instance, `127.0.0.1:${charon.port}`);
   const tunnels = await prometheus.query('vpn_tunnel_up{job="vpn"}');
-  assert.ok(tunnels.length > 0, 'the probe\'s metrics reached Prometheus');
+  assert.ok(tunnels.length > 0, "the probe's metrics reached Prometheus");
   const own = await prometheus.query('process_start_time_seconds{job="exporter"}');
   assert.equal(own.length, 1);
 

@@ -10,14 +10,7 @@ import { after, before, test } from 'node:test';
 import { charonCommands } from '../support/charon-like.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
 import { SCENARIOS, startPanosEmulator, type PanosEmulator } from '../support/panos-emulator/index.js';
-import {
-  REPO_ROOT,
-  hashmod,
-  startPrometheus,
-  testPrometheusConfig,
-  type PrometheusServer,
-  type Sample,
-} from '../support/prometheus.js';
+import { REPO_ROOT, hashmod, startPrometheus, testPrometheusConfig, type PrometheusServer, type Sample } from '../support/prometheus.js';
 import { startViciServer, type ScriptedViciServer } from '../support/vici-server.js';
 import { startOpenvpnLab, type OpenvpnLab } from './support/openvpn-lab.js';
 import { startGatewaySshd, type GatewaySshd } from './support/stroke-ssh-lab.js';
@@ -55,7 +48,7 @@ function modulesYaml(): string {
     // The jobs' default modules (deploy/prometheus/prometheus.yml), plus one picked by a target label.
     '  strongswan_vici:\n    prober: strongswan-vici-tcp\n    timeout: 5s\n',
     '  strongswan_vici_lab:\n    prober: strongswan-vici-tcp\n    timeout: 5s\n    pools: true\n',
-    '  ipsec_ssh:\n    prober: ipsec-ssh\n    timeout: 5s\n' + ssh(strokeSshd!.user, strokeSshd!.privateKeyFile, strokeSshd!.knownHostsFile),
+    `  ipsec_ssh:\n    prober: ipsec-ssh\n    timeout: 5s\n${ssh(strokeSshd!.user, strokeSshd!.privateKeyFile, strokeSshd!.knownHostsFile)}`,
     '  openvpn_ssh:\n    prober: openvpn-ssh\n    timeout: 5s\n' +
       ssh(ovpn.sshUser, ovpn.privateKeyFile, ovpn.knownHostsFile) +
       '    status_files:\n' +
@@ -102,10 +95,7 @@ before(async () => {
 
   const charonTarget = `127.0.0.1:${charon!.port}`;
   const targets = {
-    'targets/strongswan-vici.yml': [
-      { targets: [charonTarget] },
-      { targets: [viciLab!.target], labels: { module: 'strongswan_vici_lab', site: 'lab' } },
-    ],
+    'targets/strongswan-vici.yml': [{ targets: [charonTarget] }, { targets: [viciLab!.target], labels: { module: 'strongswan_vici_lab', site: 'lab' } }],
     'targets/ipsec-ssh.yml': [{ targets: [strokeSshd!.target] }],
     'targets/openvpn-ssh.yml': [{ targets: [ovpnLab!.target] }],
     'targets/paloalto-ssh.yml': [{ targets: [`${panos!.host}:${panos!.port}`] }],
@@ -180,10 +170,14 @@ async function waitForQuery(expr: string, keys: string[], want: Record<string, n
 async function waitForKeys(expr: string, keys: string[], want: string[], timeoutMs = 30_000): Promise<Record<string, number>> {
   let last: Record<string, number> = {};
   await prom
-    .waitFor(expr, async () => {
-      last = await byLabels(expr, ...keys);
-      return Object.keys(last).sort().join(',') === [...want].sort().join(',') ? true : undefined;
-    }, timeoutMs)
+    .waitFor(
+      expr,
+      async () => {
+        last = await byLabels(expr, ...keys);
+        return Object.keys(last).sort().join(',') === [...want].sort().join(',') ? true : undefined;
+      },
+      timeoutMs,
+    )
     .catch(() => undefined);
   assert.deepEqual(Object.keys(last).sort(), [...want].sort(), expr);
   return last;
@@ -261,7 +255,7 @@ test('the sharded job sends each gateway to the exporter replica hashmod picks',
   assert.ok((probed ?? 0) > 0, 'replica b probed its share');
 });
 
-test('the recording rules produce the seed exporters\' metric names', async () => {
+test("the recording rules produce the seed exporters' metric names", async () => {
   const vici = viciLab!.target;
   const stroke = strokeSshd!.target;
   const ovpn = ovpnLab!.target;
@@ -276,7 +270,11 @@ test('the recording rules produce the seed exporters\' metric names', async () =
     [`${stroke}|rw-eap`]: 0,
     [`${stroke}|parked`]: 4,
   });
-  const inbound = await waitForKeys(`strongswan_sa_bytes_inbound{instance="${vici}"}`, ['ike_name', 'child_name'], ['site-a|net-a', 'rw-eap|rw-eap-net', 'rw-xauth|rw-xauth-net']);
+  const inbound = await waitForKeys(
+    `strongswan_sa_bytes_inbound{instance="${vici}"}`,
+    ['ike_name', 'child_name'],
+    ['site-a|net-a', 'rw-eap|rw-eap-net', 'rw-xauth|rw-xauth-net'],
+  );
   assert.ok((inbound['site-a|net-a'] ?? 0) > 0, `site-a/net-a carried traffic: ${JSON.stringify(inbound)}`);
   await waitForKeys(`strongswan_sa_bytes_outbound{instance="${vici}"}`, ['ike_name', 'child_name'], Object.keys(inbound));
   const rekey = await waitForKeys(`strongswan_sa_rekey_second{instance="${vici}"}`, ['ike_name', 'child_name'], Object.keys(inbound));
@@ -294,7 +292,9 @@ test('the recording rules produce the seed exporters\' metric names', async () =
   // "<CN>_<status file name>": with status files named after their protocol, the seed's "<CN>_<proto>".
   await waitForKeys(`ovpn_bytes_in_total{instance="${ovpn}"}`, ['client'], wantClients);
   await waitForKeys(`ovpn_bytes_out_total{instance="${ovpn}"}`, ['client'], wantClients);
-  const total = Object.values(ovpnLab!.expectedClients).flatMap((cns) => Object.values(cns)).reduce((x, y) => x + y, 0);
+  const total = Object.values(ovpnLab!.expectedClients)
+    .flatMap((cns) => Object.values(cns))
+    .reduce((x, y) => x + y, 0);
   await waitForQuery(`ovpn_sessions_total{instance="${ovpn}"}`, ['instance'], { [ovpn]: total });
   await waitForKeys(`ovpn_info{instance="${ovpn}"}`, ['product'], ['OpenVPN']);
   assert.match(Object.keys(await byLabels(`ovpn_info{instance="${ovpn}"}`, 'version'))[0] ?? '', /^2\.\d+/);

@@ -3,13 +3,13 @@
 // way in — stream-local forwarding as root, a `sudo -n socat` bridge as an unprivileged account, the bridge
 // where the server forbids forwarding or allows one session per connection — must answer what swanctl
 // reports on the same daemon at the same moment; each way that cannot work must say why.
-import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { startTestExporter, type TestExporter } from "../support/exporter.js";
-import { waitFor } from "../support/wait-for.js";
-import { startViciUnixLab, type ViciUnixLab } from "./support/strongswan-lab.js";
-import { startViciSshGateway, type ViciSshGateway } from "./support/vici-ssh-lab.js";
-import { assertDaemonAndProbe, assertStrongswanDetail, assertTunnels, assertUsersAndPools, measure } from "./support/vici-scenario.js";
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestExporter, type TestExporter } from '../support/exporter.js';
+import { waitFor } from '../support/wait-for.js';
+import { startViciUnixLab, type ViciUnixLab } from './support/strongswan-lab.js';
+import { startViciSshGateway, type ViciSshGateway } from './support/vici-ssh-lab.js';
+import { assertDaemonAndProbe, assertStrongswanDetail, assertTunnels, assertUsersAndPools, measure } from './support/vici-scenario.js';
 
 let lab: ViciUnixLab;
 let gw: ViciSshGateway;
@@ -79,8 +79,8 @@ async function failureReason(module: string, target: string): Promise<string> {
   const quoted = /probe failed reason="((?:[^"\\]|\\.)*)"/.exec(text)?.[1];
   assert.ok(quoted !== undefined, `no failure reason in:\n${text}`);
   // logfmt escapes quotes and backslashes.
-  const reason = quoted.replace(/\\(.)/g, "$1");
-  assert.doesNotMatch(reason, /timed out|aborted/, "failed for its reason, not at the deadline");
+  const reason = quoted.replace(/\\(.)/g, '$1');
+  assert.doesNotMatch(reason, /timed out|aborted/, 'failed for its reason, not at the deadline');
   return reason;
 }
 
@@ -93,67 +93,67 @@ async function assertNoChannelLeft(): Promise<void> {
   });
 }
 
-describe("through stream-local forwarding as root", () => {
-  test("answers what swanctl reports, on three channels of one connection", async () => {
+describe('through stream-local forwarding as root', () => {
+  test('answers what swanctl reports, on three channels of one connection', async () => {
     const handshakes = exporter.ssh.stats().handshakes;
-    await assertMatchesSwanctl("root_forward", gw.targets.open);
-    assert.equal(exporter.ssh.stats().handshakes - handshakes, 1, "one SSH connection carries the three VICI sessions");
-    await assertMatchesSwanctl("root_forward", gw.targets.open);
-    assert.equal(exporter.ssh.stats().handshakes - handshakes, 1, "a warm probe reuses it");
+    await assertMatchesSwanctl('root_forward', gw.targets.open);
+    assert.equal(exporter.ssh.stats().handshakes - handshakes, 1, 'one SSH connection carries the three VICI sessions');
+    await assertMatchesSwanctl('root_forward', gw.targets.open);
+    assert.equal(exporter.ssh.stats().handshakes - handshakes, 1, 'a warm probe reuses it');
     await assertNoChannelLeft();
   });
 
-  test("a socket that is not there is named as missing", async () => {
-    const reason = await failureReason("root_missing_socket", gw.targets.open);
+  test('a socket that is not there is named as missing', async () => {
+    const reason = await failureReason('root_missing_socket', gw.targets.open);
     assert.match(reason, /\/var\/run\/nothing-here\.vici does not exist/);
     await assertNoChannelLeft();
   });
 });
 
-describe("as an unprivileged account", () => {
+describe('as an unprivileged account', () => {
   test("without socket_command, the socket's permissions are named and the bridge suggested", async () => {
-    const reason = await failureReason("monitor_forward", gw.targets.open);
+    const reason = await failureReason('monitor_forward', gw.targets.open);
     assert.match(reason, new RegExp(`permission denied, ${gw.monitorUser} may not open /var/run/charon\\.vici`));
     assert.match(reason, /socket_command/);
   });
 
-  test("through `sudo -n socat`, answers what swanctl reports", async () => {
-    await assertMatchesSwanctl("monitor_sudo", gw.targets.open);
+  test('through `sudo -n socat`, answers what swanctl reports', async () => {
+    await assertMatchesSwanctl('monitor_sudo', gw.targets.open);
     await assertNoChannelLeft();
   });
 
   test("a bridge sudo refuses fails with sudo's own words", async () => {
-    const reason = await failureReason("monitor_unlisted_bridge", gw.targets.open);
+    const reason = await failureReason('monitor_unlisted_bridge', gw.targets.open);
     assert.match(reason, /socket_command "sudo -n socat STDIO UNIX-CONNECT:\/var\/run\/other\.vici" exited with code 1: sudo: a password is required/);
     await assertNoChannelLeft();
   });
 });
 
-describe("where sshd says AllowStreamLocalForwarding no", () => {
+describe('where sshd says AllowStreamLocalForwarding no', () => {
   test("forwarding fails with the server's words and the reason", async () => {
-    const reason = await failureReason("root_forward", gw.targets.noForward);
+    const reason = await failureReason('root_forward', gw.targets.noForward);
     assert.match(reason, /the SSH server refused a stream to \/var\/run\/charon\.vici \("open failed"\)/);
     assert.match(reason, /forbids stream-local forwarding/);
     assert.match(gw.logTail(200), /refused streamlocal port forward/, "sshd's log agrees");
   });
 
-  test("the socat bridge still answers what swanctl reports", async () => {
-    await assertMatchesSwanctl("monitor_sudo", gw.targets.noForward);
+  test('the socat bridge still answers what swanctl reports', async () => {
+    await assertMatchesSwanctl('monitor_sudo', gw.targets.noForward);
     await assertNoChannelLeft();
   });
 });
 
-describe("where sshd allows one session per connection (MaxSessions 1)", () => {
-  test("the three bridges get a connection each and answer what swanctl reports", async () => {
-    await assertMatchesSwanctl("monitor_sudo", gw.targets.oneSession);
+describe('where sshd allows one session per connection (MaxSessions 1)', () => {
+  test('the three bridges get a connection each and answer what swanctl reports', async () => {
+    await assertMatchesSwanctl('monitor_sudo', gw.targets.oneSession);
     assert.ok(
-      exporter.logs.some((l) => /limits sessions per connection/.test(l) && l.includes(gw.targets.oneSession.split(":")[1] ?? "?")),
-      "the pool learned the limit",
+      exporter.logs.some((l) => /limits sessions per connection/.test(l) && l.includes(gw.targets.oneSession.split(':')[1] ?? '?')),
+      'the pool learned the limit',
     );
     // Learned once, the next probe goes straight to a connection per session.
     const handshakes = exporter.ssh.stats().handshakes;
-    await assertMatchesSwanctl("monitor_sudo", gw.targets.oneSession);
-    assert.ok(exporter.ssh.stats().handshakes - handshakes >= 2, "the three sessions did not share a connection");
+    await assertMatchesSwanctl('monitor_sudo', gw.targets.oneSession);
+    assert.ok(exporter.ssh.stats().handshakes - handshakes >= 2, 'the three sessions did not share a connection');
     await assertNoChannelLeft();
   });
 });

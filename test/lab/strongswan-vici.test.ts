@@ -2,17 +2,17 @@
 // exporter in-process. Every fact is compared with what swanctl reports on the same daemon, read right
 // before and right after the probe: stable facts must match exactly, moving counters and timers must lie
 // within the window between the two readings.
-import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { startCharonLike } from "../support/charon-like.js";
-import { sampleValue, startTestExporter, type TestExporter } from "../support/exporter.js";
-import { type ScriptedViciServer } from "../support/vici-server.js";
-import { run, runInNs } from "./support/netns.js";
-import { PLAN } from "./support/strongswan-config.js";
-import { assertCertificates } from "./support/cert-compare.js";
-import { startViciLab, type ViciLab } from "./support/strongswan-lab.js";
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startCharonLike } from '../support/charon-like.js';
+import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
+import type { ScriptedViciServer } from '../support/vici-server.js';
+import { run, runInNs } from './support/netns.js';
+import { PLAN } from './support/strongswan-config.js';
+import { assertCertificates } from './support/cert-compare.js';
+import { startViciLab, type ViciLab } from './support/strongswan-lab.js';
 import {
   assertDaemonAndProbe,
   assertShunts,
@@ -21,7 +21,8 @@ import {
   assertUsersAndPools,
   measure,
   type Measurement,
-} from "./support/vici-scenario.js";
+} from './support/vici-scenario.js';
+import { escapeRegExp } from '../support/regexp.js';
 
 const MODULE_TIMEOUT_S = 5;
 const MODULES = `modules:
@@ -42,7 +43,7 @@ let exporter: TestExporter;
 let other: ScriptedViciServer;
 
 async function assertPromtoolAccepts(text: string): Promise<void> {
-  const r = await run("promtool", ["check", "metrics"], { input: text, okExitCodes: [0, 1, 3] }).catch((err: unknown) => {
+  const r = await run('promtool', ['check', 'metrics'], { input: text, okExitCodes: [0, 1, 3] }).catch((err: unknown) => {
     throw new Error(`promtool must be installed (Debian package prometheus): ${err instanceof Error ? err.message : String(err)}`);
   });
   assert.equal(r.code, 0, `promtool check metrics:\n${r.stdout}${r.stderr}\n--- input ---\n${text}`);
@@ -50,9 +51,9 @@ async function assertPromtoolAccepts(text: string): Promise<void> {
 
 /** charon's pid from its pid file, only if that process really is a charon. */
 function charonPid(): number {
-  const pid = Number(readFileSync(join(lab.dir, "gw", "run", "charon.pid"), "utf8").trim());
-  assert.ok(Number.isInteger(pid) && pid > 1, "charon.pid holds a pid");
-  assert.match(readFileSync(`/proc/${pid}/cmdline`, "utf8"), /charon/, `pid ${pid} is a charon`);
+  const pid = Number(readFileSync(join(lab.dir, 'gw', 'run', 'charon.pid'), 'utf8').trim());
+  assert.ok(Number.isInteger(pid) && pid > 1, 'charon.pid holds a pid');
+  assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /charon/, `pid ${pid} is a charon`);
   return pid;
 }
 
@@ -64,7 +65,7 @@ function onExporterLog(re: RegExp, then: () => void): { fired: Promise<void>; di
   const logs = exporter.logs;
   let fire!: () => void;
   const fired = new Promise<void>((resolve) => (fire = resolve));
-  const dispose = () => void Reflect.deleteProperty(logs, "push");
+  const dispose = () => void Reflect.deleteProperty(logs, 'push');
   logs.push = (...lines: string[]) => {
     const n = Array.prototype.push.apply(logs, lines);
     if (lines.some((l) => re.test(l))) {
@@ -77,28 +78,24 @@ function onExporterLog(re: RegExp, then: () => void): { fired: Promise<void>; di
   return { fired, dispose };
 }
 
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
-
 /** VICI connections inside the gateway namespace towards charon (socat's side of a forwarded session). */
 async function viciSessionsToCharon(): Promise<number> {
-  const r = await runInNs(lab.gatewayNs, "ss", ["-Htn", "state", "established", "dst", `${lab.mgmtAddress}:${PLAN.viciPort}`]);
-  return r.stdout.split("\n").filter((l) => l.trim() !== "").length;
+  const r = await runInNs(lab.gatewayNs, 'ss', ['-Htn', 'state', 'established', 'dst', `${lab.mgmtAddress}:${PLAN.viciPort}`]);
+  return r.stdout.split('\n').filter((l) => l.trim() !== '').length;
 }
 
 async function probeText(module: string, target: string, debug = false): Promise<{ text: string; seconds: number }> {
   const t0 = performance.now();
-  const res = await exporter.get(`/probe?module=${module}&target=${target}${debug ? "&debug=true" : ""}`);
+  const res = await exporter.get(`/probe?module=${module}&target=${target}${debug ? '&debug=true' : ''}`);
   const text = await res.text();
   assert.equal(res.status, 200, text);
   return { text, seconds: (performance.now() - t0) / 1000 };
 }
 
 async function assertExporterServes(): Promise<void> {
-  assert.equal((await exporter.get("/-/healthy")).status, 200);
-  const { text } = await probeText("vici_other", `127.0.0.1:${other.port}`);
-  assert.equal(sampleValue(text, "probe_success"), 1, `another module against another gateway still works:\n${text}`);
+  assert.equal((await exporter.get('/-/healthy')).status, 200);
+  const { text } = await probeText('vici_other', `127.0.0.1:${other.port}`);
+  assert.equal(sampleValue(text, 'probe_success'), 1, `another module against another gateway still works:\n${text}`);
 }
 
 before(async () => {
@@ -114,7 +111,7 @@ after(async () => {
   await lab?.stop();
 });
 
-describe("a probe of the running gateway", () => {
+describe('a probe of the running gateway', () => {
   let m: Measurement;
   before(async () => {
     m = await measure(lab.swanctl, () => exporter.get(`/probe?module=vici&target=${lab.target}`));
@@ -124,99 +121,99 @@ describe("a probe of the running gateway", () => {
     assertDaemonAndProbe(m);
   });
 
-  test("reports every conn of --list-conns with the state, kind, children and sessions swanctl shows", () => {
+  test('reports every conn of --list-conns with the state, kind, children and sessions swanctl shows', () => {
     assertTunnels(m);
   });
 
-  test("keeps the bypass and drop conns out of the tunnels and reports them as shunts", () => {
+  test('keeps the bypass and drop conns out of the tunnels and reports them as shunts', () => {
     assertShunts(m);
   });
 
   test("reports each certificate's expiry and the CRL's next update as swanctl --list-certs and openssl show them", async () => {
-    assertCertificates(m.text, await lab.swanctl(["--list-certs", "--utc"]), lab.pki);
+    assertCertificates(m.text, await lab.swanctl(['--list-certs', '--utc']), lab.pki);
   });
 
   test("reports alice, bob and carol and the pools' leases as swanctl does", () => {
     assertUsersAndPools(m);
   });
 
-  test("reports per-child counters and timers within the two swanctl readings", () => {
+  test('reports per-child counters and timers within the two swanctl readings', () => {
     assertStrongswanDetail(m);
   });
 
-  test("answers an exposition promtool accepts", async () => {
+  test('answers an exposition promtool accepts', async () => {
     await assertPromtoolAccepts(m.text);
   });
 
-  test("stays well under a second, probe after probe", async () => {
+  test('stays well under a second, probe after probe', async () => {
     const times: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const { text, seconds } = await probeText("vici", lab.target);
-      assert.equal(sampleValue(text, "probe_success"), 1, text);
+      const { text, seconds } = await probeText('vici', lab.target);
+      assert.equal(sampleValue(text, 'probe_success'), 1, text);
       times.push(seconds);
     }
-    assert.ok(Math.max(...times) < 2, `probe times: ${times.join(", ")}s`);
+    assert.ok(Math.max(...times) < 2, `probe times: ${times.join(', ')}s`);
   });
 });
 
-describe("when charon dies", () => {
-  test("killed mid-scrape, the probe fails at once with a connection closed/reset reason", async () => {
+describe('when charon dies', () => {
+  test('killed mid-scrape, the probe fails at once with a connection closed/reset reason', async () => {
     const pid = charonPid();
     // Freeze charon the moment the exporter has its answer to `stats`, before it asks for get-pools on
     // that connection (list-sas and list-conns run beside it on their own connections): the probe is
     // then certainly mid-scrape (the kernel still takes the next request, nobody answers it).
-    const statsDone = new RegExp(`^(?=.*\\btarget=${escape(lab.target)}\\b)(?=.*\\bcommand=stats\\b)(?=.*msg="vici command")`);
-    const hook = onExporterLog(statsDone, () => process.kill(pid, "SIGSTOP"));
+    const statsDone = new RegExp(`^(?=.*\\btarget=${escapeRegExp(lab.target)}\\b)(?=.*\\bcommand=stats\\b)(?=.*msg="vici command")`);
+    const hook = onExporterLog(statsDone, () => process.kill(pid, 'SIGSTOP'));
     let killed = false;
     try {
       const t0 = performance.now();
-      const pending = probeText("vici", lab.target, true);
+      const pending = probeText('vici', lab.target, true);
       void pending.catch(() => undefined); // awaited below; not an unhandled rejection should the test fail earlier
       const frozen = await Promise.race([hook.fired.then(() => true), pending.then(() => false)]);
-      assert.ok(frozen, `the probe ended before the exporter logged a line matching ${statsDone}:\n${exporter.logs.slice(-10).join("\n")}`);
+      assert.ok(frozen, `the probe ended before the exporter logged a line matching ${statsDone}:\n${exporter.logs.slice(-10).join('\n')}`);
       assert.ok((await viciSessionsToCharon()) >= 1, "the probe's VICI sessions reach the frozen charon");
-      const metrics = await (await exporter.get("/metrics")).text();
-      assert.equal(sampleValue(metrics, "vpn_exporter_probes_in_flight"), 1, "the probe is still running");
+      const metrics = await (await exporter.get('/metrics')).text();
+      assert.equal(sampleValue(metrics, 'vpn_exporter_probes_in_flight'), 1, 'the probe is still running');
       const killedAt = performance.now();
       await lab.killCharon();
       killed = true;
       const { text } = await pending;
       const total = (performance.now() - t0) / 1000;
       const afterKill = (performance.now() - killedAt) / 1000;
-      assert.equal(sampleValue(text, "probe_success"), 0, text);
+      assert.equal(sampleValue(text, 'probe_success'), 0, text);
       assert.match(text, /debug vici command command=version /, text);
       assert.match(text, /debug vici command command=stats /, text);
       assert.match(text, /debug vici command failed command=(get-pools|list-sas|list-conns) /, text);
       assert.match(text, CLOSED_REASON);
-      assert.doesNotMatch(text, /timed out|aborted/, "the probe failed because charon died, not at its deadline");
+      assert.doesNotMatch(text, /timed out|aborted/, 'the probe failed because charon died, not at its deadline');
       assert.doesNotMatch(text, /^vpn_info/m);
       assert.ok(total < MODULE_TIMEOUT_S, `the probe took ${total}s, the module allows ${MODULE_TIMEOUT_S}s`);
       assert.ok(afterKill < 2, `the probe ended ${afterKill}s after charon was killed`);
     } finally {
       hook.dispose();
       // Should the test have failed before the kill, leave no frozen daemon behind for the teardown.
-      if (!killed) process.kill(pid, "SIGCONT");
+      if (!killed) process.kill(pid, 'SIGCONT');
     }
     await assertExporterServes();
   });
 
-  test("while it is down, probes fail fast with the reason and the exporter keeps serving", async () => {
-    await assert.rejects(lab.swanctl(["--stats"]), "swanctl cannot reach the dead charon either");
+  test('while it is down, probes fail fast with the reason and the exporter keeps serving', async () => {
+    await assert.rejects(lab.swanctl(['--stats']), 'swanctl cannot reach the dead charon either');
     for (let i = 0; i < 2; i++) {
-      const { text, seconds } = await probeText("vici", lab.target, true);
-      assert.equal(sampleValue(text, "probe_success"), 0, text);
+      const { text, seconds } = await probeText('vici', lab.target, true);
+      assert.equal(sampleValue(text, 'probe_success'), 0, text);
       assert.match(text, CLOSED_REASON);
       assert.ok(seconds < 2, `a probe of the dead charon took ${seconds}s`);
     }
-    const plain = await probeText("vici", lab.target);
-    assert.equal(sampleValue(plain.text, "probe_success"), 0);
+    const plain = await probeText('vici', lab.target);
+    assert.equal(sampleValue(plain.text, 'probe_success'), 0);
     await assertPromtoolAccepts(plain.text);
     await assertExporterServes();
-    const metrics = await (await exporter.get("/metrics")).text();
+    const metrics = await (await exporter.get('/metrics')).text();
     assert.ok((sampleValue(metrics, 'vpn_exporter_probes_total{module="vici",result="failure"}') ?? 0) >= 4, metrics);
   });
 
-  test("after a restart the next probe succeeds and matches swanctl again, without restarting the exporter", { timeout: 60_000 }, async () => {
+  test('after a restart the next probe succeeds and matches swanctl again, without restarting the exporter', { timeout: 60_000 }, async () => {
     await lab.startCharon();
     const m = await measure(lab.swanctl, () => exporter.get(`/probe?module=vici&target=${lab.target}`));
     assertDaemonAndProbe(m);
@@ -225,6 +222,6 @@ describe("when charon dies", () => {
     assertStrongswanDetail(m);
     await assertPromtoolAccepts(m.text);
     // A fresh daemon: its uptime is that of the restart, not of the first start.
-    assert.ok((sampleValue(m.text, "vpn_uptime_seconds") ?? Infinity) < 60, m.text);
+    assert.ok((sampleValue(m.text, 'vpn_uptime_seconds') ?? Infinity) < 60, m.text);
   });
 });

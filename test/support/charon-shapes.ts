@@ -128,9 +128,7 @@ export function listConnEvent(i: number): ViciMessage {
       rekey_time: '14400',
       unique: 'UNIQUE_NO',
       'local-1': authRound({ id: 'gw-a.example' }, 'pre-shared key'),
-      'remote-1': roadWarrior
-        ? authRound({ eap_id: '%any', 'eap-type': 'EAP_MD5' }, 'EAP')
-        : authRound({ id: `gw-${i}.example` }, 'pre-shared key'),
+      'remote-1': roadWarrior ? authRound({ eap_id: '%any', 'eap-type': 'EAP_MD5' }, 'EAP') : authRound({ id: `gw-${i}.example` }, 'pre-shared key'),
       children: toMessage({ [roadWarrior ? 'rw' : 'net']: child }),
     }),
   });

@@ -59,6 +59,6 @@ export async function startTestExporter(
 
 /** The value of one exact series in exposition text, or undefined. */
 export function sampleValue(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }

@@ -88,7 +88,20 @@ export const PROMETHEUS_SCRAPE_SERIES: ReadonlySet<string> = new Set([
 ]);
 
 const PROMQL_KEYWORDS = new Set([
-  'and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'inf', 'nan', 'atan2',
+  'and',
+  'or',
+  'unless',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'offset',
+  'bool',
+  'inf',
+  'nan',
+  'atan2',
 ]);
 
 /**
@@ -250,7 +263,14 @@ export function testPrometheusConfig(setup: TestSetup): GeneratedConfig {
 }
 
 function globToRegExp(glob: string): RegExp {
-  return new RegExp('^' + glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
+  return new RegExp(
+    '^' +
+      glob
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '[^/]*')
+        .replace(/\?/g, '[^/]') +
+      '$',
+  );
 }
 
 // ---------------------------------------------------------------------------
@@ -317,12 +337,7 @@ export async function startPrometheus(generated: GeneratedConfig): Promise<Prome
     log = '';
     const c = spawn(
       'prometheus',
-      [
-        `--config.file=${configFile}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        '--log.level=warn',
-      ],
+      [`--config.file=${configFile}`, `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(dir, 'data')}`, '--log.level=warn'],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     c.stderr!.on('data', (d: Buffer) => {
@@ -365,9 +380,7 @@ export async function startPrometheus(generated: GeneratedConfig): Promise<Prome
     url,
     dir,
     async query(expr) {
-      const data = await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(
-        `/api/v1/query?query=${encodeURIComponent(expr)}`,
-      );
+      const data = await api<{ result: { metric: Record<string, string>; value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`);
       return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
     },
     async alerts() {
@@ -412,13 +425,13 @@ export async function validateDeployModules(
 ): Promise<{ config: import('../../src/config/config.js').Config; referenced: Set<string> }> {
   const { parseConfig } = await import('../../src/config/modules.js');
   const { PROBERS } = await import('../../src/probers.js');
-  const prefix = mountDir.endsWith('/') ? mountDir : mountDir + '/';
+  const prefix = mountDir.endsWith('/') ? mountDir : `${mountDir}/`;
   const referenced = new Set<string>();
-  for (const m of text.matchAll(new RegExp(prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '([A-Za-z0-9._-]+)', 'g'))) referenced.add(m[1]!);
+  for (const m of text.matchAll(new RegExp(`${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}([A-Za-z0-9._-]+)`, 'g'))) referenced.add(m[1]!);
   const dir = mkdtempSync(join(tmpdir(), 'vpnx-deploy-modules-'));
   try {
     for (const name of provided) writeFileSync(join(dir, name), `dummy ${name}\n`, { mode: 0o600 });
-    const config = parseConfig('modules.yaml', text.split(prefix).join(dir + '/'), PROBERS);
+    const config = parseConfig('modules.yaml', text.split(prefix).join(`${dir}/`), PROBERS);
     return { config, referenced };
   } finally {
     rmSync(dir, { recursive: true, force: true });

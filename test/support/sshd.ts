@@ -294,7 +294,10 @@ const accounts = new Map<string, Promise<void>>();
 /** Creates the account once per process; idempotent across processes. */
 function ensureAccount(account: SshdAccount): Promise<void> {
   let ready = accounts.get(account.name);
-  if (!ready) accounts.set(account.name, (ready = createAccount(account)));
+  if (!ready) {
+    ready = createAccount(account);
+    accounts.set(account.name, ready);
+  }
   return ready;
 }
 

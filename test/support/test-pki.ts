@@ -48,9 +48,26 @@ async function openssl(dir: string, args: string[]): Promise<void> {
 async function makeCa(dir: string, name: string): Promise<CertPair> {
   const pair = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
   await openssl(dir, [
-    'req', '-x509', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-keyout', pair.key, '-out', pair.cert, '-days', '2', '-subj', `/CN=${name}`,
-    '-config', join(dir, 'openssl.cnf'), '-extensions', 'ca_ext',
+    'req',
+    '-x509',
+    '-new',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-keyout',
+    pair.key,
+    '-out',
+    pair.cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${name}`,
+    '-config',
+    join(dir, 'openssl.cnf'),
+    '-extensions',
+    'ca_ext',
   ]);
   return pair;
 }
@@ -64,12 +81,41 @@ async function makeLeaf(dir: string, name: string, ca: CertPair, usage: 'serverA
     `[leaf]\nbasicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\nextendedKeyUsage = ${usage}\nsubjectAltName = ${san}\nauthorityKeyIdentifier = keyid\n`,
   );
   await openssl(dir, [
-    'req', '-new', '-nodes', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
-    '-keyout', pair.key, '-out', csr, '-subj', `/CN=${name}`, '-config', join(dir, 'openssl.cnf'),
+    'req',
+    '-new',
+    '-nodes',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-keyout',
+    pair.key,
+    '-out',
+    csr,
+    '-subj',
+    `/CN=${name}`,
+    '-config',
+    join(dir, 'openssl.cnf'),
   ]);
   await openssl(dir, [
-    'x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-set_serial', String(Date.now()),
-    '-days', '2', '-out', pair.cert, '-extfile', ext, '-extensions', 'leaf',
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.cert,
+    '-CAkey',
+    ca.key,
+    '-set_serial',
+    String(Date.now()),
+    '-days',
+    '2',
+    '-out',
+    pair.cert,
+    '-extfile',
+    ext,
+    '-extensions',
+    'leaf',
   ]);
   return pair;
 }

@@ -130,28 +130,35 @@ export async function startViciServer(opts: ViciServerOptions = {}): Promise<Scr
   const handle = (socket: net.Socket, send: (packets: Buffer[]) => void, packet: Packet, registered: Set<string>): void => {
     const name = packet.name ?? '';
     if (packet.type === EVENT_REGISTER || packet.type === EVENT_UNREGISTER) {
-      if (!knownEvents.has(name)) return send([UNKNOWN_EVENT]);
+      if (!knownEvents.has(name)) {
+        send([UNKNOWN_EVENT]);
+        return;
+      }
       if (packet.type === EVENT_REGISTER) registered.add(name);
       else registered.delete(name);
-      return send([CONFIRM]);
+      send([CONFIRM]);
+      return;
     }
     if (packet.type !== CMD_REQUEST) return void socket.destroy();
     if (opts.recordCommands !== false) commands.push(name);
     const handler = opts.commands?.[name];
-    if (opts.hostile !== undefined) return misbehave(socket, opts.hostile, handler, packet, registered);
-    if (handler === undefined) return send([UNKNOWN_COMMAND]);
+    if (opts.hostile !== undefined) {
+      misbehave(socket, opts.hostile, handler, packet, registered);
+      return;
+    }
+    if (handler === undefined) {
+      send([UNKNOWN_COMMAND]);
+      return;
+    }
     const wire = wireOf(handler(packet.message ?? newMessage()), registered);
-    if (wire.eventName === undefined || !registered.has(wire.eventName)) return send([wire.response]);
+    if (wire.eventName === undefined || !registered.has(wire.eventName)) {
+      send([wire.response]);
+      return;
+    }
     send(pattern === 'charon' ? [...wire.each, wire.response] : [wire.joined, wire.response]);
   };
 
-  const misbehave = (
-    socket: net.Socket,
-    mode: HostileMode,
-    handler: CommandHandler | undefined,
-    packet: Packet,
-    registered: Set<string>,
-  ): void => {
+  const misbehave = (socket: net.Socket, mode: HostileMode, handler: CommandHandler | undefined, packet: Packet, registered: Set<string>): void => {
     const reply = handler?.(packet.message ?? newMessage());
     switch (mode) {
       case 'silent':

@@ -27,11 +27,7 @@ const DEFAULT_WAIT_MS = 10_000;
  * value. A condition that throws counts as not met yet (a daemon still starting refuses connections);
  * the last error is in the failure message.
  */
-export async function waitFor<T>(
-  what: string,
-  condition: () => T | NotYet | Promise<T | NotYet>,
-  opts: WaitForOptions = {},
-): Promise<T> {
+export async function waitFor<T>(what: string, condition: () => T | NotYet | Promise<T | NotYet>, opts: WaitForOptions = {}): Promise<T> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_WAIT_MS;
   const deadline = performance.now() + timeoutMs;
   let pause = opts.intervalMs ?? 10;

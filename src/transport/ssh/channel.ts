@@ -24,11 +24,7 @@ const LOST = new Set(['Not connected', 'No response from server']);
  * Asks for a channel and waits for the server's answer or the signal. A channel
  * granted after the caller gave up is closed on arrival.
  */
-export function requestChannel(
-  what: string,
-  signal: AbortSignal,
-  start: (cb: ChannelCallback) => void,
-): Promise<ClientChannel> {
+export function requestChannel(what: string, signal: AbortSignal, start: (cb: ChannelCallback) => void): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     let waiting = true;
     const dispose = onAbort(signal, (reason) => {

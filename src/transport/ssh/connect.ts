@@ -77,8 +77,7 @@ export async function handshake(p: HandshakeParams): Promise<Established> {
       }
     };
     const onReady = () => finish(undefined);
-    const onClose = () =>
-      finish(check.rejection ?? new ProbeError(`ssh connection to ${hostPort} closed during the handshake`));
+    const onClose = () => finish(check.rejection ?? new ProbeError(`ssh connection to ${hostPort} closed during the handshake`));
     // Stays attached for the connection's life: an 'error' nobody listens to would crash the process.
     // Later errors belong to the pool, which logs them; this probe's log may be long finished.
     client.on('error', (err: Error & { level?: string }) => {
@@ -100,12 +99,7 @@ export async function handshake(p: HandshakeParams): Promise<Established> {
   });
 }
 
-function connectConfig(
-  p: HandshakeParams,
-  sock: Duplex,
-  verify: (key: Buffer) => boolean,
-  hostKeyAlgorithms: string[],
-): ConnectConfig {
+function connectConfig(p: HandshakeParams, sock: Duplex, verify: (key: Buffer) => boolean, hostKeyAlgorithms: string[]): ConnectConfig {
   const c = p.endpoint.credentials;
   // Public key first: a wrong password attempt costs a server-side delay.
   const methods: AuthenticationType[] = [];
@@ -140,4 +134,3 @@ function describeFailure(hostPort: string, endpoint: SshEndpoint, err: Error & {
   // ssh2 wraps a bad private key or passphrase in a message that names the problem, never the secret.
   return new ProbeError(`ssh connection to ${hostPort} failed: ${err.message}`, { cause: err });
 }
-

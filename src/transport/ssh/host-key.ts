@@ -37,12 +37,7 @@ export interface HostKeyCheck {
   algorithms: string[];
 }
 
-export async function prepareHostKeyCheck(
-  policy: HostKeyPolicy,
-  host: string,
-  port: number,
-  log: ProbeLog,
-): Promise<HostKeyCheck> {
+export async function prepareHostKeyCheck(policy: HostKeyPolicy, host: string, port: number, log: ProbeLog): Promise<HostKeyCheck> {
   const label = `${host}:${port}`;
   const lines = policy.knownHostsFile ? linesForHost(await readKnownHosts(policy.knownHostsFile), host, port) : [];
   const pins = new Set((policy.fingerprints ?? []).map((f) => f.trim().replace(/=+$/, '')));
@@ -65,10 +60,7 @@ export async function prepareHostKeyCheck(
         log.debug('ssh host key verified', { host: label, fingerprint: key.fingerprint });
         return true;
       }
-      const hint =
-        verdict.others.length > 0
-          ? `; known_hosts holds a different ${verdict.others.join('/')} key for this host`
-          : '';
+      const hint = verdict.others.length > 0 ? `; known_hosts holds a different ${verdict.others.join('/')} key for this host` : '';
       check.rejection = new ProbeError(`host key for ${label} not trusted: ${presented}${hint}`, { kind: 'host_key_mismatch' });
       return false;
     },
@@ -98,15 +90,7 @@ async function readKnownHosts(file: string): Promise<KnownHostLine[]> {
 }
 
 /** ssh2's own default order; repeated here because ssh2 does not export it. */
-const HOST_KEY_ALGORITHMS = [
-  'ssh-ed25519',
-  'ecdsa-sha2-nistp256',
-  'ecdsa-sha2-nistp384',
-  'ecdsa-sha2-nistp521',
-  'rsa-sha2-512',
-  'rsa-sha2-256',
-  'ssh-rsa',
-];
+const HOST_KEY_ALGORITHMS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
 /**
  * Puts the algorithms of keys we hold first: a server with several host keys

@@ -117,6 +117,9 @@ function hashedMatches(pattern: string, name: string): boolean {
 
 function globMatches(pattern: string, name: string): boolean {
   if (!/[*?]/.test(pattern)) return pattern.toLowerCase() === name.toLowerCase();
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i').test(name);
 }

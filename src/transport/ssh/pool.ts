@@ -149,9 +149,7 @@ export class SshPool {
 
   async close(): Promise<void> {
     this.closing = true;
-    const closed = [...this.all].map(
-      (c) => new Promise<void>((resolve) => (c.state === 'closed' ? resolve() : c.onClosed.push(resolve))),
-    );
+    const closed = [...this.all].map((c) => new Promise<void>((resolve) => (c.state === 'closed' ? resolve() : c.onClosed.push(resolve))));
     for (const c of this.all) this.shut(c);
     await Promise.all(closed);
     this.closing = false;
@@ -280,9 +278,7 @@ export class SshPool {
     let sock: Duplex | undefined;
     if (endpoint.jump) {
       const jump = endpoint.jump;
-      const via = await this.openChannel(jump, 'forward', signal, log, (client, cb) =>
-        client.forwardOut('127.0.0.1', 0, endpoint.host, endpoint.port, cb),
-      );
+      const via = await this.openChannel(jump, 'forward', signal, log, (client, cb) => client.forwardOut('127.0.0.1', 0, endpoint.host, endpoint.port, cb));
       sock = via.channel;
       // The jump connection stays leased for as long as the tunnel through it lives.
       conn.onClosed.push(() => {
@@ -311,9 +307,7 @@ export class SshPool {
       if (!victim || c.lastUsed < victim.lastUsed) victim = c;
     }
     if (!victim) {
-      throw new ProbeError(
-        `ssh connection pool is full: all ${this.opts.maxConnections} connections are busy or connecting`,
-      );
+      throw new ProbeError(`ssh connection pool is full: all ${this.opts.maxConnections} connections are busy or connecting`);
     }
     this.opts.logger.debug('ssh evicting idle connection', { host: victim.label });
     this.shut(victim);
@@ -359,11 +353,7 @@ export class SshPool {
       .update(JSON.stringify([c.password ?? null, c.privateKey ?? null, c.passphrase ?? null]))
       .digest('hex')
       .slice(0, 32);
-    const policy = JSON.stringify([
-      e.hostKey.knownHostsFile ?? null,
-      [...(e.hostKey.fingerprints ?? [])].sort(),
-      e.hostKey.insecureSkipVerify === true,
-    ]);
+    const policy = JSON.stringify([e.hostKey.knownHostsFile ?? null, [...(e.hostKey.fingerprints ?? [])].sort(), e.hostKey.insecureSkipVerify === true]);
     const own = `${c.username}@${e.host}:${e.port}#${creds}#${policy}`;
     return e.jump ? `${own} via ${this.keyOf(e.jump)}` : own;
   }

@@ -25,9 +25,12 @@ export function shellQuote(word: string): string {
  */
 export function buildSectionScript(sections: readonly RemoteSection[], boundary: string): string {
   // Non-root SSH sessions on Debian and others lack the sbin directories, where ipsec and openvpn live.
-  return 'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH; ' + sections
-    .map((s) => `printf '\\n%s begin %s\\n' ${boundary} ${s.id}; { ${s.command}; } 2>&1; printf '\\n%s end %s %s\\n' ${boundary} ${s.id} "$?"`)
-    .join('; ');
+  return (
+    'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH; ' +
+    sections
+      .map((s) => `printf '\\n%s begin %s\\n' ${boundary} ${s.id}; { ${s.command}; } 2>&1; printf '\\n%s end %s %s\\n' ${boundary} ${s.id} "$?"`)
+      .join('; ')
+  );
 }
 
 /** Splits the script's output back into sections. Pure; throws ProtocolError on a broken frame. */
@@ -67,7 +70,11 @@ export async function runSections(
     });
   }
   try {
-    return splitSections(result.stdout, boundary, sections.map((s) => s.id));
+    return splitSections(
+      result.stdout,
+      boundary,
+      sections.map((s) => s.id),
+    );
   } catch (err) {
     // Output cut short with no exit status: the session died under the commands (sshd killed, link lost).
     if (err instanceof ProtocolError && result.exitCode === null && result.exitSignal === undefined) {

@@ -45,13 +45,7 @@ export function createSshTransport(options: SshTransportOptions = {}): SshTransp
   return {
     async exec(endpoint, command, opts) {
       throwIfAborted(opts.signal);
-      const { channel, lease } = await pool.openChannel<ClientChannel>(
-        endpoint,
-        'exec',
-        opts.signal,
-        opts.log,
-        (client, cb) => client.exec(command, cb),
-      );
+      const { channel, lease } = await pool.openChannel<ClientChannel>(endpoint, 'exec', opts.signal, opts.log, (client, cb) => client.exec(command, cb));
       try {
         return await collectExec(channel, endpointLabel(endpoint), opts);
       } finally {
@@ -62,13 +56,7 @@ export function createSshTransport(options: SshTransportOptions = {}): SshTransp
     async openShell(endpoint, opts) {
       throwIfAborted(opts.signal);
       const pty = { term: TERM, cols: opts.cols ?? 200, rows: opts.rows ?? 50 };
-      const { channel, lease } = await pool.openChannel<ClientChannel>(
-        endpoint,
-        'shell',
-        opts.signal,
-        opts.log,
-        (client, cb) => client.shell(pty, cb),
-      );
+      const { channel, lease } = await pool.openChannel<ClientChannel>(endpoint, 'shell', opts.signal, opts.log, (client, cb) => client.shell(pty, cb));
       let disposeAbort = () => {};
       const shell = new ShellSession(channel, endpointLabel(endpoint), opts.maxOutputBytes, opts.log, () => {
         disposeAbort();
@@ -93,9 +81,7 @@ export function createSshTransport(options: SshTransportOptions = {}): SshTransp
 
     async execStream(endpoint, command, opts) {
       throwIfAborted(opts.signal);
-      const { channel, lease } = await pool.openChannel<ClientChannel>(endpoint, 'exec', opts.signal, opts.log, (client, cb) =>
-        client.exec(command, cb),
-      );
+      const { channel, lease } = await pool.openChannel<ClientChannel>(endpoint, 'exec', opts.signal, opts.log, (client, cb) => client.exec(command, cb));
       return holdChannel(channel, lease, endpointLabel(endpoint), opts);
     },
 

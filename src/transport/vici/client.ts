@@ -5,17 +5,7 @@ import { abortReason, onAbort } from '../../util/abort.js';
 import { ProbeError, ProtocolError, SizeLimitError } from '../../util/errors.js';
 import type { ViciMessage } from './message.js';
 import { ViciFramer, encodePacket, type Packet } from './packet.js';
-import {
-  CMD_REQUEST,
-  CMD_RESPONSE,
-  CMD_UNKNOWN,
-  EVENT,
-  EVENT_CONFIRM,
-  EVENT_REGISTER,
-  EVENT_UNKNOWN,
-  EVENT_UNREGISTER,
-  MAX_SEGMENT_BYTES,
-} from './wire.js';
+import { CMD_REQUEST, CMD_RESPONSE, CMD_UNKNOWN, EVENT, EVENT_CONFIRM, EVENT_REGISTER, EVENT_UNKNOWN, EVENT_UNREGISTER, MAX_SEGMENT_BYTES } from './wire.js';
 
 /** Bounds on one session, whatever carries it. */
 export interface ViciLimits {

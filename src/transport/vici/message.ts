@@ -1,14 +1,5 @@
 import { ProtocolError } from '../../util/errors.js';
-import {
-  KEY_VALUE,
-  LIST_END,
-  LIST_ITEM,
-  LIST_START,
-  MAX_NAME_BYTES,
-  MAX_VALUE_BYTES,
-  SECTION_END,
-  SECTION_START,
-} from './wire.js';
+import { KEY_VALUE, LIST_END, LIST_ITEM, LIST_START, MAX_NAME_BYTES, MAX_VALUE_BYTES, SECTION_END, SECTION_START } from './wire.js';
 
 export type ViciValue = string | string[] | ViciMessage;
 

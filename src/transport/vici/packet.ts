@@ -23,16 +23,7 @@ export interface Packet {
 
 const NAMED: ReadonlySet<number> = new Set([CMD_REQUEST, EVENT_REGISTER, EVENT_UNREGISTER, EVENT]);
 const WITH_MESSAGE: ReadonlySet<number> = new Set([CMD_REQUEST, CMD_RESPONSE, EVENT]);
-const KNOWN: ReadonlySet<number> = new Set([
-  CMD_REQUEST,
-  CMD_RESPONSE,
-  CMD_UNKNOWN,
-  EVENT_REGISTER,
-  EVENT_UNREGISTER,
-  EVENT_CONFIRM,
-  EVENT_UNKNOWN,
-  EVENT,
-]);
+const KNOWN: ReadonlySet<number> = new Set([CMD_REQUEST, CMD_RESPONSE, CMD_UNKNOWN, EVENT_REGISTER, EVENT_UNREGISTER, EVENT_CONFIRM, EVENT_UNKNOWN, EVENT]);
 
 /** A whole segment including its u32 length prefix, ready to write to a socket. */
 export function encodePacket(packet: Packet): Buffer {

@@ -22,9 +22,7 @@ export class Columns {
 
   row(fields: readonly string[], lineNo: number): Row {
     if (fields.length !== this.names.length) {
-      throw new ParseError(
-        `line ${lineNo}: ${this.table} row has ${fields.length} fields but the header has ${this.names.length}`,
-      );
+      throw new ParseError(`line ${lineNo}: ${this.table} row has ${fields.length} fields but the header has ${this.names.length}`);
     }
     return new Row(this.index, fields, `line ${lineNo}`);
   }

@@ -10,12 +10,7 @@ export interface OpenvpnStatusRead {
 }
 
 /** Each status file is one tunnel (a server instance or a client); each connected client a session. */
-export function buildOpenvpnSnapshot(input: {
-  reads: readonly OpenvpnStatusRead[];
-  nowSeconds: number;
-  version?: string;
-  hostname?: string;
-}): GatewaySnapshot {
+export function buildOpenvpnSnapshot(input: { reads: readonly OpenvpnStatusRead[]; nowSeconds: number; version?: string; hostname?: string }): GatewaySnapshot {
   const tunnels: Tunnel[] = [];
   const sessions: Session[] = [];
   const servers: OpenvpnServerDetail[] = [];

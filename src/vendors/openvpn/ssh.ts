@@ -5,7 +5,7 @@ import { buildOpenvpnSnapshot, type OpenvpnStatusRead } from './snapshot.js';
 import { ParseError, ProbeError, commandFailure } from '../../util/errors.js';
 import { TtlCache } from '../../util/ttl-cache.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
-import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
+import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList, maxOutputBytesSchema } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addOpenvpnFamilies } from './metrics.js';
 
@@ -26,7 +26,7 @@ const optionsSchema = z.strictObject({
   /** A dead OpenVPN leaves a file that looks alive: older than this fails the probe. */
   max_status_age: durationMs.default(180_000),
   /** Bound on everything the gateway sends back for one probe. */
-  max_output_bytes: z.number().int().min(4096).max(256 << 20).default(16 << 20),
+  max_output_bytes: maxOutputBytesSchema,
 });
 
 /**
@@ -51,7 +51,7 @@ export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
   credentials: 'ssh',
   requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
-    const prefix = options.command_prefix ? options.command_prefix + ' ' : '';
+    const prefix = options.command_prefix ? `${options.command_prefix} ` : '';
     const versionKey = `${target.host}:${target.port}`;
     const cachedVersion = versions.get(versionKey);
     const sections: RemoteSection[] = [
@@ -80,7 +80,7 @@ export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
     const reads: OpenvpnStatusRead[] = [];
     for (const [i, f] of options.status_files.entries()) {
       const r = results.get(`file${i}`);
-      if (!r || r.exitCode !== 0) {
+      if (r?.exitCode !== 0) {
         const output = (r?.output ?? '').trim().slice(0, 200);
         throw new ProbeError(`status file ${f.name} (${f.path}) unreadable: ${output || 'no output'}`, { kind: commandFailure(output) });
       }

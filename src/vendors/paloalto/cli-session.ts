@@ -1,12 +1,6 @@
 import type { ProbeLog } from '../../log/probe-log.js';
 import { detectCliError } from './cli-error.js';
-import {
-  cleanTerminalText,
-  PANOS_PROMPT_AT_END,
-  parsePromptAtEnd,
-  parsePromptLine,
-  type PanosPrompt,
-} from './prompt.js';
+import { cleanTerminalText, PANOS_PROMPT_AT_END, parsePromptAtEnd, parsePromptLine, type PanosPrompt } from './prompt.js';
 import type { InteractiveShell } from '../../transport/ssh/types.js';
 import { errorMessage, ProbeError, ProtocolError } from '../../util/errors.js';
 

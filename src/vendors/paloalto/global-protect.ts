@@ -66,16 +66,41 @@ const KEYS: [RegExp, Setter][] = [
   [/^public ip(?: \(connected\))?$/i, (u, v) => (u.publicIp = v)],
   [/^public ipv6$/i, (u, v) => (u.publicIpv6 = v)],
   [/^tunnel type$/i, (u, v) => (u.tunnelType = v)],
-  [/^esp$/i, (u, v) => { if (/^exist/i.test(v)) u.tunnelType = 'IPSec'; }],
-  [/^ssl$/i, (u, v) => { if (/^exist/i.test(v) && u.tunnelType === undefined) u.tunnelType = 'SSL'; }],
+  [
+    /^esp$/i,
+    (u, v) => {
+      if (/^exist/i.test(v)) u.tunnelType = 'IPSec';
+    },
+  ],
+  [
+    /^ssl$/i,
+    (u, v) => {
+      if (/^exist/i.test(v) && u.tunnelType === undefined) u.tunnelType = 'SSL';
+    },
+  ],
   [/^login time$/i, (u, v) => (u.loginTime = v)],
-  [/^login time utc$/i, (u, v) => { const n = parseCount(v); if (n !== undefined) u.loginEpochSeconds = n; }],
-  [/^ttl$/i, (u, v) => { const n = parseCount(v); if (n !== undefined) u.ttlSeconds = n; }],
+  [
+    /^login time utc$/i,
+    (u, v) => {
+      const n = parseCount(v);
+      if (n !== undefined) u.loginEpochSeconds = n;
+    },
+  ],
+  [
+    /^ttl$/i,
+    (u, v) => {
+      const n = parseCount(v);
+      if (n !== undefined) u.ttlSeconds = n;
+    },
+  ],
   // `Request - Login : 2025-03-03 08:01:11.624 (1740988871624), 198.51.100.77`
-  [/^request - login$/i, (u, v) => {
-    const ms = parseCount(/\((\d{10,16})\)/.exec(v)?.[1]);
-    if (ms !== undefined && u.loginEpochSeconds === undefined) u.loginEpochSeconds = Math.floor(ms / 1000);
-  }],
+  [
+    /^request - login$/i,
+    (u, v) => {
+      const ms = parseCount(/\((\d{10,16})\)/.exec(v)?.[1]);
+      if (ms !== undefined && u.loginEpochSeconds === undefined) u.loginEpochSeconds = Math.floor(ms / 1000);
+    },
+  ],
 ];
 
 /** Values PAN-OS prints for "none": an empty field, `::` for no IPv6 address. */
@@ -162,5 +187,5 @@ export function parseGpStatistics(text: string): PanosGpStatistics {
  * configured, not licensed, an older release without the command) rather than a fault.
  */
 export function meansNoGlobalProtect(cliError: string): boolean {
-  return /^Invalid syntax\b/i.test(cliError) || /global-?protect|gateway/i.test(cliError) && /not\b|no\b|disabled|licen[cs]/i.test(cliError);
+  return /^Invalid syntax\b/i.test(cliError) || (/global-?protect|gateway/i.test(cliError) && /not\b|no\b|disabled|licen[cs]/i.test(cliError));
 }

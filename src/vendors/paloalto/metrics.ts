@@ -12,12 +12,20 @@ export function addPaloaltoFamilies(set: MetricSet, snapshot: GatewaySnapshot): 
   // One series per configured tunnel: bounded, and it carries what the seed exporter
   // exposed as ifAlias/ifDescr/ifIndex so recording rules can rebuild its names.
   const info = gauge(set, 'paloalto_tunnel_info', 'A tunnel from "show vpn flow"; the value is always 1.', [
-    'tunnel', 'id', 'interface', 'monitor', 'local_ip', 'peer_ip', 'state',
+    'tunnel',
+    'id',
+    'interface',
+    'monitor',
+    'local_ip',
+    'peer_ip',
+    'state',
   ]);
   for (const t of d.tunnels) {
     info.set({ tunnel: t.name, id: String(t.id), interface: t.interface, monitor: t.monitor, local_ip: t.localIp, peer_ip: t.peerIp, state: t.state }, 1);
   }
-  const totals = gauge(set, 'paloalto_tunnels_configured', 'Tunnels configured on the device, by type (all, ipsec), as "show vpn flow" prints the totals.', ['type']);
+  const totals = gauge(set, 'paloalto_tunnels_configured', 'Tunnels configured on the device, by type (all, ipsec), as "show vpn flow" prints the totals.', [
+    'type',
+  ]);
   setKnown(totals, { type: 'all' }, d.totals.configured);
   setKnown(totals, { type: 'ipsec' }, d.totals.ipsecConfigured);
   if (d.haState !== undefined) {
@@ -26,7 +34,12 @@ export function addPaloaltoFamilies(set: MetricSet, snapshot: GatewaySnapshot): 
 
   const commands = Object.entries(d.commands ?? {});
   if (commands.length > 0) {
-    const ok = gauge(set, 'paloalto_command_success', 'Whether an optional CLI command of the probe answered and was read (1) or was refused or unreadable (0).', ['command']);
+    const ok = gauge(
+      set,
+      'paloalto_command_success',
+      'Whether an optional CLI command of the probe answered and was read (1) or was refused or unreadable (0).',
+      ['command'],
+    );
     for (const [command, success] of commands) ok.set({ command }, success ? 1 : 0);
   }
 
@@ -34,9 +47,15 @@ export function addPaloaltoFamilies(set: MetricSet, snapshot: GatewaySnapshot): 
     gauge(set, 'paloalto_ha_enabled', 'Whether high availability is configured ("show high-availability state").', []).set({}, d.ha.enabled ? 1 : 0);
     if (d.ha.enabled) {
       oneHot(gauge(set, 'paloalto_ha_local_state', 'HA state of this unit: 1 for the current state, 0 for the others.', ['state']), d.ha.localState);
-      oneHot(gauge(set, 'paloalto_ha_peer_state', 'HA state of the peer as this unit sees it: 1 for the current state, 0 for the others.', ['state']), d.ha.peerState);
+      oneHot(
+        gauge(set, 'paloalto_ha_peer_state', 'HA state of the peer as this unit sees it: 1 for the current state, 0 for the others.', ['state']),
+        d.ha.peerState,
+      );
       if (d.ha.peerConnection !== undefined) {
-        gauge(set, 'paloalto_ha_peer_connected', 'Whether this unit reaches its HA peer (HA1 connection status up).', []).set({}, d.ha.peerConnection === 'up' ? 1 : 0);
+        gauge(set, 'paloalto_ha_peer_connected', 'Whether this unit reaches its HA peer (HA1 connection status up).', []).set(
+          {},
+          d.ha.peerConnection === 'up' ? 1 : 0,
+        );
       }
     }
   }
@@ -44,7 +63,12 @@ export function addPaloaltoFamilies(set: MetricSet, snapshot: GatewaySnapshot): 
   const gp = d.globalProtect;
   if (gp && gp.gateways.length > 0) {
     const current = gauge(set, 'paloalto_globalprotect_gateway_users', 'Users connected to a GlobalProtect gateway now.', ['gateway']);
-    const previous = gauge(set, 'paloalto_globalprotect_gateway_previous_users', 'Users the GlobalProtect gateway lists as previously connected (logged out).', ['gateway']);
+    const previous = gauge(
+      set,
+      'paloalto_globalprotect_gateway_previous_users',
+      'Users the GlobalProtect gateway lists as previously connected (logged out).',
+      ['gateway'],
+    );
     for (const g of uniqueByName(gp.gateways)) {
       setKnown(current, { gateway: g.name }, g.currentUsers);
       setKnown(previous, { gateway: g.name }, g.previousUsers);
@@ -58,10 +82,21 @@ export function addPaloaltoFamilies(set: MetricSet, snapshot: GatewaySnapshot): 
       const f = g[0];
       if (f) count.set({ gateway: f.gateway, version: String(f.version) }, g.length);
     }
-    const ikeInfo = gauge(set, 'paloalto_ike_sa_info', 'An IKE SA\'s negotiated parameters; the value is always 1.', ['gateway', 'version', 'role', 'mode', 'algorithm', 'state']);
+    const ikeInfo = gauge(set, 'paloalto_ike_sa_info', "An IKE SA's negotiated parameters; the value is always 1.", [
+      'gateway',
+      'version',
+      'role',
+      'mode',
+      'algorithm',
+      'state',
+    ]);
     for (const g of groupBy(d.ikeSas, (s) => key(s.gateway, String(s.version), s.role ?? '', s.mode ?? '', s.algorithm ?? '', s.state ?? '')).values()) {
       const s = g[0];
-      if (s) ikeInfo.set({ gateway: s.gateway, version: String(s.version), role: s.role ?? '', mode: s.mode ?? '', algorithm: s.algorithm ?? '', state: s.state ?? '' }, 1);
+      if (s)
+        ikeInfo.set(
+          { gateway: s.gateway, version: String(s.version), role: s.role ?? '', mode: s.mode ?? '', algorithm: s.algorithm ?? '', state: s.state ?? '' },
+          1,
+        );
     }
   }
 
@@ -72,9 +107,11 @@ export function addPaloaltoFamilies(set: MetricSet, snapshot: GatewaySnapshot): 
     const count = gauge(set, 'paloalto_ipsec_sas', 'Installed IPsec SAs of a tunnel (tunnel:proxy-id for tunnels with proxy-ids).', ['tunnel']);
     const names = [...new Set([...d.tunnels.map((t) => t.name), ...byTunnel.keys()])];
     for (const n of names) count.set({ tunnel: n }, byTunnel.get(n)?.length ?? 0);
-    const remaining = gauge(set, 'paloalto_ipsec_sa_remaining_seconds', 'Seconds until the newest IPsec SA of a tunnel expires (it is rekeyed before).', ['tunnel']);
+    const remaining = gauge(set, 'paloalto_ipsec_sa_remaining_seconds', 'Seconds until the newest IPsec SA of a tunnel expires (it is rekeyed before).', [
+      'tunnel',
+    ]);
     const lifetime = gauge(set, 'paloalto_ipsec_sa_lifetime_seconds', 'Negotiated lifetime of the newest IPsec SA of a tunnel.', ['tunnel']);
-    const saInfo = gauge(set, 'paloalto_ipsec_sa_info', 'An IPsec SA\'s gateway and algorithms; the value is always 1.', ['tunnel', 'gateway', 'algorithm']);
+    const saInfo = gauge(set, 'paloalto_ipsec_sa_info', "An IPsec SA's gateway and algorithms; the value is always 1.", ['tunnel', 'gateway', 'algorithm']);
     const seen = new Set<string>();
     for (const [tunnel, sas] of byTunnel) {
       const newest = sas.reduce((a, b) => ((b.remainingSeconds ?? -1) > (a.remainingSeconds ?? -1) ? b : a));

@@ -19,19 +19,17 @@ const ANSI_SRC = String.raw`(?:\x1b\[[0-?]*[ -/]*[@-~])*`;
 
 const USER = String.raw`[^\s@<>#()]+(?:@[^\s@<>#()]+)*`;
 // Older releases allowed spaces in hostnames.
-const HOST = String.raw`[A-Za-z0-9._-]+(?: [A-Za-z0-9._-]+)*`;
-const HA = String.raw`[A-Za-z][A-Za-z0-9-]*`;
+const HOST = '[A-Za-z0-9._-]+(?: [A-Za-z0-9._-]+)*';
+const HA = '[A-Za-z][A-Za-z0-9-]*';
 const PROMPT_BODY = String.raw`(${USER})@(${HOST})(?:\((${HA})\))?([>#])`;
 
 /**
  * A prompt at the very end of raw received text (control sequences allowed around it),
  * for `InteractiveShell.readUntil`.
  */
-export const PANOS_PROMPT_AT_END = new RegExp(
-  String.raw`(?:^|[\r\n])${ANSI_SRC}${PROMPT_BODY} ?${ANSI_SRC}$`,
-);
+export const PANOS_PROMPT_AT_END = new RegExp(String.raw`(?:^|[\r\n])${ANSI_SRC}${PROMPT_BODY} ?${ANSI_SRC}$`);
 
-const PROMPT_LINE = new RegExp(String.raw`^${PROMPT_BODY}(?: |$)`);
+const PROMPT_LINE = new RegExp(`^${PROMPT_BODY}(?: |$)`);
 
 /** Parses the prompt at the end of `text`, or undefined when the text does not end with one. */
 export function parsePromptAtEnd(text: string): PanosPrompt | undefined {

@@ -71,7 +71,9 @@ const TABLE_END = /^\s*$|^\s*Show\b|^\s*There is no\b/i;
 
 /** Every header+dashes table in `text`, with the last title line seen above it. */
 function tables(text: string): Table[] {
-  const lines = cleanTerminalText(text).split('\n').map((l) => l.trimEnd());
+  const lines = cleanTerminalText(text)
+    .split('\n')
+    .map((l) => l.trimEnd());
   const out: Table[] = [];
   let title = '';
   for (let i = 0; i < lines.length; i++) {

@@ -15,8 +15,16 @@ import { addPaloaltoFamilies } from './metrics.js';
 const optionsSchema = z.strictObject({
   ssh: sshOptionsSchema,
   /** Sent after the first prompt; refusals are logged and the pager is paged through instead. */
-  setup_commands: z.array(z.string().regex(/^set cli [a-z -]+( \d+)?$/, 'only "set cli ..." commands')).max(4).default(DEFAULT_SETUP),
-  max_output_bytes: z.number().int().min(4096).max(64 << 20).default(4 << 20),
+  setup_commands: z
+    .array(z.string().regex(/^set cli [a-z -]+( \d+)?$/, 'only "set cli ..." commands'))
+    .max(4)
+    .default(DEFAULT_SETUP),
+  max_output_bytes: z
+    .number()
+    .int()
+    .min(4096)
+    .max(64 << 20)
+    .default(4 << 20),
   /** `show high-availability state`: HA metrics, and tunnels on a passive unit as standby. */
   high_availability: z.boolean().default(true),
   /** `show vpn ike-sa` and `show vpn ipsec-sa`: SA detail per gateway and per proxy-id. */
@@ -91,9 +99,7 @@ export const paloaltoSsh: ProberDefinition<typeof optionsSchema> = {
       const ikeSas = options.sa_detail ? await optional(cli, 'show vpn ike-sa', parseIkeSa, ctx) : undefined;
       const ipsecSas = options.sa_detail ? await optional(cli, 'show vpn ipsec-sa', parseIpsecSa, ctx) : undefined;
       const gpCtx = { ...ctx, empty: (e: string) => (meansNoGlobalProtect(e) ? [] : undefined) };
-      const gpUsers = options.globalprotect
-        ? await optional(cli, 'show global-protect-gateway current-user', parseGpCurrentUsers, gpCtx)
-        : undefined;
+      const gpUsers = options.globalprotect ? await optional(cli, 'show global-protect-gateway current-user', parseGpCurrentUsers, gpCtx) : undefined;
       const gpStats = options.globalprotect
         ? await optional(cli, 'show global-protect-gateway statistics', parseGpStatistics, {
             ...ctx,
@@ -109,7 +115,16 @@ export const paloaltoSsh: ProberDefinition<typeof optionsSchema> = {
       });
       cli.close();
       return buildPaloaltoSnapshot({
-        system, flow, promptHaState: cli.prompt.haState, ha, ikeSas, ipsecSas, gpUsers, gpStats, commands, nowMs: Date.now(),
+        system,
+        flow,
+        promptHaState: cli.prompt.haState,
+        ha,
+        ikeSas,
+        ipsecSas,
+        gpUsers,
+        gpStats,
+        commands,
+        nowMs: Date.now(),
       });
     } finally {
       shell.close();

@@ -46,7 +46,7 @@ export function parseSystemInfo(text: string): PanosSystemInfo {
   set('swVersion', 'sw-version');
   set('family', 'family');
   set('haState', 'ha-state');
-  const uptime = fields['uptime'];
+  const uptime = fields.uptime;
   if (uptime !== undefined) {
     const u = UPTIME.exec(uptime);
     if (u) {

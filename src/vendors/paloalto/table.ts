@@ -35,7 +35,7 @@ export function readRow(line: string, columns: readonly TableColumn[]): Map<stri
   const tokens = [...joined.matchAll(/\S+/g)].map((m) => ({ text: m[0].replace(/\u0000/g, ' '), at: m.index ?? 0 }));
   const row = new Map<string, string>();
   if (tokens.length === columns.length) {
-    columns.forEach((c, i) => row.set(c.name, tokens[i]?.text ?? ''));
+    for (const [i, c] of columns.entries()) row.set(c.name, tokens[i]?.text ?? '');
     return row;
   }
   for (const t of tokens) {

@@ -49,7 +49,7 @@ function blocks(text: string): Block[] {
       current = undefined;
       continue;
     }
-    const kv = /^  ([A-Za-z][A-Za-z ]*?):\s+(.*)$/.exec(line) ?? /^  ([A-Za-z][A-Za-z ]*?):$/.exec(line);
+    const kv = /^ {2}([A-Za-z][A-Za-z ]*?):\s+(.*)$/.exec(line) ?? /^ {2}([A-Za-z][A-Za-z ]*?):$/.exec(line);
     if (kv) {
       const key = kv[1] ?? '';
       if (key === 'subject' || (key === 'issuer' && (!current || current.fields.some(([k]) => k === 'issuer')))) {

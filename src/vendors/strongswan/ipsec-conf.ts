@@ -146,7 +146,7 @@ function resolve(sections: readonly IpsecConfSection[], includes: string[]): Ips
     if (defaults) layers.push(collect(defaults, conns, missing, [], budget));
     layers.push(collect(conn, conns, missing, [], budget));
     for (const layer of layers) for (const s of layer) apply(settings, s.entries);
-    const shunt = SHUNT_TYPES[settings['type'] ?? ''];
+    const shunt = SHUNT_TYPES[settings.type ?? ''];
     out.push({ name: conn.name, settings, kind: classify(settings), missingAlso: missing, ...(shunt ? { shunt } : {}) });
   }
   return { conns: out, includes, setup, sections: [...sections] };
@@ -198,10 +198,10 @@ const SHUNT_TYPES: Record<string, 'pass' | 'drop'> = { passthrough: 'pass', pass
  * branch on a dynamic address with rightsubnet is still site-to-site.
  */
 function classify(settings: Record<string, string>): IpsecConnKind {
-  const auto = settings['auto'];
+  const auto = settings.auto;
   if (auto === undefined || auto === 'ignore') return 'ignored';
   const auth = ['leftauth', 'rightauth', 'leftauth2', 'rightauth2', 'authby'];
   if (auth.some((k) => USER_AUTH.test(settings[k] ?? ''))) return 'multi-user';
-  if (settings['rightsourceip']) return 'multi-user';
+  if (settings.rightsourceip) return 'multi-user';
   return 'site-to-site';
 }

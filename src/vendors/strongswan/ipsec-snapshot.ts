@@ -105,7 +105,13 @@ export function buildIpsecSnapshot(
     const conn = conns.get(sh.name);
     installedShunts.add(`${sh.name}/${sh.name}`);
     if (!conn) {
-      conns.set(sh.name, { name: sh.name, kind: 'site-to-site', ignored: false, children: [], shunts: [{ conn: sh.name, name: sh.name, mode, localTs: sh.localTs, remoteTs: sh.remoteTs }] });
+      conns.set(sh.name, {
+        name: sh.name,
+        kind: 'site-to-site',
+        ignored: false,
+        children: [],
+        shunts: [{ conn: sh.name, name: sh.name, mode, localTs: sh.localTs, remoteTs: sh.remoteTs }],
+      });
     } else if (!(conn.shunts ?? []).some((s) => s.name === sh.name)) {
       conn.children = conn.children.filter((n) => n !== sh.name);
       conn.shunts = [...(conn.shunts ?? []), { conn: sh.name, name: sh.name, mode, localTs: sh.localTs, remoteTs: sh.remoteTs }];

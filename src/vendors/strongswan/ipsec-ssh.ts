@@ -6,23 +6,29 @@ import { buildIpsecSnapshot } from './ipsec-snapshot.js';
 import { parseStrokeCertificates, parseStrokeCrls } from './ipsec-certs.js';
 import { ProbeError, commandFailure } from '../../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
-import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
+import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList, maxOutputBytesSchema } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addStrongswanFamilies } from './metrics.js';
 
 const optionsSchema = z.strictObject({
   ssh: sshOptionsSchema,
   command_prefix: commandPrefixSchema,
-  ipsec_conf: z.string().regex(/^\/[^\0\n]{0,1023}$/, 'an absolute path').default('/etc/ipsec.conf'),
+  ipsec_conf: z
+    .string()
+    .regex(/^\/[^\0\n]{0,1023}$/, 'an absolute path')
+    .default('/etc/ipsec.conf'),
   /** `ipsec` on most systems; `strongswan` on some distributions. */
-  ipsec_command: z.string().regex(/^[A-Za-z0-9_./-]{1,128}$/, 'a command name or path').default('ipsec'),
-  max_output_bytes: z.number().int().min(4096).max(256 << 20).default(16 << 20),
+  ipsec_command: z
+    .string()
+    .regex(/^[A-Za-z0-9_./-]{1,128}$/, 'a command name or path')
+    .default('ipsec'),
+  max_output_bytes: maxOutputBytesSchema,
   /** Read `ipsec listcerts/listcacerts/listcrls` for certificate and CRL expiry. */
   certificates: z.boolean().default(true),
 });
 
 /** Include patterns are expanded by the gateway's shell, so they may hold glob characters and nothing else. */
-const SAFE_PATTERN = /^[A-Za-z0-9_.\/*?[\]-]{1,512}$/;
+const SAFE_PATTERN = /^[A-Za-z0-9_./*?[\]-]{1,512}$/;
 const MAX_INCLUDE_DEPTH = 4;
 
 function includeCommand(pattern: string, prefix: string): string {
@@ -42,10 +48,9 @@ export const ipsecSsh: ProberDefinition<typeof optionsSchema> = {
   credentials: 'ssh',
   requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
-    const prefix = options.command_prefix ? options.command_prefix + ' ' : '';
+    const prefix = options.command_prefix ? `${options.command_prefix} ` : '';
     const endpoint = sshEndpoint(target, options.ssh);
-    const run = (sections: RemoteSection[]) =>
-      runSections(services.ssh, endpoint, sections, { signal, log, maxOutputBytes: options.max_output_bytes });
+    const run = (sections: RemoteSection[]) => runSections(services.ssh, endpoint, sections, { signal, log, maxOutputBytes: options.max_output_bytes });
 
     const first = await run([
       { id: 'hostname', command: 'uname -n' },
@@ -61,13 +66,13 @@ export const ipsecSsh: ProberDefinition<typeof optionsSchema> = {
         : []),
     ]);
     const confRead = first.get('conf');
-    if (!confRead || confRead.exitCode !== 0) {
+    if (confRead?.exitCode !== 0) {
       const output = (confRead?.output ?? '').trim().slice(0, 200);
       throw new ProbeError(`cannot read ${options.ipsec_conf}: ${output}`, { kind: commandFailure(output) });
     }
     const statusRead = first.get('status');
     // `ipsec statusall` exits 3 when charon was not started by starter, yet prints the status.
-    if (!statusRead || !statusRead.output.includes('Status of IKE charon daemon')) {
+    if (!statusRead?.output.includes('Status of IKE charon daemon')) {
       throw new ProbeError(
         `${options.ipsec_command} statusall failed (exit ${statusRead?.exitCode}): ${(statusRead?.output ?? '').trim().split('\n')[0]?.slice(0, 200)}`,
         { kind: commandFailure(statusRead?.output ?? '') },
@@ -79,7 +84,8 @@ export const ipsecSsh: ProberDefinition<typeof optionsSchema> = {
     for (let depth = 0; pending.length > 0; depth++) {
       if (depth >= MAX_INCLUDE_DEPTH) throw new ProbeError(`ipsec.conf includes nest deeper than ${MAX_INCLUDE_DEPTH} levels`);
       const patterns = pending.map(({ pattern, from }) => (pattern.startsWith('/') ? pattern : posix.join(posix.dirname(from), pattern)));
-      for (const p of patterns) if (!SAFE_PATTERN.test(p)) throw new ProbeError(`ipsec.conf include ${JSON.stringify(p)} has characters this prober will not pass to a shell`);
+      for (const p of patterns)
+        if (!SAFE_PATTERN.test(p)) throw new ProbeError(`ipsec.conf include ${JSON.stringify(p)} has characters this prober will not pass to a shell`);
       const reads = await run(patterns.map((p, i) => ({ id: `inc${i}`, command: includeCommand(p, prefix) })));
       pending = [];
       patterns.forEach((p, i) => {

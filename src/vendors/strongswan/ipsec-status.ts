@@ -176,9 +176,9 @@ function headerLine(out: IpsecStatus, line: string, lineNo: number): void {
   void lineNo;
 }
 
-const CONN_MAIN = /^\s*(\S+?):  (\S*)\.\.\.(\S*)  (IKEv[12/]+|IKE)( Aggressive)?(?:, dpddelay=(\d+)s)?$/;
-const CONN_AUTH = /^\s*(\S+?):   (local: |remote:) (?:\[(.*)\] )?uses (.*)$/;
-const CONN_CHILD = /^\s*(\S+?):   child:  (.*?) === (.*?) ?([A-Z_]+)(?:, dpdaction=(\S+))?$/;
+const CONN_MAIN = /^\s*(\S+?): {2}(\S*)\.\.\.(\S*) {2}(IKEv[12/]+|IKE)( Aggressive)?(?:, dpddelay=(\d+)s)?$/;
+const CONN_AUTH = /^\s*(\S+?): {3}(local: |remote:) (?:\[(.*)\] )?uses (.*)$/;
+const CONN_CHILD = /^\s*(\S+?): {3}child: {2}(.*?) === (.*?) ?([A-Z_]+)(?:, dpdaction=(\S+))?$/;
 
 function connectionLine(conns: IpsecConnection[], line: string, lineNo: number): void {
   const main = CONN_MAIN.exec(line);

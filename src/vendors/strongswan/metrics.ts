@@ -24,8 +24,17 @@ export function addStrongswanFamilies(set: MetricSet, snapshot: GatewaySnapshot)
   if (st?.scheduled !== undefined) gauge(set, 'strongswan_scheduled_jobs', 'Jobs scheduled for later.', []).set({}, st.scheduled);
 
   if (snapshot.shunts && snapshot.shunts.length > 0) {
-    const info = gauge(set, 'strongswan_shunt_info', 'A configured PASS or DROP policy (a conn child that is not a tunnel); the value is always 1.', ['conn', 'child', 'mode']);
-    const installed = gauge(set, 'strongswan_shunt_installed', 'Whether charon reports the shunt policy as installed (stroke only: its "Shunted Connections").', ['conn', 'child']);
+    const info = gauge(set, 'strongswan_shunt_info', 'A configured PASS or DROP policy (a conn child that is not a tunnel); the value is always 1.', [
+      'conn',
+      'child',
+      'mode',
+    ]);
+    const installed = gauge(
+      set,
+      'strongswan_shunt_installed',
+      'Whether charon reports the shunt policy as installed (stroke only: its "Shunted Connections").',
+      ['conn', 'child'],
+    );
     for (const sh of snapshot.shunts) {
       info.set({ conn: sh.conn, child: sh.name, mode: sh.mode }, 1);
       if (sh.installed !== undefined) installed.set({ conn: sh.conn, child: sh.name }, sh.installed ? 1 : 0);
@@ -41,9 +50,21 @@ export function addStrongswanFamilies(set: MetricSet, snapshot: GatewaySnapshot)
     ikeCount.set({ conn: f.conn, version: String(f.version), state: f.state }, group.length);
   }
   for (const [conn, group] of groupBy(d.ikeSas, (sa) => sa.conn)) {
-    setKnown(ikeEstablished, { conn }, max(group, (sa) => sa.establishedSeconds));
-    setKnown(ikeRekey, { conn }, min(group, (sa) => sa.rekeySeconds));
-    setKnown(ikeReauth, { conn }, min(group, (sa) => sa.reauthSeconds));
+    setKnown(
+      ikeEstablished,
+      { conn },
+      max(group, (sa) => sa.establishedSeconds),
+    );
+    setKnown(
+      ikeRekey,
+      { conn },
+      min(group, (sa) => sa.rekeySeconds),
+    );
+    setKnown(
+      ikeReauth,
+      { conn },
+      min(group, (sa) => sa.reauthSeconds),
+    );
   }
 
   const children: { conn: string; child: StrongswanChildSa }[] = [];
@@ -53,22 +74,56 @@ export function addStrongswanFamilies(set: MetricSet, snapshot: GatewaySnapshot)
     const f = group[0] as (typeof children)[number];
     childCount.set({ conn: f.conn, child: f.child.name, state: f.child.state }, group.length);
   }
-  const rx = counter(set, 'strongswan_child_sa_receive_bytes_total', 'Bytes received by the CHILD_SAs of a conn\'s child (resets when an SA is rekeyed).', ['conn', 'child']);
-  const tx = counter(set, 'strongswan_child_sa_transmit_bytes_total', 'Bytes sent by the CHILD_SAs of a conn\'s child (resets when an SA is rekeyed).', ['conn', 'child']);
-  const rxp = counter(set, 'strongswan_child_sa_receive_packets_total', 'Packets received by the CHILD_SAs of a conn\'s child.', ['conn', 'child']);
-  const txp = counter(set, 'strongswan_child_sa_transmit_packets_total', 'Packets sent by the CHILD_SAs of a conn\'s child.', ['conn', 'child']);
-  const rekey = gauge(set, 'strongswan_child_sa_rekey_seconds', 'Seconds until the next CHILD_SA rekey of a conn\'s child (the soonest).', ['conn', 'child']);
-  const life = gauge(set, 'strongswan_child_sa_lifetime_seconds', 'Seconds until a CHILD_SA of a conn\'s child expires (the soonest).', ['conn', 'child']);
-  const installed = gauge(set, 'strongswan_child_sa_installed_seconds', 'Age of the oldest CHILD_SA of a conn\'s child.', ['conn', 'child']);
+  const rx = counter(set, 'strongswan_child_sa_receive_bytes_total', "Bytes received by the CHILD_SAs of a conn's child (resets when an SA is rekeyed).", [
+    'conn',
+    'child',
+  ]);
+  const tx = counter(set, 'strongswan_child_sa_transmit_bytes_total', "Bytes sent by the CHILD_SAs of a conn's child (resets when an SA is rekeyed).", [
+    'conn',
+    'child',
+  ]);
+  const rxp = counter(set, 'strongswan_child_sa_receive_packets_total', "Packets received by the CHILD_SAs of a conn's child.", ['conn', 'child']);
+  const txp = counter(set, 'strongswan_child_sa_transmit_packets_total', "Packets sent by the CHILD_SAs of a conn's child.", ['conn', 'child']);
+  const rekey = gauge(set, 'strongswan_child_sa_rekey_seconds', "Seconds until the next CHILD_SA rekey of a conn's child (the soonest).", ['conn', 'child']);
+  const life = gauge(set, 'strongswan_child_sa_lifetime_seconds', "Seconds until a CHILD_SA of a conn's child expires (the soonest).", ['conn', 'child']);
+  const installed = gauge(set, 'strongswan_child_sa_installed_seconds', "Age of the oldest CHILD_SA of a conn's child.", ['conn', 'child']);
   for (const group of groupBy(children, (c) => key(c.conn, c.child.name)).values()) {
     const f = group[0] as (typeof children)[number];
     const labels = { conn: f.conn, child: f.child.name };
-    setKnown(rx, labels, sum(group, (c) => c.child.traffic.bytesIn));
-    setKnown(tx, labels, sum(group, (c) => c.child.traffic.bytesOut));
-    setKnown(rxp, labels, sum(group, (c) => c.child.traffic.packetsIn));
-    setKnown(txp, labels, sum(group, (c) => c.child.traffic.packetsOut));
-    setKnown(rekey, labels, min(group, (c) => c.child.rekeySeconds));
-    setKnown(life, labels, min(group, (c) => c.child.lifeSeconds));
-    setKnown(installed, labels, max(group, (c) => c.child.installSeconds));
+    setKnown(
+      rx,
+      labels,
+      sum(group, (c) => c.child.traffic.bytesIn),
+    );
+    setKnown(
+      tx,
+      labels,
+      sum(group, (c) => c.child.traffic.bytesOut),
+    );
+    setKnown(
+      rxp,
+      labels,
+      sum(group, (c) => c.child.traffic.packetsIn),
+    );
+    setKnown(
+      txp,
+      labels,
+      sum(group, (c) => c.child.traffic.packetsOut),
+    );
+    setKnown(
+      rekey,
+      labels,
+      min(group, (c) => c.child.rekeySeconds),
+    );
+    setKnown(
+      life,
+      labels,
+      min(group, (c) => c.child.lifeSeconds),
+    );
+    setKnown(
+      installed,
+      labels,
+      max(group, (c) => c.child.installSeconds),
+    );
   }
 }

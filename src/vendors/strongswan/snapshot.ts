@@ -9,11 +9,9 @@ import type {
   StrongswanDetail,
   StrongswanIkeSa,
   Tunnel,
-  TunnelKind,
   TunnelState,
 } from '../../model/snapshot.js';
 import type { ConfiguredConn } from './records.js';
-
 
 /** CHILD_SA states in which traffic flows; a rekey in progress is not an outage. */
 const CHILD_UP = new Set(['INSTALLED', 'REKEYING', 'REKEYED']);
@@ -44,7 +42,10 @@ function connState(sas: readonly StrongswanIkeSa[]): { state: TunnelState; detai
 }
 
 function sessionOf(sa: StrongswanIkeSa): Session {
-  let bytesIn = 0, bytesOut = 0, packetsIn = 0, packetsOut = 0;
+  let bytesIn = 0,
+    bytesOut = 0,
+    packetsIn = 0,
+    packetsOut = 0;
   const localTs: string[] = [];
   const remoteTs: string[] = [];
   for (const c of sa.children) {
@@ -112,7 +113,10 @@ export function buildStrongswanSnapshot(input: {
     // Only PASS/DROP children and no SA: a policy, never a tunnel that is down.
     if (conn.children.length === 0 && (conn.shunts ?? []).length > 0 && sas.length === 0) continue;
     const { state, detail } = conn.ignored && sas.length === 0 ? { state: 'ignored' as const, detail: 'auto=ignore' } : connState(sas);
-    let bytesIn = 0, bytesOut = 0, packetsIn = 0, packetsOut = 0;
+    let bytesIn = 0,
+      bytesOut = 0,
+      packetsIn = 0,
+      packetsOut = 0;
     const installedByChild = new Map<string, number>();
     for (const sa of sas) {
       for (const c of sa.children) {

@@ -1,19 +1,27 @@
+import { z } from 'zod';
 import type { ViciClient } from '../../transport/vici/client.js';
 import type { ProbeLog } from '../../log/probe-log.js';
 import type { Certificate, Crl, GatewaySnapshot, StrongswanIkeSa } from '../../model/snapshot.js';
 import { ProtocolError } from '../../util/errors.js';
-import {
-  parseGetPools,
-  parseListCertEvent,
-  parseListConnEvent,
-  parseListSaEvent,
-  parseViciStats,
-  parseViciVersion,
-  viciUptime,
-} from './vici-records.js';
+import { parseGetPools, parseListCertEvent, parseListConnEvent, parseListSaEvent, parseViciStats, parseViciVersion, viciUptime } from './vici-records.js';
 import { section } from './vici-value.js';
 import type { ConfiguredConn } from './records.js';
 import { buildStrongswanSnapshot } from './snapshot.js';
+
+/** The options every VICI prober takes, whatever carries VICI. */
+export const viciFetchOptions = {
+  /** Bound on everything charon sends for one command (list-sas of a large concentrator). */
+  max_response_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(1 << 30)
+    .default(256 << 20),
+  /** Ask get-pools; off for daemons without pools configured, to save a round trip. */
+  pools: z.boolean().default(true),
+  /** Ask list-certs for certificate and CRL expiry; off to save a round trip. */
+  certificates: z.boolean().default(true),
+};
 
 /** Opens one VICI session; the signal fires when a sibling session failed or the probe ends. */
 export type OpenVici = (signal: AbortSignal) => Promise<ViciClient>;
@@ -45,11 +53,14 @@ export async function fetchViciSnapshot(
     }
   };
   const settled = await Promise.allSettled([
-    session(async (c) => [
-      await c.request('version', undefined, signal),
-      await c.request('stats', undefined, signal),
-      opts.pools ? await c.request('get-pools', { leases: 'yes' }, signal) : undefined,
-    ] as const),
+    session(
+      async (c) =>
+        [
+          await c.request('version', undefined, signal),
+          await c.request('stats', undefined, signal),
+          opts.pools ? await c.request('get-pools', { leases: 'yes' }, signal) : undefined,
+        ] as const,
+    ),
     session(async (c) => {
       const ikeSas: StrongswanIkeSa[] = [];
       await c.streamedRequest('list-sas', 'list-sa', undefined, signal, (e) => ikeSas.push(...parseListSaEvent(e)));

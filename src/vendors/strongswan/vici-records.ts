@@ -45,8 +45,7 @@ export function parseViciStats(msg: ViciSection): NonNullable<StrongswanDetail['
   const active = workers ? section(workers, 'active') : undefined;
   const queues = section(msg, 'queues');
   const ikesas = section(msg, 'ikesas');
-  const toCounts = (s: ViciSection | undefined) =>
-    s ? Object.fromEntries(Object.keys(s).map((k) => [k, num(s, k) ?? 0])) : undefined;
+  const toCounts = (s: ViciSection | undefined) => (s ? Object.fromEntries(Object.keys(s).map((k) => [k, num(s, k) ?? 0])) : undefined);
   return {
     ikeSasTotal: ikesas ? num(ikesas, 'total') : undefined,
     ikeSasHalfOpen: ikesas ? num(ikesas, 'half-open') : undefined,
@@ -125,10 +124,8 @@ export function viciConnKind(conn: ViciSection): 'remote-access' | 'site-to-site
   const remoteAddrs = optionalList(conn, 'remote_addrs');
   const anyPeer = remoteAddrs.length === 0 || remoteAddrs.some((a) => a === '%any' || a === '0.0.0.0/0' || a === '::/0');
   if (!anyPeer) return 'site-to-site';
-  const children = conn['children'];
-  const remoteTs = isSection(children)
-    ? Object.values(children).flatMap((c) => (isSection(c) ? optionalList(c, 'remote-ts') : []))
-    : [];
+  const children = conn.children;
+  const remoteTs = isSection(children) ? Object.values(children).flatMap((c) => (isSection(c) ? optionalList(c, 'remote-ts') : [])) : [];
   return remoteTs.every((ts) => ts === 'dynamic') ? 'remote-access' : 'site-to-site';
 }
 
@@ -143,7 +140,7 @@ export function parseListConnEvent(event: ViciSection): ConfiguredConn[] {
   const out: ConfiguredConn[] = [];
   for (const [name, conn] of Object.entries(event)) {
     if (!isSection(conn)) continue;
-    const childSection = conn['children'];
+    const childSection = conn.children;
     const children: string[] = [];
     const shunts: Shunt[] = [];
     if (isSection(childSection)) {

@@ -8,12 +8,15 @@ import type { ProbeLog } from '../../log/probe-log.js';
 import { ProbeError, errorMessage } from '../../util/errors.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addStrongswanFamilies } from './metrics.js';
-import { fetchViciSnapshot } from './vici-fetch.js';
+import { fetchViciSnapshot, viciFetchOptions } from './vici-fetch.js';
 
 const optionsSchema = z.strictObject({
   ssh: sshOptionsSchema,
   /** charon.plugins.vici.socket without its unix:// (a sun_path holds 107 bytes). */
-  socket: z.string().regex(/^\/[A-Za-z0-9_.\/-]{1,106}$/, 'an absolute path of letters, digits and _ . / -').default('/var/run/charon.vici'),
+  socket: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_./-]{1,106}$/, 'an absolute path of letters, digits and _ . / -')
+    .default('/var/run/charon.vici'),
   /**
    * Instead of forwarding, run this and speak VICI over its stdin/stdout: for accounts that
    * may not open the socket, or servers that forbid stream-local forwarding. Plain words
@@ -24,10 +27,7 @@ const optionsSchema = z.strictObject({
     .regex(/^[A-Za-z0-9_./:=,@%+-]+( [A-Za-z0-9_./:=,@%+-]+)*$/, 'words of letters, digits and _ . / : = , @ % + - separated by single spaces')
     .max(256)
     .optional(),
-  max_response_bytes: z.number().int().min(1024).max(1 << 30).default(256 << 20),
-  pools: z.boolean().default(true),
-  /** Ask list-certs for certificate and CRL expiry; off to save a round trip. */
-  certificates: z.boolean().default(true),
+  ...viciFetchOptions,
 });
 
 type Options = z.output<typeof optionsSchema>;
@@ -86,7 +86,10 @@ function bridgeFailure(bridges: SshStream[], command: string | undefined): Probe
     const exit = b.exit();
     if (exit === undefined || (exit.exitCode === 0 && exit.stderr.trim() === '')) continue;
     const how = exit.exitSignal !== undefined ? `was killed by ${exit.exitSignal}` : `exited with code ${exit.exitCode}`;
-    const said = exit.stderr.trim().replace(/\s*\n\s*/g, ' | ').slice(0, MAX_REASON_CHARS);
+    const said = exit.stderr
+      .trim()
+      .replace(/\s*\n\s*/g, ' | ')
+      .slice(0, MAX_REASON_CHARS);
     return new ProbeError(`socket_command "${command}" ${how}${said ? `: ${said}` : ''}`);
   }
   return undefined;

@@ -2,16 +2,9 @@ import { z } from 'zod';
 import { ViciClient } from '../../transport/vici/client.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addStrongswanFamilies } from './metrics.js';
-import { fetchViciSnapshot } from './vici-fetch.js';
+import { fetchViciSnapshot, viciFetchOptions } from './vici-fetch.js';
 
-const optionsSchema = z.strictObject({
-  /** Bound on everything charon sends for one command (list-sas of a large concentrator). */
-  max_response_bytes: z.number().int().min(1024).max(1 << 30).default(256 << 20),
-  /** Ask get-pools; off for daemons without pools configured, to save a round trip. */
-  pools: z.boolean().default(true),
-  /** Ask list-certs for certificate and CRL expiry; off to save a round trip. */
-  certificates: z.boolean().default(true),
-});
+const optionsSchema = z.strictObject(viciFetchOptions);
 
 /**
  * strongSwan over VICI on TCP. Unauthenticated by design of VICI: the gateway must

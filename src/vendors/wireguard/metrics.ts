@@ -12,11 +12,24 @@ export function addWireguardFamilies(set: MetricSet, snapshot: GatewaySnapshot):
   const d = { ...snapshot.wireguard, interfaces: uniqueByName(snapshot.wireguard.interfaces) };
   const port = gauge(set, 'wireguard_interface_listen_port', 'UDP port a WireGuard interface listens on (a value, not a label).', ['interface']);
   const peerCount = gauge(set, 'wireguard_interface_peers', 'Peers configured on a WireGuard interface.', ['interface']);
-  const connected = gauge(set, 'wireguard_peer_connected', 'Whether the peer\'s latest handshake is younger than the module\'s connected_within (1) or not, or never happened (0).', ['interface', 'peer']);
-  const handshake = gauge(set, 'wireguard_peer_latest_handshake_timestamp_seconds', 'Unix time of the peer\'s latest handshake, by the gateway\'s clock; absent when there never was one.', ['interface', 'peer']);
+  const connected = gauge(
+    set,
+    'wireguard_peer_connected',
+    "Whether the peer's latest handshake is younger than the module's connected_within (1) or not, or never happened (0).",
+    ['interface', 'peer'],
+  );
+  const handshake = gauge(
+    set,
+    'wireguard_peer_latest_handshake_timestamp_seconds',
+    "Unix time of the peer's latest handshake, by the gateway's clock; absent when there never was one.",
+    ['interface', 'peer'],
+  );
   const rx = counter(set, 'wireguard_peer_receive_bytes_total', 'Bytes received from a peer.', ['interface', 'peer']);
   const tx = counter(set, 'wireguard_peer_transmit_bytes_total', 'Bytes sent to a peer.', ['interface', 'peer']);
-  const keepalive = gauge(set, 'wireguard_peer_persistent_keepalive_seconds', 'Persistent keepalive interval of a peer; absent when off.', ['interface', 'peer']);
+  const keepalive = gauge(set, 'wireguard_peer_persistent_keepalive_seconds', 'Persistent keepalive interval of a peer; absent when off.', [
+    'interface',
+    'peer',
+  ]);
   const allowed = gauge(set, 'wireguard_peer_allowed_ips', 'Allowed IP ranges of a peer.', ['interface', 'peer']);
   for (const i of d.interfaces) {
     setKnown(port, { interface: i.name }, i.listenPort);

@@ -12,16 +12,7 @@ import { ParseError } from '../../util/errors.js';
  */
 
 /** The fields the prober asks for, one `wg show all <field>` each. */
-export const WG_FIELDS = [
-  'public-key',
-  'listen-port',
-  'peers',
-  'endpoints',
-  'allowed-ips',
-  'latest-handshakes',
-  'transfer',
-  'persistent-keepalive',
-] as const;
+export const WG_FIELDS = ['public-key', 'listen-port', 'peers', 'endpoints', 'allowed-ips', 'latest-handshakes', 'transfer', 'persistent-keepalive'] as const;
 export type WgField = (typeof WG_FIELDS)[number];
 
 export interface WgPeerRecord {
@@ -66,7 +57,10 @@ interface PeerLine {
 }
 
 function lines(text: string): string[] {
-  return text.split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
+  return text
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''))
+    .filter((l) => l.trim() !== '');
 }
 
 const uint = (s: string | undefined): number | undefined => (s !== undefined && UINT.test(s) ? Number(s) : undefined);
@@ -79,9 +73,11 @@ export function parseWgShowAll(out: Readonly<Record<WgField, string>>): WgShowRe
   let skipped = 0;
   const ifaces = new Map<string, WgInterfaceRecord>();
   const iface = (name: string): WgInterfaceRecord => {
-    let i = ifaces.get(name);
-    if (!i) ifaces.set(name, (i = { name, peers: [] }));
-    return i;
+    const known = ifaces.get(name);
+    if (known) return known;
+    const created: WgInterfaceRecord = { name, peers: [] };
+    ifaces.set(name, created);
+    return created;
   };
   /** Per field: the lines that parsed, or a ParseError naming the field when none did. */
   const take = <T>(field: WgField, parse: (fields: string[]) => T | undefined): T[] => {
@@ -148,7 +144,9 @@ export function parseWgShowAll(out: Readonly<Record<WgField, string>>): WgShowRe
     return p;
   };
 
-  for (const l of take('peers', (f) => (f.length >= 2 && IFNAME.test(f[0] ?? '') && WG_KEY.test(f[1] ?? '') ? { iface: f[0], key: f[1] as string, values: [] } : undefined))) {
+  for (const l of take('peers', (f) =>
+    f.length >= 2 && IFNAME.test(f[0] ?? '') && WG_KEY.test(f[1] ?? '') ? { iface: f[0], key: f[1] as string, values: [] } : undefined,
+  )) {
     peerOf(l);
   }
   for (const l of take('endpoints', (f) => {

@@ -1,11 +1,5 @@
 import type { WgInterfaceRecord } from './show.js';
-import type {
-  GatewaySnapshot,
-  Session,
-  Tunnel,
-  WireguardInterfaceDetail,
-  WireguardPeerDetail,
-} from '../../model/snapshot.js';
+import type { GatewaySnapshot, Session, Tunnel, WireguardInterfaceDetail, WireguardPeerDetail } from '../../model/snapshot.js';
 
 /** The fallback name of a peer nobody named: the first 8 characters of its key, as wg-quick users know them. */
 export const shortKey = (key: string): string => key.slice(0, 8);

@@ -4,7 +4,7 @@ import { CONFIG_FILTER_AWK, CONFIG_MARK, WG_FIELDS, WG_KEY, cleanPeerName, parse
 import { buildWireguardSnapshot } from './snapshot.js';
 import { ProbeError } from '../../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
-import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
+import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList, maxOutputBytesSchema } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addWireguardFamilies } from './metrics.js';
 
@@ -14,14 +14,15 @@ const optionsSchema = z.strictObject({
   /** A peer whose latest handshake is younger than this is connected (a live session). */
   connected_within: durationMs.default(180_000),
   /** Public key -> name; wins over the config files' comments. */
-  peer_names: z
-    .record(z.string().regex(WG_KEY, 'a WireGuard public key (44 characters of base64)'), z.string().min(1).max(64))
-    .default({}),
+  peer_names: z.record(z.string().regex(WG_KEY, 'a WireGuard public key (44 characters of base64)'), z.string().min(1).max(64)).default({}),
   /** Read `# Name =` comments from <config_dir>/<interface>.conf (filtered on the gateway). */
   read_config: z.boolean().default(true),
-  config_dir: z.string().regex(/^\/[^\0\n]{0,1023}$/, 'an absolute path').default('/etc/wireguard'),
+  config_dir: z
+    .string()
+    .regex(/^\/[^\0\n]{0,1023}$/, 'an absolute path')
+    .default('/etc/wireguard'),
   /** Bound on everything the gateway sends back for one probe. */
-  max_output_bytes: z.number().int().min(4096).max(256 << 20).default(16 << 20),
+  max_output_bytes: maxOutputBytesSchema,
 });
 
 /**
@@ -30,7 +31,7 @@ const optionsSchema = z.strictObject({
  * so no PrivateKey or PresharedKey line is sent either.
  */
 export function wireguardSections(options: { command_prefix: string; read_config: boolean; config_dir: string }): RemoteSection[] {
-  const prefix = options.command_prefix ? options.command_prefix + ' ' : '';
+  const prefix = options.command_prefix ? `${options.command_prefix} ` : '';
   const sections: RemoteSection[] = [
     { id: 'now', command: 'date +%s' },
     { id: 'hostname', command: 'uname -n' },
@@ -73,7 +74,7 @@ export const wireguardSsh: ProberDefinition<typeof optionsSchema> = {
     const out = {} as Record<WgField, string>;
     for (const f of WG_FIELDS) {
       const r = results.get(f);
-      if (!r || r.exitCode !== 0) {
+      if (r?.exitCode !== 0) {
         throw new ProbeError(`wg show all ${f} failed (exit ${r?.exitCode ?? '?'}): ${(r?.output ?? '').trim().slice(0, 200) || 'no output'}`);
       }
       out[f] = r.output;

@@ -21,8 +21,18 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Attrs 
 /** As pages/layout.ts renderTable: each cell names its column, so narrow screens can show rows as labelled cards. */
 export function table(id: string, caption: string, headers: readonly string[], rows: readonly (readonly Child[])[], empty: string): HTMLElement {
   if (rows.length === 0) return el('p', { class: 'empty', id }, [empty]);
-  const head = el('tr', { role: 'row' }, headers.map((h) => el('th', { scope: 'col', role: 'columnheader' }, [h])));
-  const body = rows.map((cells) => el('tr', { role: 'row' }, cells.map((c, i) => el('td', { role: 'cell', 'data-label': headers[i] }, [c]))));
+  const head = el(
+    'tr',
+    { role: 'row' },
+    headers.map((h) => el('th', { scope: 'col', role: 'columnheader' }, [h])),
+  );
+  const body = rows.map((cells) =>
+    el(
+      'tr',
+      { role: 'row' },
+      cells.map((c, i) => el('td', { role: 'cell', 'data-label': headers[i] }, [c])),
+    ),
+  );
   return el('div', { class: 'table-wrap' }, [
     el('table', { class: 'cards', role: 'table', id }, [
       el('caption', { class: 'sr-only' }, [caption]),

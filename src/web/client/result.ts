@@ -23,7 +23,7 @@ export const query = (target: string, module: string): string => new URLSearchPa
 
 function badge(state: string, detail: string | undefined): HTMLElement {
   // The state becomes a class name: keep only what the stylesheet's badge-* classes use.
-  const wrap = el('span', null, [el('span', { class: 'badge badge-' + state.replace(/[^a-z-]/g, '') }, [state])]);
+  const wrap = el('span', null, [el('span', { class: `badge badge-${state.replace(/[^a-z-]/g, '')}` }, [state])]);
   if (detail && detail !== state) wrap.append(' ', el('span', { class: 'detail' }, [detail]));
   return wrap;
 }
@@ -31,14 +31,14 @@ function badge(state: string, detail: string | undefined): HTMLElement {
 function hostPort(host: string | undefined, port: number | undefined): string {
   if (!host) return '';
   if (port === undefined || port === null) return host;
-  return (host.includes(':') ? '[' + host + ']' : host) + ':' + port;
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 export function outcomeBox(ok: boolean, title: string, lines: readonly string[], reason: string | null): HTMLElement {
-  return el('div', { class: 'outcome ' + (ok ? 'ok' : 'fail'), id: 'probe-outcome' }, [
+  return el('div', { class: `outcome ${ok ? 'ok' : 'fail'}`, id: 'probe-outcome' }, [
     el('strong', null, [title]),
     ...lines.map((l) => el('span', null, [l])),
-    reason ? el('span', { class: 'reason' }, ['Reason: ' + reason]) : null,
+    reason ? el('span', { class: 'reason' }, [`Reason: ${reason}`]) : null,
   ]);
 }
 
@@ -54,14 +54,18 @@ function infoList(info: GatewayInfo): HTMLElement {
     ['Uptime', info.uptimeSeconds === undefined ? undefined : humanDuration(info.uptimeSeconds)],
   ];
   const shown = items.filter(([, v]) => v !== undefined && v !== '');
-  return el('dl', { class: 'info', id: 'gateway-info' }, shown.flatMap(([k, v]) => [el('dt', null, [k]), el('dd', null, [v])]));
+  return el(
+    'dl',
+    { class: 'info', id: 'gateway-info' },
+    shown.flatMap(([k, v]) => [el('dt', null, [k]), el('dd', null, [v])]),
+  );
 }
 
 /** The gateway's tables; connection times are drawn relative to when the probe ended, not to now. */
 function snapshotNodes(s: GatewaySnapshot, endMs: number): HTMLElement[] {
   const nodes = [el('h2', null, ['Gateway']), infoList(s.info)];
   nodes.push(
-    el('h2', null, ['Tunnels (' + s.tunnels.length + ')']),
+    el('h2', null, [`Tunnels (${s.tunnels.length})`]),
     table(
       'tunnels',
       'Tunnels',
@@ -80,7 +84,7 @@ function snapshotNodes(s: GatewaySnapshot, endMs: number): HTMLElement[] {
     ),
   );
   nodes.push(
-    el('h2', null, ['Sessions and users (' + s.sessions.length + ')']),
+    el('h2', null, [`Sessions and users (${s.sessions.length})`]),
     table(
       'sessions',
       'Sessions and users',
@@ -92,7 +96,7 @@ function snapshotNodes(s: GatewaySnapshot, endMs: number): HTMLElement[] {
           since = el('span', null, [
             el('time', { datetime: at.toISOString() }, [at.toLocaleString()]),
             ' ',
-            el('span', { class: 'detail' }, ['(' + humanDuration(u.connectedSeconds) + ')']),
+            el('span', { class: 'detail' }, [`(${humanDuration(u.connectedSeconds)})`]),
           ]);
         }
         return [
@@ -110,7 +114,7 @@ function snapshotNodes(s: GatewaySnapshot, endMs: number): HTMLElement[] {
   );
   if (s.pools.length > 0) {
     nodes.push(
-      el('h2', null, ['Address pools (' + s.pools.length + ')']),
+      el('h2', null, [`Address pools (${s.pools.length})`]),
       table(
         'pools',
         'Address pools',
@@ -129,26 +133,21 @@ export function resultNodes(r: ProbeResult): HTMLElement[] {
     outcomeBox(
       r.success,
       r.success ? 'Success' : 'Failure',
-      [
-        'module ' + r.module + ' (' + r.prober + ')',
-        'target ' + r.target,
-        'took ' + r.durationSeconds.toFixed(3) + ' s',
-        'at ' + new Date(r.time).toLocaleTimeString(),
-      ],
-      r.success ? '' : (r.reason ?? '') + (r.failureReason ? ' (' + r.failureReason + ')' : ''),
+      [`module ${r.module} (${r.prober})`, `target ${r.target}`, `took ${r.durationSeconds.toFixed(3)} s`, `at ${new Date(r.time).toLocaleTimeString()}`],
+      r.success ? '' : (r.reason ?? '') + (r.failureReason ? ` (${r.failureReason})` : ''),
     ),
     el('p', { class: 'links' }, [
-      el('a', { href: 'logs?id=' + Number(r.id), id: 'probe-log-link' }, ['Probe log #' + Number(r.id)]),
-      r.success ? el('a', { href: 'sessions.html?' + q }, ['Sessions page']) : null,
-      r.success ? el('a', { href: 'sessions?' + q }, ['Sessions JSON']) : null,
-      el('a', { href: 'history?' + new URLSearchParams({ target: r.target }).toString() }, ['Probes of this target']),
+      el('a', { href: `logs?id=${Number(r.id)}`, id: 'probe-log-link' }, [`Probe log #${Number(r.id)}`]),
+      r.success ? el('a', { href: `sessions.html?${q}` }, ['Sessions page']) : null,
+      r.success ? el('a', { href: `sessions?${q}` }, ['Sessions JSON']) : null,
+      el('a', { href: `history?${new URLSearchParams({ target: r.target }).toString()}` }, ['Probes of this target']),
     ]),
   ];
   if (r.snapshot) nodes.push(...snapshotNodes(r.snapshot, Date.parse(r.time) + r.durationSeconds * 1000));
   nodes.push(
     el('details', { id: 'raw-metrics' }, [
       el('summary', null, ['Raw metrics']),
-      el('p', { class: 'hint' }, ['What ', el('a', { href: 'probe?' + q }, ['probe?' + q]), ' answered for this probe.']),
+      el('p', { class: 'hint' }, ['What ', el('a', { href: `probe?${q}` }, [`probe?${q}`]), ' answered for this probe.']),
       el('pre', { class: 'metrics', tabindex: '0', 'aria-label': 'Metrics text' }, [r.metrics]),
     ]),
   );
@@ -157,7 +156,7 @@ export function resultNodes(r: ProbeResult): HTMLElement[] {
 
 /** The one-line summary for the live region, so screen readers hear how the probe went. */
 export function resultStatus(r: ProbeResult): string {
-  if (!r.success) return 'Probe failed: ' + r.reason;
+  if (!r.success) return `Probe failed: ${r.reason}`;
   const s = r.snapshot;
-  return 'Probe succeeded in ' + r.durationSeconds.toFixed(3) + ' s: ' + (s?.tunnels.length ?? 0) + ' tunnel(s), ' + (s?.sessions.length ?? 0) + ' session(s).';
+  return `Probe succeeded in ${r.durationSeconds.toFixed(3)} s: ${s?.tunnels.length ?? 0} tunnel(s), ${s?.sessions.length ?? 0} session(s).`;
 }

@@ -26,7 +26,7 @@ function start(): void {
 
   const showError = (message: string): void => {
     resultEl.replaceChildren(outcomeBox(false, 'Not probed', [], message));
-    statusEl.textContent = 'Not probed: ' + message;
+    statusEl.textContent = `Not probed: ${message}`;
   };
 
   const run = async (target: string, module: string, push: boolean): Promise<void> => {
@@ -34,18 +34,18 @@ function start(): void {
     const ac = new AbortController();
     inflight = ac;
     const q = query(target, module);
-    if (push && location.search !== '?' + q) history.pushState(null, '', '?' + q);
-    document.title = target + ' · Probe · VPN Exporter';
+    if (push && location.search !== `?${q}`) history.pushState(null, '', `?${q}`);
+    document.title = `${target} · Probe · VPN Exporter`;
     button.textContent = 'Probing…';
     resultEl.setAttribute('aria-busy', 'true');
-    statusEl.textContent = 'Probing ' + target + ' with module ' + module + '…';
+    statusEl.textContent = `Probing ${target} with module ${module}…`;
     resultEl.replaceChildren(el('p', { class: 'pending' }, [statusEl.textContent]));
     try {
-      const res = await fetch('api/probe?' + q, { signal: ac.signal, headers: { Accept: 'application/json' } });
+      const res = await fetch(`api/probe?${q}`, { signal: ac.signal, headers: { Accept: 'application/json' } });
       const body = (await res.json().catch(() => null)) as (Partial<ProbeResult> & { error?: string }) | null;
       if (ac !== inflight) return;
       if (!res.ok || !body || typeof body.success !== 'boolean') {
-        showError(body?.error || 'the exporter answered HTTP ' + res.status);
+        showError(body?.error || `the exporter answered HTTP ${res.status}`);
       } else {
         const result = body as ProbeResult;
         resultEl.replaceChildren(...resultNodes(result));
@@ -53,7 +53,7 @@ function start(): void {
       }
     } catch (err) {
       if (ac.signal.aborted) return;
-      showError('the exporter did not answer (' + (err instanceof Error && err.message ? err.message : String(err)) + ')');
+      showError(`the exporter did not answer (${err instanceof Error && err.message ? err.message : String(err)})`);
     } finally {
       if (ac === inflight) {
         inflight = null;

@@ -17,7 +17,7 @@ export function adminRoutes(deps: AppDeps): Hono {
       ...(modules.status === 'fulfilled' ? [] : [`failed to reload config: ${reason(modules.reason)}`]),
       ...(web.status === 'fulfilled' ? [] : [`failed to reload web config: ${reason(web.reason)}`]),
     ];
-    if (failures.length > 0) return c.text(failures.join('\n') + '\n', 500);
+    if (failures.length > 0) return c.text(`${failures.join('\n')}\n`, 500);
     return c.text('configuration reloaded\n');
   });
   return app;

@@ -50,10 +50,7 @@ export class BasicAuth {
   async verify(user: string, password: string): Promise<boolean> {
     const known = this.users.get(user);
     const hash = known ?? this.dummy;
-    const id = createHmac('sha256', this.hmacKey)
-      .update(`${user.length}:${user}\0${hash}\0`)
-      .update(password)
-      .digest('base64');
+    const id = createHmac('sha256', this.hmacKey).update(`${user.length}:${user}\0${hash}\0`).update(password).digest('base64');
     if (known !== undefined && this.verified.get(id)) return true;
     const ok = await this.oneAtATime(async () => {
       // A request queued behind the same credentials' first check needs no bcrypt of its own.

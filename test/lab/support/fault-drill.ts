@@ -1,20 +1,10 @@
 // Fault drills against a running exporter: a scrape loop per target that never stops while faults
 // are injected and removed, a liveness loop on /-/healthy, a management path whose link can be cut
 // without resetting anything, and a drill that records what each probe saw around a fault.
-import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-import { waitFor } from "../../support/wait-for.js";
-import {
-  addAddress,
-  addRoute,
-  createNamespace,
-  createVethPair,
-  deleteNamespace,
-  forwardPortFromNs,
-  labPrefix,
-  run,
-  type Daemon,
-} from "./netns.js";
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '../../support/wait-for.js';
+import { addAddress, addRoute, createNamespace, createVethPair, deleteNamespace, forwardPortFromNs, labPrefix, run, type Daemon } from './netns.js';
 
 // ---- continuous scraping ------------------------------------------------------------------------
 
@@ -72,7 +62,7 @@ export class ScrapeLoop {
   /** The first probe started at or after `t` that satisfies `ok`, waiting for it at most `timeoutMs`. */
   async first(t: number, pred: (r: ProbeRecord) => boolean, timeoutMs: number): Promise<ProbeRecord | undefined> {
     const hit = () => this.records.find((r) => r.start >= t && pred(r));
-    return waitFor("a matching probe", hit, { timeoutMs, intervalMs: 50, giveUpIf: this.ifStopped }).catch(() => undefined);
+    return waitFor('a matching probe', hit, { timeoutMs, intervalMs: 50, giveUpIf: this.ifStopped }).catch(() => undefined);
   }
 
   /** Probes started in [from, to). */
@@ -92,7 +82,7 @@ export class ScrapeLoop {
     );
   }
 
-  private readonly ifStopped = () => (this.stopped ? "the loop stopped" : undefined);
+  private readonly ifStopped = () => (this.stopped ? 'the loop stopped' : undefined);
 
   private async loop(): Promise<void> {
     const path = `/probe?module=${encodeURIComponent(this.module)}&target=${encodeURIComponent(this.target)}&debug=true`;
@@ -133,15 +123,15 @@ export class ScrapeLoop {
 }
 
 function probeLog(debugText: string): string[] {
-  const start = debugText.indexOf("Logs for the probe:\n");
+  const start = debugText.indexOf('Logs for the probe:\n');
   if (start < 0) return [];
-  const body = debugText.slice(start + "Logs for the probe:\n".length);
-  return body.slice(0, body.indexOf("\n\n")).split("\n").slice(0, 20);
+  const body = debugText.slice(start + 'Logs for the probe:\n'.length);
+  return body.slice(0, body.indexOf('\n\n')).split('\n').slice(0, 20);
 }
 
 function failureReason(debugText: string): string {
   const m = /probe failed reason=("(?:[^"\\]|\\.)*"|\S+)/.exec(debugText);
-  if (!m?.[1]) return "probe_success 0 (no reason logged)";
+  if (!m?.[1]) return 'probe_success 0 (no reason logged)';
   try {
     return m[1].startsWith('"') ? (JSON.parse(m[1]) as string) : m[1];
   } catch {
@@ -174,7 +164,7 @@ export class HealthLoop {
     while (!this.stopped && this.clock.now() < deadline) {
       const t = this.clock.now();
       try {
-        const res = await this.get("/-/healthy", { signal: AbortSignal.timeout(2000) });
+        const res = await this.get('/-/healthy', { signal: AbortSignal.timeout(2000) });
         await res.text();
         if (res.status !== 200) this.bad.push({ t, what: `HTTP ${res.status}` });
       } catch (err) {
@@ -198,7 +188,7 @@ export interface ManagementPath {
   stop(): Promise<void>;
 }
 
-const MGMT_NET = { gateway: "203.0.113.130", station: "203.0.113.129", prefix: 30 };
+const MGMT_NET = { gateway: '203.0.113.130', station: '203.0.113.129', prefix: 30 };
 
 /**
  * A management station namespace joined to the gateway's namespace by a veth pair (TEST-NET-3
@@ -207,14 +197,9 @@ const MGMT_NET = { gateway: "203.0.113.130", station: "203.0.113.129", prefix: 3
  * packets silently both ways (no RST, no ICMP): established connections through it hang and new
  * ones never complete, as when a WAN link or firewall in between dies.
  */
-export async function addManagementPath(opts: {
-  gatewayNs: string;
-  mgmtAddress: string;
-  ports: number[];
-  logDir: string;
-}): Promise<ManagementPath> {
-  const ns = `${labPrefix("fd")}-mg`;
-  const gatewayLink = "mgmt0";
+export async function addManagementPath(opts: { gatewayNs: string; mgmtAddress: string; ports: number[]; logDir: string }): Promise<ManagementPath> {
+  const ns = `${labPrefix('fd')}-mg`;
+  const gatewayLink = 'mgmt0';
   const forwards: Daemon[] = [];
   const stop = async () => {
     for (const f of forwards) await f.stop();
@@ -223,9 +208,9 @@ export async function addManagementPath(opts: {
   };
   try {
     await createNamespace(ns);
-    await createVethPair(gatewayLink, "uplink0", { nsA: opts.gatewayNs, nsB: ns });
+    await createVethPair(gatewayLink, 'uplink0', { nsA: opts.gatewayNs, nsB: ns });
     await addAddress(gatewayLink, `${MGMT_NET.gateway}/${MGMT_NET.prefix}`, opts.gatewayNs);
-    await addAddress("uplink0", `${MGMT_NET.station}/${MGMT_NET.prefix}`, ns);
+    await addAddress('uplink0', `${MGMT_NET.station}/${MGMT_NET.prefix}`, ns);
     await addRoute(`${opts.mgmtAddress}/32`, MGMT_NET.gateway, ns);
     const targets = new Map<number, string>();
     for (const port of opts.ports) {
@@ -233,8 +218,8 @@ export async function addManagementPath(opts: {
       forwards.push(fwd.daemon);
       targets.set(port, `127.0.0.1:${fwd.port}`);
     }
-    const link = (state: "up" | "down") => run("ip", ["-n", opts.gatewayNs, "link", "set", gatewayLink, state]).then(() => undefined);
-    return { targets, gatewayLink, down: () => link("down"), up: () => link("up"), stop };
+    const link = (state: 'up' | 'down') => run('ip', ['-n', opts.gatewayNs, 'link', 'set', gatewayLink, state]).then(() => undefined);
+    return { targets, gatewayLink, down: () => link('down'), up: () => link('up'), stop };
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
@@ -334,8 +319,8 @@ const s = (t: number) => `${t.toFixed(2)}s`;
 function describe(loop: ScrapeLoop, r: DrillResult, clock: DrillClock): string[] {
   const out = [
     `=== ${r.spec.name} (loop "${loop.name}"; times in seconds since ${clock.wallOrigin.toISOString()})`,
-    `  ${r.steady ? "steady: the last 2 probes before the fault succeeded" : "NOT steady before the fault"}`,
-    `  ${s(r.injectStart)} inject … done ${s(r.injected)}${r.detectFrom > r.injected ? `; must show from ${s(r.detectFrom)}` : ""}`,
+    `  ${r.steady ? 'steady: the last 2 probes before the fault succeeded' : 'NOT steady before the fault'}`,
+    `  ${s(r.injectStart)} inject … done ${s(r.injected)}${r.detectFrom > r.injected ? `; must show from ${s(r.detectFrom)}` : ''}`,
     `  ${s(r.restoreStart)} restore … done ${s(r.restored)}`,
   ];
   // Every probe from two before the fault to the recovery, runs of the same outcome folded.
@@ -351,25 +336,25 @@ function describe(loop: ScrapeLoop, r: DrillResult, clock: DrillClock): string[]
     const last = run[run.length - 1] as ProbeRecord;
     const durations = run.map((q) => q.end - q.start);
     const span = run.length === 1 ? `#${p.n} ${s(p.start)}-${s(p.end)}` : `#${p.n}-#${last.n} ${s(p.start)}-${s(last.end)} (${run.length} probes)`;
-    const took = `took ${Math.min(...durations).toFixed(2)}${run.length > 1 ? `-${Math.max(...durations).toFixed(2)}` : ""}s`;
-    out.push(`  probe ${span} ${p.ok ? "probe_success 1" : "probe_success 0"}, ${took}${p.reason ? `: ${p.reason}` : ""}`);
+    const took = `took ${Math.min(...durations).toFixed(2)}${run.length > 1 ? `-${Math.max(...durations).toFixed(2)}` : ''}s`;
+    out.push(`  probe ${span} ${p.ok ? 'probe_success 1' : 'probe_success 0'}, ${took}${p.reason ? `: ${p.reason}` : ''}`);
     i = j;
   }
   const ff = r.firstFail;
-  const what = r.detectFrom > r.injected ? `first probe from ${s(r.detectFrom)}` : "first probe after the fault";
+  const what = r.detectFrom > r.injected ? `first probe from ${s(r.detectFrom)}` : 'first probe after the fault';
   out.push(
-    `  => ${what}: #${ff?.n ?? "?"} ${ff ? (ff.ok ? "SUCCEEDED (fault not seen)" : `failed after ${(ff.end - ff.start).toFixed(2)}s`) : "none"}` +
-      (ff ? `, its answer ${(ff.end - r.injected).toFixed(2)}s after the fault was in place` : ""),
+    `  => ${what}: #${ff?.n ?? '?'} ${ff ? (ff.ok ? 'SUCCEEDED (fault not seen)' : `failed after ${(ff.end - ff.start).toFixed(2)}s`) : 'none'}` +
+      (ff ? `, its answer ${(ff.end - r.injected).toFixed(2)}s after the fault was in place` : ''),
   );
   const fa = r.firstFailAfterInject;
   if (fa && fa !== ff) out.push(`  => first failed probe: #${fa.n}, started ${(fa.start - r.injected).toFixed(2)}s after the fault was in place`);
   if (fa?.log?.length) out.push(`  => its log (debug=true):`, ...fa.log.map((l) => `       ${l}`));
   out.push(
-    `  => recovered: ${r.recovery ? `probe #${r.recovery.n}, the ${ordinal(r.probesToRecover)} probe after the restore, ${(r.recovery.end - r.restored).toFixed(2)}s after it` : "NO"}`,
+    `  => recovered: ${r.recovery ? `probe #${r.recovery.n}, the ${ordinal(r.probesToRecover)} probe after the restore, ${(r.recovery.end - r.restored).toFixed(2)}s after it` : 'NO'}`,
   );
   return out;
 }
 
 function ordinal(n: number): string {
-  return n === 1 ? "1st" : n === 2 ? "2nd" : n === 3 ? "3rd" : `${n}th`;
+  return n === 1 ? '1st' : n === 2 ? '2nd' : n === 3 ? '3rd' : `${n}th`;
 }

@@ -1,11 +1,11 @@
 // Building blocks for test labs made of network namespaces and real daemons.
 // Everything here shells out to iproute2/util-linux and needs root.
-import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
-import { randomBytes } from "node:crypto";
-import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "../../support/free-port.js";
-import { waitFor } from "../../support/wait-for.js";
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../support/free-port.js';
+import { waitFor } from '../../support/wait-for.js';
 
 export interface RunOptions {
   timeoutMs?: number;
@@ -27,7 +27,7 @@ export class CommandError extends Error {
     readonly result: RunResult,
   ) {
     super(message);
-    this.name = "CommandError";
+    this.name = 'CommandError';
   }
 }
 
@@ -39,26 +39,26 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     // Own process group, so a timeout also kills whatever the command forked.
     const child = spawn(cmd, args, {
       env: opts.env ?? process.env,
-      stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: true,
     });
-    let stdout = "";
-    let stderr = "";
+    let stdout = '';
+    let stderr = '';
     let timedOut = false;
-    child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-    child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup(child.pid, "SIGKILL");
+      killGroup(child.pid, 'SIGKILL');
     }, timeoutMs);
-    child.on("error", (err) => {
+    child.on('error', (err) => {
       clearTimeout(timer);
       reject(new CommandError(`${cmd}: ${err.message}`, { code: -1, stdout, stderr }));
     });
-    child.on("close", (code, signal) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       const result: RunResult = { code: code ?? -1, stdout, stderr };
-      const line = [cmd, ...args].join(" ");
+      const line = [cmd, ...args].join(' ');
       if (timedOut) {
         reject(new CommandError(`timed out after ${timeoutMs} ms: ${line}\n${tail(stderr || stdout)}`, result));
       } else if (code === null || !ok.includes(code)) {
@@ -70,7 +70,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     });
     if (child.stdin) {
       // A command may exit without reading its input; that is its business, not a crash of the test run.
-      child.stdin.on("error", () => undefined);
+      child.stdin.on('error', () => undefined);
       child.stdin.end(opts.input);
     }
   });
@@ -78,12 +78,12 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 
 /** Runs a command inside a namespace (network + fresh private mount namespace). */
 export function runInNs(ns: string, cmd: string, args: string[], opts?: RunOptions): Promise<RunResult> {
-  return run("ip", ["netns", "exec", ns, cmd, ...args], opts);
+  return run('ip', ['netns', 'exec', ns, cmd, ...args], opts);
 }
 
 /** Runs a command inside the network and mount namespaces of a live process (keeps its private mounts). */
 export function runInProcessNs(pid: number, cmd: string, args: string[], opts?: RunOptions): Promise<RunResult> {
-  return run("nsenter", ["-t", String(pid), "-m", "-n", "--", cmd, ...args], opts);
+  return run('nsenter', ['-t', String(pid), '-m', '-n', '--', cmd, ...args], opts);
 }
 
 /**
@@ -91,20 +91,20 @@ export function runInProcessNs(pid: number, cmd: string, args: string[], opts?: 
  * so keep tag + suffix short: the prefix is tag + 5 random characters.
  */
 export function labPrefix(tag: string): string {
-  return tag + randomBytes(4).toString("hex").slice(0, 5);
+  return tag + randomBytes(4).toString('hex').slice(0, 5);
 }
 
 export async function createNamespace(name: string): Promise<void> {
-  await run("ip", ["netns", "add", name]);
-  await ipIn(name, ["link", "set", "lo", "up"]);
+  await run('ip', ['netns', 'add', name]);
+  await ipIn(name, ['link', 'set', 'lo', 'up']);
 }
 
 /** Kills every process left in the namespace, then deletes it. Missing namespaces are fine. */
 export async function deleteNamespace(name: string): Promise<void> {
-  const pids = await run("ip", ["netns", "pids", name], { okExitCodes: [0, 1, 255] });
+  const pids = await run('ip', ['netns', 'pids', name], { okExitCodes: [0, 1, 255] });
   for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) {
     try {
-      process.kill(Number(pid), "SIGKILL");
+      process.kill(Number(pid), 'SIGKILL');
     } catch {
       // already gone
     }
@@ -113,7 +113,7 @@ export async function deleteNamespace(name: string): Promise<void> {
   await waitFor(
     `namespace ${name} to be deleted`,
     async () => {
-      const r = await run("ip", ["netns", "del", name], { okExitCodes: [0, 1, 255] });
+      const _r = await run('ip', ['netns', 'del', name], { okExitCodes: [0, 1, 255] });
       return !(await namespaceExists(name));
     },
     { timeoutMs: 5000, intervalMs: 100 },
@@ -121,8 +121,8 @@ export async function deleteNamespace(name: string): Promise<void> {
 }
 
 async function namespaceExists(name: string): Promise<boolean> {
-  const r = await run("ip", ["netns", "list"]);
-  return r.stdout.split("\n").some((line) => line.split(" ")[0] === name);
+  const r = await run('ip', ['netns', 'list']);
+  return r.stdout.split('\n').some((line) => line.split(' ')[0] === name);
 }
 
 /**
@@ -130,37 +130,37 @@ async function namespaceExists(name: string): Promise<boolean> {
  * need to be unique inside their own namespace, and sets both ends up.
  */
 export async function createVethPair(a: string, b: string, where: { nsA?: string; nsB?: string } = {}): Promise<void> {
-  const end = (name: string, ns?: string) => (ns ? [name, "netns", ns] : [name]);
-  await run("ip", ["link", "add", ...end(a, where.nsA), "type", "veth", "peer", "name", ...end(b, where.nsB)]);
-  await ipIn(where.nsA, ["link", "set", a, "up"]);
-  await ipIn(where.nsB, ["link", "set", b, "up"]);
+  const end = (name: string, ns?: string) => (ns ? [name, 'netns', ns] : [name]);
+  await run('ip', ['link', 'add', ...end(a, where.nsA), 'type', 'veth', 'peer', 'name', ...end(b, where.nsB)]);
+  await ipIn(where.nsA, ['link', 'set', a, 'up']);
+  await ipIn(where.nsB, ['link', 'set', b, 'up']);
 }
 
 export async function createBridge(name: string, ns?: string): Promise<void> {
-  await ipIn(ns, ["link", "add", name, "type", "bridge"]);
-  await ipIn(ns, ["link", "set", name, "up"]);
+  await ipIn(ns, ['link', 'add', name, 'type', 'bridge']);
+  await ipIn(ns, ['link', 'set', name, 'up']);
 }
 
 export async function attachToBridge(ifname: string, bridge: string, ns?: string): Promise<void> {
-  await ipIn(ns, ["link", "set", ifname, "master", bridge]);
+  await ipIn(ns, ['link', 'set', ifname, 'master', bridge]);
 }
 
 /** Adds an address in CIDR form, e.g. "192.0.2.1/24". Extra subnets belong on `lo` (no dummy interfaces here). */
 export async function addAddress(ifname: string, cidr: string, ns?: string): Promise<void> {
-  await ipIn(ns, ["addr", "add", cidr, "dev", ifname]);
+  await ipIn(ns, ['addr', 'add', cidr, 'dev', ifname]);
 }
 
 export async function addRoute(dest: string, via: string, ns?: string): Promise<void> {
-  await ipIn(ns, ["route", "add", dest, "via", via]);
+  await ipIn(ns, ['route', 'add', dest, 'via', via]);
 }
 
 /** Deletes a link; a missing link is fine (deleting one veth end removes its peer too). */
 export async function deleteLink(ifname: string, ns?: string): Promise<void> {
-  await ipIn(ns, ["link", "del", ifname], { okExitCodes: [0, 1, 2, 255] });
+  await ipIn(ns, ['link', 'del', ifname], { okExitCodes: [0, 1, 2, 255] });
 }
 
 function ipIn(ns: string | undefined, args: string[], opts?: RunOptions): Promise<RunResult> {
-  return run("ip", ns ? ["-n", ns, ...args] : args, opts);
+  return run('ip', ns ? ['-n', ns, ...args] : args, opts);
 }
 
 export interface DaemonOptions {
@@ -189,19 +189,19 @@ export interface Daemon {
 /** Starts a long-running process (exec'd, so `pid` is the daemon itself) in its own process group. */
 export function spawnDaemon(opts: DaemonOptions): Daemon {
   let argv = [opts.command, ...opts.args];
-  if (opts.setup) argv = ["sh", "-c", `${opts.setup}\nexec "$0" "$@"`, ...argv];
-  if (opts.ns) argv = ["ip", "netns", "exec", opts.ns, ...argv];
-  const fd = openSync(opts.logFile, "a");
+  if (opts.setup) argv = ['sh', '-c', `${opts.setup}\nexec "$0" "$@"`, ...argv];
+  if (opts.ns) argv = ['ip', 'netns', 'exec', opts.ns, ...argv];
+  const fd = openSync(opts.logFile, 'a');
   const [cmd, ...args] = argv as [string, ...string[]];
-  const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ["ignore", fd, fd], detached: true });
+  const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', fd, fd], detached: true });
   closeSync(fd);
   let running = child.pid !== undefined;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on("exit", (code, signal) => {
+    child.on('exit', (code, signal) => {
       running = false;
       resolve({ code, signal });
     });
-    child.on("error", () => {
+    child.on('error', () => {
       running = false;
       resolve({ code: -1, signal: null });
     });
@@ -215,10 +215,10 @@ export function spawnDaemon(opts: DaemonOptions): Daemon {
     logTail,
     async stop(graceMs = 3000) {
       if (!running) return;
-      killGroup(child.pid, "SIGTERM");
+      killGroup(child.pid, 'SIGTERM');
       const done = await Promise.race([exited.then(() => true), sleep(graceMs).then(() => false)]);
       if (!done) {
-        killGroup(child.pid, "SIGKILL");
+        killGroup(child.pid, 'SIGKILL');
         await Promise.race([exited, sleep(2000)]);
       }
     },
@@ -229,27 +229,22 @@ export function spawnDaemon(opts: DaemonOptions): Daemon {
  * Makes a TCP port inside a namespace reachable from the root namespace at 127.0.0.1:<port>, without
  * giving the root namespace any lab address (concurrent labs would fight over routes).
  */
-export async function forwardPortFromNs(
-  ns: string,
-  target: { host: string; port: number },
-  logFile: string,
-): Promise<{ port: number; daemon: Daemon }> {
-  let lastError = "";
+export async function forwardPortFromNs(ns: string, target: { host: string; port: number }, logFile: string): Promise<{ port: number; daemon: Daemon }> {
+  let lastError = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const daemon = spawnDaemon({
-      command: "socat",
+      command: 'socat',
       args: [
         `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`,
         `EXEC:nsenter --net=/run/netns/${ns} socat STDIO TCP\\:${target.host}\\:${target.port},nofork`,
       ],
       logFile,
     });
-    const listening = await waitFor(
-      `socat on 127.0.0.1:${port}`,
-      async () => !daemon.isRunning() || (await isListening(port)),
-      { timeoutMs: 3000, intervalMs: 50 },
-    ).catch(() => false);
+    const listening = await waitFor(`socat on 127.0.0.1:${port}`, async () => !daemon.isRunning() || (await isListening(port)), {
+      timeoutMs: 3000,
+      intervalMs: 50,
+    }).catch(() => false);
     if (daemon.isRunning() && listening) return { port, daemon };
     lastError = daemon.logTail(10);
     await daemon.stop();
@@ -258,8 +253,8 @@ export async function forwardPortFromNs(
 }
 
 async function isListening(port: number): Promise<boolean> {
-  const r = await run("ss", ["-Hltn", `sport = :${port}`], { okExitCodes: [0, 1] });
-  return r.stdout.trim() !== "";
+  const r = await run('ss', ['-Hltn', `sport = :${port}`], { okExitCodes: [0, 1] });
+  return r.stdout.trim() !== '';
 }
 
 /** Collects cleanup steps and runs them newest first; every step runs even when earlier ones fail. */
@@ -279,7 +274,7 @@ export class Teardown {
         errors.push(`${step.label}: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    if (errors.length > 0) throw new Error(`teardown failed:\n${errors.join("\n")}`);
+    if (errors.length > 0) throw new Error(`teardown failed:\n${errors.join('\n')}`);
   }
 }
 
@@ -294,12 +289,12 @@ function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
 
 function tailFile(path: string, lines: number): string {
   try {
-    return tail(readFileSync(path, "utf8"), lines);
+    return tail(readFileSync(path, 'utf8'), lines);
   } catch {
     return `(no log at ${path})`;
   }
 }
 
 function tail(text: string, lines = 20): string {
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
 }

@@ -7,12 +7,12 @@
 //             each with its management interface on the namespace's own 127.0.0.1
 //   <p>-alice1, <p>-alice2 (same certificate, duplicate-cn), <p>-bob on udp; <p>-carol on tcp; <p>-dave on v1
 // The root namespace gets no lab address: socat forwards 127.0.0.1:<ephemeral> to the gateway's sshd.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { parseOpenvpnStatus, type OpenvpnServerStatus } from "../../../src/vendors/openvpn/status.js";
-import { startSshd } from "../../support/sshd.js";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseOpenvpnStatus, type OpenvpnServerStatus } from '../../../src/vendors/openvpn/status.js';
+import { startSshd } from '../../support/sshd.js';
 import {
   addAddress,
   attachToBridge,
@@ -26,14 +26,14 @@ import {
   spawnDaemon,
   Teardown,
   type Daemon,
-} from "./netns.js";
-import { waitFor } from "../../support/wait-for.js";
-import { makePki, type Pki } from "./openvpn-pki.js";
+} from './netns.js';
+import { waitFor } from '../../support/wait-for.js';
+import { makePki, type Pki } from './openvpn-pki.js';
 
-export type ServerName = "udp" | "tcp" | "v1";
+export type ServerName = 'udp' | 'tcp' | 'v1';
 
 interface ServerPlan {
-  proto: "udp" | "tcp-server";
+  proto: 'udp' | 'tcp-server';
   port: number;
   statusVersion: 1 | 2 | 3;
   /** The /26 the server hands out; the server itself takes .1 of it. */
@@ -43,9 +43,9 @@ interface ServerPlan {
 }
 
 const SERVERS: Record<ServerName, ServerPlan> = {
-  udp: { proto: "udp", port: 1194, statusVersion: 3, pool: "198.51.100.0", tunnelAddress: "198.51.100.1", management: 7505 },
-  tcp: { proto: "tcp-server", port: 1194, statusVersion: 2, pool: "198.51.100.64", tunnelAddress: "198.51.100.65", management: 7506 },
-  v1: { proto: "udp", port: 1195, statusVersion: 1, pool: "198.51.100.128", tunnelAddress: "198.51.100.129", management: 7507 },
+  udp: { proto: 'udp', port: 1194, statusVersion: 3, pool: '198.51.100.0', tunnelAddress: '198.51.100.1', management: 7505 },
+  tcp: { proto: 'tcp-server', port: 1194, statusVersion: 2, pool: '198.51.100.64', tunnelAddress: '198.51.100.65', management: 7506 },
+  v1: { proto: 'udp', port: 1195, statusVersion: 1, pool: '198.51.100.128', tunnelAddress: '198.51.100.129', management: 7507 },
 };
 export const SERVER_NAMES = Object.keys(SERVERS) as ServerName[];
 
@@ -57,16 +57,16 @@ interface ClientPlan {
 }
 
 const CLIENTS: ClientPlan[] = [
-  { name: "alice1", commonName: "alice", server: "udp", outside: "192.0.2.11" },
-  { name: "alice2", commonName: "alice", server: "udp", outside: "192.0.2.12" },
-  { name: "bob", commonName: "bob", server: "udp", outside: "192.0.2.13" },
-  { name: "carol", commonName: "carol", server: "tcp", outside: "192.0.2.14" },
-  { name: "dave", commonName: "dave", server: "v1", outside: "192.0.2.15" },
+  { name: 'alice1', commonName: 'alice', server: 'udp', outside: '192.0.2.11' },
+  { name: 'alice2', commonName: 'alice', server: 'udp', outside: '192.0.2.12' },
+  { name: 'bob', commonName: 'bob', server: 'udp', outside: '192.0.2.13' },
+  { name: 'carol', commonName: 'carol', server: 'tcp', outside: '192.0.2.14' },
+  { name: 'dave', commonName: 'dave', server: 'v1', outside: '192.0.2.15' },
 ];
 
-const GW_OUTSIDE = "192.0.2.1";
-const GW_MGMT = "203.0.113.1";
-const SSH_USER = "vpnx-ovpn-lab";
+const GW_OUTSIDE = '192.0.2.1';
+const GW_MGMT = '203.0.113.1';
+const SSH_USER = 'vpnx-ovpn-lab';
 const START_TIMEOUT_MS = 20_000;
 /** A UDP client notices a restarted server only when its ping-restart (pushed by keepalive) runs out. */
 const RECONNECT_TIMEOUT_MS = 30_000;
@@ -99,16 +99,16 @@ export interface OpenvpnLab {
 }
 
 export async function startOpenvpnLab(): Promise<OpenvpnLab> {
-  const prefix = labPrefix("ov");
+  const prefix = labPrefix('ov');
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   const teardown = new Teardown();
-  teardown.add("work dir", () => rmSync(dir, { recursive: true, force: true }));
+  teardown.add('work dir', () => rmSync(dir, { recursive: true, force: true }));
   try {
     return await build(prefix, dir, teardown);
   } catch (err) {
     // A failed start must not leave namespaces or daemons behind; keep the original error on top.
     const cleanup = await teardown.run().then(
-      () => "",
+      () => '',
       (e: unknown) => `\n(${e instanceof Error ? e.message : String(e)})`,
     );
     if (err instanceof Error) err.message += cleanup;
@@ -119,32 +119,35 @@ export async function startOpenvpnLab(): Promise<OpenvpnLab> {
 async function build(prefix: string, dir: string, teardown: Teardown): Promise<OpenvpnLab> {
   // The ssh user reads status files below here.
   chmodSync(dir, 0o755);
-  const statusDir = join(dir, "status");
+  const statusDir = join(dir, 'status');
   mkdirSync(statusDir, { mode: 0o755 });
   const ns = (name: string) => `${prefix}-${name}`;
-  const gwNs = ns("gw");
+  const gwNs = ns('gw');
   const addNamespace = async (name: string) => {
     teardown.add(`namespace ${ns(name)}`, () => deleteNamespace(ns(name)));
     await createNamespace(ns(name));
   };
 
-  const pkiDir = join(dir, "pki");
+  const pkiDir = join(dir, 'pki');
   mkdirSync(pkiDir);
   const [pki] = await settleAll([
-    makePki(pkiDir, CLIENTS.map((c) => c.commonName)),
+    makePki(
+      pkiDir,
+      CLIENTS.map((c) => c.commonName),
+    ),
     (async () => {
-      await addNamespace("lan");
-      await createBridge("br0", ns("lan"));
-      const hosts = [{ name: "gw", outside: GW_OUTSIDE }, ...CLIENTS.map((c) => ({ name: c.name, outside: c.outside }))];
+      await addNamespace('lan');
+      await createBridge('br0', ns('lan'));
+      const hosts = [{ name: 'gw', outside: GW_OUTSIDE }, ...CLIENTS.map((c) => ({ name: c.name, outside: c.outside }))];
       await Promise.all(
         hosts.map(async ({ name, outside }) => {
           await addNamespace(name);
-          await createVethPair("eth0", `p-${name}`, { nsA: ns(name), nsB: ns("lan") });
-          await attachToBridge(`p-${name}`, "br0", ns("lan"));
-          await addAddress("eth0", `${outside}/24`, ns(name));
+          await createVethPair('eth0', `p-${name}`, { nsA: ns(name), nsB: ns('lan') });
+          await attachToBridge(`p-${name}`, 'br0', ns('lan'));
+          await addAddress('eth0', `${outside}/24`, ns(name));
         }),
       );
-      await addAddress("lo", `${GW_MGMT}/32`, gwNs);
+      await addAddress('lo', `${GW_MGMT}/32`, gwNs);
     })(),
   ]);
 
@@ -154,7 +157,7 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
   const startDaemon = (name: string, nsName: string, config: string) => {
     const path = join(dir, `${name}.conf`);
     writeFileSync(path, config);
-    const daemon = spawnDaemon({ ns: nsName, command: "openvpn", args: ["--config", path], logFile: logFile(name) });
+    const daemon = spawnDaemon({ ns: nsName, command: 'openvpn', args: ['--config', path], logFile: logFile(name) });
     daemons.set(name, daemon);
     teardown.add(`openvpn ${name}`, () => daemon.stop());
     return daemon;
@@ -165,30 +168,31 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
     return managementExchange(gwNs, SERVERS[server].management, command);
   };
 
-  const expectedClients = Object.fromEntries(
-    SERVER_NAMES.map((s) => [s, countBy(CLIENTS.filter((c) => c.server === s).map((c) => c.commonName))]),
-  ) as Record<ServerName, Record<string, number>>;
+  const expectedClients = Object.fromEntries(SERVER_NAMES.map((s) => [s, countBy(CLIENTS.filter((c) => c.server === s).map((c) => c.commonName))])) as Record<
+    ServerName,
+    Record<string, number>
+  >;
 
   /** Polls `ready` while the server runs; a server that exits fails at once with its log, not at the timeout. */
-  const whileServerRuns = async (name: ServerName, what: string, timeoutMs: number, ready: () => Promise<boolean>, more = () => "") => {
+  const whileServerRuns = async (name: ServerName, what: string, timeoutMs: number, ready: () => Promise<boolean>, more = () => '') => {
     const daemon = daemons.get(name);
-    const outcome = await waitFor(what, async () => (daemon?.isRunning() ? (await ready()) && "ready" : "exited"), {
+    const outcome = await waitFor(what, async () => (daemon?.isRunning() ? (await ready()) && 'ready' : 'exited'), {
       timeoutMs,
       intervalMs: 100,
       describe: () => `--- ${name} ---\n${daemon?.logTail(25)}\n${more()}`,
     });
-    if (outcome === "exited") throw new Error(`server ${name} exited while waiting for ${what}:\n${daemon?.logTail(25)}`);
+    if (outcome === 'exited') throw new Error(`server ${name} exited while waiting for ${what}:\n${daemon?.logTail(25)}`);
   };
 
   const waitManagement = (name: ServerName) =>
     whileServerRuns(name, `server ${name} to answer on its management interface`, START_TIMEOUT_MS, async () =>
-      /^SUCCESS: pid=/m.test(await management(name, "pid")),
+      /^SUCCESS: pid=/m.test(await management(name, 'pid')),
     );
 
   /** Until the daemon and its status file both show every expected client. */
   const waitServerReady = (name: ServerName, timeoutMs: number) => {
     const want = expectedClients[name];
-    let last = "";
+    let last = '';
     return whileServerRuns(
       name,
       `server ${name} to show its clients ${JSON.stringify(want)} in management and status file`,
@@ -196,20 +200,20 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
       async () => {
         // Created 0600 at start (also on a restart, which truncates it); the mode then survives rewrites.
         if (existsSync(statusFile(name))) chmodSync(statusFile(name), 0o644);
-        last = await management(name, "status 2");
+        last = await management(name, 'status 2');
         if (!sameCounts(commonNames(parseOpenvpnStatus(last)), want)) return false;
-        const fromFile = parseOpenvpnStatus(readFileSync(statusFile(name), "utf8"));
+        const fromFile = parseOpenvpnStatus(readFileSync(statusFile(name), 'utf8'));
         return sameCounts(commonNames(fromFile), want);
       },
       () => {
         const peers = CLIENTS.filter((c) => c.server === name).map((c) => `--- ${c.name} ---\n${daemons.get(c.name)?.logTail(8)}`);
-        return [`--- last status 2 ---\n${last}`, ...peers].join("\n");
+        return [`--- last status 2 ---\n${last}`, ...peers].join('\n');
       },
     );
   };
 
   const launchServer = (name: ServerName) => startDaemon(name, gwNs, serverConfig(name, pki, statusFile(name)));
-  const sshdDir = join(dir, "sshd");
+  const sshdDir = join(dir, 'sshd');
   mkdirSync(sshdDir, { mode: 0o755 });
   for (const name of SERVER_NAMES) launchServer(name);
   // A UDP client's first packet lost to a server not yet listening costs a 2 s TLS retransmit.
@@ -222,10 +226,10 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
   await settleAll(SERVER_NAMES.map((name) => waitServerReady(name, START_TIMEOUT_MS)));
   await settleAll(CLIENTS.map((c) => sendTraffic(ns(c.name), SERVERS[c.server].tunnelAddress, daemons.get(c.name))));
 
-  const fwd = await forwardPortFromNs(gwNs, { host: GW_MGMT, port: 22 }, join(dir, "ssh-forward.log"));
-  teardown.add("ssh forward", () => fwd.daemon.stop());
+  const fwd = await forwardPortFromNs(gwNs, { host: GW_MGMT, port: 22 }, join(dir, 'ssh-forward.log'));
+  teardown.add('ssh forward', () => fwd.daemon.stop());
   const target = `127.0.0.1:${fwd.port}`;
-  const knownHostsFile = join(dir, "known_hosts");
+  const knownHostsFile = join(dir, 'known_hosts');
   writeFileSync(knownHostsFile, `[127.0.0.1]:${fwd.port} ${sshd.hostPublicKey}\n`);
 
   let stopped = false;
@@ -243,7 +247,7 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
     async killServer(name) {
       const d = daemons.get(name);
       if (!d?.isRunning()) return;
-      d.kill("SIGKILL");
+      d.kill('SIGKILL');
       await d.exited;
     },
     async startServer(name) {
@@ -253,7 +257,7 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
     },
     killSshd: () => sshd.kill(),
     startSshd: () => sshd.start(),
-    logTail: (node, lines) => (node === "sshd" ? sshd.logTail(lines) : (daemons.get(node)?.logTail(lines) ?? "")),
+    logTail: (node, lines) => (node === 'sshd' ? sshd.logTail(lines) : (daemons.get(node)?.logTail(lines) ?? '')),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -266,27 +270,27 @@ function serverConfig(name: ServerName, pki: Pki, statusFile: string): string {
   const s = SERVERS[name];
   return [
     `dev tun-${name}`,
-    "dev-type tun",
-    "topology subnet",
+    'dev-type tun',
+    'topology subnet',
     `proto ${s.proto}`,
     `local ${GW_OUTSIDE}`,
     `port ${s.port}`,
     `server ${s.pool} 255.255.255.192`,
     // No DCO module in the lab kernel; EC certificates need no DH parameters.
-    "disable-dco",
-    "dh none",
-    ...(name === "udp" ? ["duplicate-cn"] : []),
+    'disable-dco',
+    'dh none',
+    ...(name === 'udp' ? ['duplicate-cn'] : []),
     // Pings every second keep the event loop, and with it the status rewrites, ticking.
-    "keepalive 1 10",
+    'keepalive 1 10',
     `ca ${pki.ca}`,
     `cert ${pki.server.cert}`,
     `key ${pki.server.key}`,
     `status ${statusFile} 1`,
     `status-version ${s.statusVersion}`,
     `management 127.0.0.1 ${s.management}`,
-    "verb 3",
-    "",
-  ].join("\n");
+    'verb 3',
+    '',
+  ].join('\n');
 }
 
 function clientConfig(c: ClientPlan, pki: Pki): string {
@@ -294,21 +298,21 @@ function clientConfig(c: ClientPlan, pki: Pki): string {
   const cred = pki.clients.get(c.commonName);
   if (!cred) throw new Error(`no certificate for ${c.commonName}`);
   return [
-    "client",
-    "dev tun",
-    `proto ${s.proto === "udp" ? "udp" : "tcp-client"}`,
+    'client',
+    'dev tun',
+    `proto ${s.proto === 'udp' ? 'udp' : 'tcp-client'}`,
     `remote ${GW_OUTSIDE} ${s.port}`,
-    "nobind",
-    "disable-dco",
-    "remote-cert-tls server",
+    'nobind',
+    'disable-dco',
+    'remote-cert-tls server',
     // A restarted TCP server is retried quickly rather than with the default back-off up to 300 s.
-    "connect-retry 1 2",
+    'connect-retry 1 2',
     `ca ${pki.ca}`,
     `cert ${cred.cert}`,
     `key ${cred.key}`,
-    "verb 3",
-    "",
-  ].join("\n");
+    'verb 3',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -319,12 +323,12 @@ async function sendTraffic(ns: string, address: string, daemon: Daemon | undefin
   await waitFor(
     `a round trip from ${ns} through its tunnel to ${address}`,
     async () => {
-      const r = await runInNs(ns, "socat", ["-u", "OPEN:/dev/null", `TCP:${address}:9,connect-timeout=2`], {
+      const r = await runInNs(ns, 'socat', ['-u', 'OPEN:/dev/null', `TCP:${address}:9,connect-timeout=2`], {
         okExitCodes: [0, 1],
       });
       return /refused/i.test(r.stderr);
     },
-    { timeoutMs: 10_000, describe: () => daemon?.logTail(15) ?? "" },
+    { timeoutMs: 10_000, describe: () => daemon?.logTail(15) ?? '' },
   );
 }
 
@@ -335,19 +339,19 @@ async function sendTraffic(ns: string, address: string, daemon: Daemon | undefin
  */
 function managementExchange(ns: string, port: number, command: string, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn("ip", ["netns", "exec", ns, "socat", "STDIO", `TCP:127.0.0.1:${port}`], {
-      stdio: ["pipe", "pipe", "pipe"],
+    const child = spawn('ip', ['netns', 'exec', ns, 'socat', 'STDIO', `TCP:127.0.0.1:${port}`], {
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
-    let out = "";
-    let err = "";
+    let out = '';
+    let err = '';
     let sent = -1;
     let settled = false;
-    const finish = (error: Error | undefined, answer = "") => {
+    const finish = (error: Error | undefined, answer = '') => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       child.stdin.end();
-      child.kill("SIGTERM");
+      child.kill('SIGTERM');
       if (error) reject(error);
       else resolve(answer);
     };
@@ -355,9 +359,9 @@ function managementExchange(ns: string, port: number, command: string, timeoutMs
       () => finish(new Error(`management ${port} in ${ns}: no complete answer to "${command}" within ${timeoutMs} ms:\n${out}${err}`)),
       timeoutMs,
     );
-    child.stdin.on("error", () => undefined);
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+    child.stdin.on('error', () => undefined);
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       if (sent < 0 && /^>INFO:[^\n]*\n/m.test(out)) {
         sent = out.length;
@@ -366,25 +370,31 @@ function managementExchange(ns: string, port: number, command: string, timeoutMs
       if (sent < 0) return;
       const answer = out.slice(sent);
       if (/^(END|SUCCESS:.*|ERROR:.*)\r?$/m.test(answer)) {
-        child.stdin.write("quit\n");
-        finish(undefined, answer.split("\n").filter((l) => !l.startsWith(">")).join("\n"));
+        child.stdin.write('quit\n');
+        finish(
+          undefined,
+          answer
+            .split('\n')
+            .filter((l) => !l.startsWith('>'))
+            .join('\n'),
+        );
       }
     });
-    child.on("error", (e) => finish(e));
-    child.on("close", (code) => finish(new Error(`management ${port} in ${ns} closed (exit ${code}):\n${out}${err}`)));
+    child.on('error', (e) => finish(e));
+    child.on('close', (code) => finish(new Error(`management ${port} in ${ns} closed (exit ${code}):\n${out}${err}`)));
   });
 }
 
 /** Like Promise.all, but returns only once nothing is left running, so teardown never races a bring-up step. */
 async function settleAll<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const results = await Promise.allSettled(promises);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
 }
 
 function commonNames(status: ReturnType<typeof parseOpenvpnStatus>): Record<string, number> {
-  if (status.format === "client") throw new Error("expected a server status, got client statistics");
+  if (status.format === 'client') throw new Error('expected a server status, got client statistics');
   return countBy((status as OpenvpnServerStatus).clients.map((c) => c.commonName));
 }
 

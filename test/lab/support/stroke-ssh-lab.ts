@@ -1,11 +1,11 @@
 // An OpenSSH sshd next to the stroke gateway: same network namespace and the gateway's private mounts
 // (its /run with charon.ctl, ipsec.conf, ipsec.secrets and the included file), so `ipsec statusall` run in
 // an SSH session talks to the lab's charon. Root logs in with a key only, as on many real gateways.
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { keyFingerprint, startSshd, testKeyPair } from "../../support/sshd.js";
-import { forwardPortFromNs } from "./netns.js";
-import type { StrongswanLab } from "./strongswan-lab.js";
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { keyFingerprint, startSshd, testKeyPair } from '../../support/sshd.js';
+import { forwardPortFromNs } from './netns.js';
+import type { StrongswanLab } from './strongswan-lab.js';
 
 const SSH_PORT = 22;
 
@@ -37,26 +37,26 @@ export interface GatewaySshd {
  * fault drills kill sessions) and then stalls every later root login for 60 s. A second uid-0
  * account whose shell is /bin/sh reads no startup file at all.
  */
-export const LAB_ROOT = "vpnx-lab-root";
+export const LAB_ROOT = 'vpnx-lab-root';
 
 export async function startGatewaySshd(lab: StrongswanLab): Promise<GatewaySshd> {
   const sshd = await startSshd({
     ns: lab.gatewayNs,
     // The gateway's setup binds its private /run and its config files; sshd insists on /run/sshd there.
     setup: `${lab.gatewaySetup}\nmkdir -p /run/sshd`,
-    dir: join(lab.dir, "gw-sshd"),
+    dir: join(lab.dir, 'gw-sshd'),
     listen: [`${lab.mgmtAddress}:${SSH_PORT}`],
     account: { name: LAB_ROOT, uid0: true },
     maxSessions: 10,
   });
   let fwd: Awaited<ReturnType<typeof forwardPortFromNs>>;
   try {
-    fwd = await forwardPortFromNs(lab.gatewayNs, { host: lab.mgmtAddress, port: SSH_PORT }, join(sshd.dir, "forward.log"));
+    fwd = await forwardPortFromNs(lab.gatewayNs, { host: lab.mgmtAddress, port: SSH_PORT }, join(sshd.dir, 'forward.log'));
   } catch (err) {
     await sshd.kill();
     throw err;
   }
-  const knownHostsFile = join(sshd.dir, "known_hosts");
+  const knownHostsFile = join(sshd.dir, 'known_hosts');
   writeFileSync(knownHostsFile, `[127.0.0.1]:${fwd.port} ${sshd.hostPublicKey}\n`);
 
   return {
@@ -65,7 +65,7 @@ export async function startGatewaySshd(lab: StrongswanLab): Promise<GatewaySshd>
     privateKeyFile: sshd.privateKeyFile,
     knownHostsFile,
     hostKeyFingerprint: sshd.hostKeyFingerprint,
-    otherKeyFingerprint: keyFingerprint(testKeyPair({ comment: "vpnx-not-this-gateway" }).public),
+    otherKeyFingerprint: keyFingerprint(testKeyPair({ comment: 'vpnx-not-this-gateway' }).public),
     isRunning: () => sshd.isRunning(),
     logTail: (lines) => sshd.logTail(lines),
     kill: () => sshd.kill(),

@@ -1,20 +1,20 @@
 // Addresses, identities and config files of the strongSwan lab scenarios.
-import { PKI_NAMES } from "./strongswan-pki.js";
+import { PKI_NAMES } from './strongswan-pki.js';
 
 // Only TEST-NET ranges: 192.0.2.0/24 is the "internet" between gateways and clients,
 // 198.51.100.0/24 holds protected subnets and virtual IP pools, 203.0.113.0/24 is management.
 
 export const PLAN = {
-  gw: { outside: "192.0.2.1", lan: "198.51.100.1", lanNet: "198.51.100.0/27", mgmt: "203.0.113.1" },
-  siteA: { outside: "192.0.2.2", lan: "198.51.100.33", lanNet: "198.51.100.32/27" },
+  gw: { outside: '192.0.2.1', lan: '198.51.100.1', lanNet: '198.51.100.0/27', mgmt: '203.0.113.1' },
+  siteA: { outside: '192.0.2.2', lan: '198.51.100.33', lanNet: '198.51.100.32/27' },
   // Nothing answers here: site-b stays configured but down.
-  siteB: { outside: "192.0.2.3", lanNet: "198.51.100.64/27" },
-  rwPool: "198.51.100.128/28",
-  xauthPool: "198.51.100.144/28",
+  siteB: { outside: '192.0.2.3', lanNet: '198.51.100.64/27' },
+  rwPool: '198.51.100.128/28',
+  xauthPool: '198.51.100.144/28',
   viciPort: 4502,
   // Road warriors get their own gateway identity, otherwise IKEv1 main mode may pick the site-to-site PSK.
-  ids: { gwSite: "gw-s2s.example", gwRw: "gw-rw.example", siteA: "site-a.example", siteB: "site-b.example" },
-  psk: { siteA: "site-a-lab-psk", siteB: "site-b-lab-psk", rw: "road-warrior-lab-psk" },
+  ids: { gwSite: 'gw-s2s.example', gwRw: 'gw-rw.example', siteA: 'site-a.example', siteB: 'site-b.example' },
+  psk: { siteA: 'site-a-lab-psk', siteB: 'site-b-lab-psk', rw: 'road-warrior-lab-psk' },
 } as const;
 
 /**
@@ -22,11 +22,11 @@ export const PLAN = {
  * kernel-libipsec a trapped shunt for the lab's own LAN cuts it off.
  */
 export const SHUNTS = {
-  pass: { conn: "bypass", child: "bypass-lab", stroke: "bypass-lab", local: "198.51.100.160/28", remote: "198.51.100.176/28" },
-  drop: { conn: "blackhole", child: "drop-lab", stroke: "drop-lab", local: "198.51.100.192/28", remote: "198.51.100.208/28" },
+  pass: { conn: 'bypass', child: 'bypass-lab', stroke: 'bypass-lab', local: '198.51.100.160/28', remote: '198.51.100.176/28' },
+  drop: { conn: 'blackhole', child: 'drop-lab', stroke: 'drop-lab', local: '198.51.100.192/28', remote: '198.51.100.208/28' },
 } as const;
 
-export type ClientKind = "site" | "eap" | "xauth";
+export type ClientKind = 'site' | 'eap' | 'xauth';
 
 export interface ClientPlan {
   /** Namespace suffix and, for road warriors, the user name. */
@@ -36,38 +36,38 @@ export interface ClientPlan {
   password: string;
 }
 
-export const CLIENTS: Record<"siteA" | "alice" | "bob" | "carol", ClientPlan> = {
-  siteA: { name: "pa", kind: "site", outside: PLAN.siteA.outside, password: PLAN.psk.siteA },
-  alice: { name: "alice", kind: "eap", outside: "192.0.2.11", password: "alice-lab-pass" },
-  bob: { name: "bob", kind: "eap", outside: "192.0.2.12", password: "bob-lab-pass" },
-  carol: { name: "carol", kind: "xauth", outside: "192.0.2.13", password: "carol-lab-pass" },
+export const CLIENTS: Record<'siteA' | 'alice' | 'bob' | 'carol', ClientPlan> = {
+  siteA: { name: 'pa', kind: 'site', outside: PLAN.siteA.outside, password: PLAN.psk.siteA },
+  alice: { name: 'alice', kind: 'eap', outside: '192.0.2.11', password: 'alice-lab-pass' },
+  bob: { name: 'bob', kind: 'eap', outside: '192.0.2.12', password: 'bob-lab-pass' },
+  carol: { name: 'carol', kind: 'xauth', outside: '192.0.2.13', password: 'carol-lab-pass' },
 };
 
 // Only plugins shipped in the Debian packages the lab needs; an explicit list keeps the system's
 // /etc/strongswan.d out of the picture.
 const PLUGINS = [
-  "kernel-libipsec",
-  "kernel-netlink",
-  "socket-default",
-  "updown",
-  "attr",
-  "eap-identity",
-  "eap-mschapv2",
-  "xauth-generic",
-  "openssl",
-  "nonce",
-  "random",
-  "aes",
-  "sha1",
-  "sha2",
-  "hmac",
-  "kdf",
-  "gmp",
-  "x509",
-  "pubkey",
-  "pem",
-  "pkcs1",
-  "counters",
+  'kernel-libipsec',
+  'kernel-netlink',
+  'socket-default',
+  'updown',
+  'attr',
+  'eap-identity',
+  'eap-mschapv2',
+  'xauth-generic',
+  'openssl',
+  'nonce',
+  'random',
+  'aes',
+  'sha1',
+  'sha2',
+  'hmac',
+  'kdf',
+  'gmp',
+  'x509',
+  'pubkey',
+  'pem',
+  'pkcs1',
+  'counters',
 ];
 
 export interface StrongswanConfOptions {
@@ -78,9 +78,9 @@ export interface StrongswanConfOptions {
 }
 
 export function strongswanConf(o: StrongswanConfOptions): string {
-  const plugins = [...PLUGINS, ...(o.viciSocket ? ["vici"] : []), ...(o.stroke ? ["stroke"] : [])];
+  const plugins = [...PLUGINS, ...(o.viciSocket ? ['vici'] : []), ...(o.stroke ? ['stroke'] : [])];
   return `charon {
-  load = ${plugins.join(" ")}
+  load = ${plugins.join(' ')}
   # A lost peer must fail within seconds, not minutes, so lab waits stay short.
   retransmit_timeout = 1.0
   retransmit_base = 1.4
@@ -99,12 +99,12 @@ export function strongswanConf(o: StrongswanConfOptions): string {
   }
   plugins {
     vici {
-      socket = ${o.viciSocket ?? "unix:///var/run/charon.vici"}
+      socket = ${o.viciSocket ?? 'unix:///var/run/charon.vici'}
     }
   }
 }
 swanctl {
-  socket = ${o.viciSocket ?? "unix:///var/run/charon.vici"}
+  socket = ${o.viciSocket ?? 'unix:///var/run/charon.vici'}
   # Without a list swanctl tries its compiled-in defaults and buries every error in "failed to load" noise.
   load = random nonce openssl pem pkcs1 x509 pubkey
 }
@@ -135,7 +135,7 @@ export function gatewaySwanctlConf(): string {
   }
 `;
   return `connections {
-${site("site-a", "net-a", siteA.outside, ids.siteA, siteA.lanNet)}  # Certificate-based: the gateway's certificate and the CA's CRL are what the certificate metrics report.
+${site('site-a', 'net-a', siteA.outside, ids.siteA, siteA.lanNet)}  # Certificate-based: the gateway's certificate and the CA's CRL are what the certificate metrics report.
   site-b {
     version = 2
     local_addrs = ${gw.outside}
@@ -252,18 +252,18 @@ function userSecrets(): string {
   }
 `,
     )
-    .join("");
+    .join('');
 }
 
 /** The IKE and child name each client initiates. */
 export function clientConnName(c: ClientPlan): { ike: string; child: string } {
-  return c.kind === "site" ? { ike: "site-a", child: "net-a" } : { ike: "home", child: "home" };
+  return c.kind === 'site' ? { ike: 'site-a', child: 'net-a' } : { ike: 'home', child: 'home' };
 }
 
 /** swanctl.conf of a peer gateway or road-warrior client; all of them initiate towards the gateway. */
 export function clientSwanctlConf(c: ClientPlan): string {
   const { gw, siteA, ids, psk } = PLAN;
-  if (c.kind === "site") {
+  if (c.kind === 'site') {
     return `connections {
   site-a {
     version = 2
@@ -295,7 +295,7 @@ secrets {
 `;
   }
   const local =
-    c.kind === "eap"
+    c.kind === 'eap'
       ? `    local {
       # The IKE identity stays the client's address, as with most road warriors; the user is the EAP identity.
       auth = eap-mschapv2
@@ -312,7 +312,7 @@ secrets {
 `;
   return `connections {
   home {
-    version = ${c.kind === "eap" ? 2 : 1}
+    version = ${c.kind === 'eap' ? 2 : 1}
     local_addrs = ${c.outside}
     remote_addrs = ${gw.outside}
     vips = 0.0.0.0
@@ -341,7 +341,7 @@ secrets {
 }
 
 /** Path at which the stroke gateway sees the included file (a bind mount of the lab's copy). */
-export const STROKE_INCLUDE_DIR = "/etc/ipsec.d/policies";
+export const STROKE_INCLUDE_DIR = '/etc/ipsec.d/policies';
 export const STROKE_INCLUDE_FILE = `${STROKE_INCLUDE_DIR}/lab-extra.conf`;
 
 /** ipsec.conf of the stroke gateway; site-b and the ignored conn live in the included file. */

@@ -11,7 +11,7 @@ export interface PrettySection {
 /** One top-level message of the output: `list-sa event { … }`, `list-sas reply { … }`. */
 export interface PrettyMessage {
   name: string;
-  type: "event" | "reply";
+  type: 'event' | 'reply';
   body: PrettySection;
 }
 
@@ -20,51 +20,51 @@ export function parsePretty(text: string): PrettyMessage[] {
   const messages: PrettyMessage[] = [];
   const stack: PrettySection[] = [];
   let list: string[] | undefined;
-  const lines = text.split("\n");
-  lines.forEach((raw, i) => {
+  const lines = text.split('\n');
+  for (const [i, raw] of lines.entries()) {
     const line = raw.trim();
-    if (line === "") return;
+    if (line === '') continue;
     const fail = (what: string) => {
       throw new Error(`swanctl --pretty line ${i + 1}: ${what}: ${JSON.stringify(raw)}`);
     };
     if (list) {
-      if (line === "]") list = undefined;
+      if (line === ']') list = undefined;
       else list.push(line);
-      return;
+      continue;
     }
     const top = stack[stack.length - 1];
     if (top === undefined) {
       const m = /^(\S+) (event|reply) \{$/.exec(line);
-      if (!m) return fail("expected `<name> event|reply {`");
+      if (!m) return fail('expected `<name> event|reply {`');
       const body: PrettySection = {};
-      messages.push({ name: m[1] as string, type: m[2] as "event" | "reply", body });
+      messages.push({ name: m[1] as string, type: m[2] as 'event' | 'reply', body });
       stack.push(body);
-      return;
+      continue;
     }
-    if (line === "}") {
+    if (line === '}') {
       stack.pop();
-      return;
+      continue;
     }
     let m = /^(\S+) \{$/.exec(line);
     if (m) {
       const section: PrettySection = {};
       top[m[1] as string] = section;
       stack.push(section);
-      return;
+      continue;
     }
     m = /^(\S+) = \[$/.exec(line);
     if (m) {
       list = [];
       top[m[1] as string] = list;
-      return;
+      continue;
     }
     m = /^(\S+) =(?: (.*))?$/.exec(line);
     if (m) {
-      top[m[1] as string] = m[2] ?? "";
-      return;
+      top[m[1] as string] = m[2] ?? '';
+      continue;
     }
-    fail("unrecognised line");
-  });
+    fail('unrecognised line');
+  }
   if (stack.length > 0 || list) throw new Error(`swanctl --pretty output ends inside a section:\n${text}`);
   return messages;
 }
@@ -72,7 +72,7 @@ export function parsePretty(text: string): PrettyMessage[] {
 function str(s: PrettySection, key: string): string | undefined {
   const v = s[key];
   if (v === undefined) return undefined;
-  if (typeof v !== "string") throw new Error(`swanctl field ${key} is not a value: ${JSON.stringify(v)}`);
+  if (typeof v !== 'string') throw new Error(`swanctl field ${key} is not a value: ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -98,13 +98,13 @@ function lst(s: PrettySection, key: string): string[] {
 function sec(s: PrettySection, key: string): PrettySection | undefined {
   const v = s[key];
   if (v === undefined) return undefined;
-  if (typeof v === "string" || Array.isArray(v)) throw new Error(`swanctl field ${key} is not a section`);
+  if (typeof v === 'string' || Array.isArray(v)) throw new Error(`swanctl field ${key} is not a section`);
   return v;
 }
 
 function namedSections(s: PrettySection): [string, PrettySection][] {
   return Object.entries(s).map(([name, v]) => {
-    if (typeof v === "string" || Array.isArray(v)) throw new Error(`swanctl: ${name} is not a section`);
+    if (typeof v === 'string' || Array.isArray(v)) throw new Error(`swanctl: ${name} is not a section`);
     return [name, v];
   });
 }
@@ -112,9 +112,9 @@ function namedSections(s: PrettySection): [string, PrettySection][] {
 function events(text: string, event: string, reply: string): PrettyMessage[] {
   const messages = parsePretty(text);
   const last = messages[messages.length - 1];
-  if (last?.name !== reply || last.type !== "reply") throw new Error(`swanctl output does not end with "${reply} reply":\n${text}`);
+  if (last?.name !== reply || last.type !== 'reply') throw new Error(`swanctl output does not end with "${reply} reply":\n${text}`);
   const out = messages.slice(0, -1);
-  for (const m of out) if (m.name !== event || m.type !== "event") throw new Error(`unexpected ${m.name} ${m.type} in:\n${text}`);
+  for (const m of out) if (m.name !== event || m.type !== 'event') throw new Error(`unexpected ${m.name} ${m.type} in:\n${text}`);
   return out;
 }
 
@@ -122,7 +122,7 @@ function events(text: string, event: string, reply: string): PrettyMessage[] {
 function reply(text: string, name: string): PrettySection {
   const messages = parsePretty(text);
   const only = messages[0];
-  if (messages.length !== 1 || only?.name !== name || only.type !== "reply") throw new Error(`expected one "${name} reply" in:\n${text}`);
+  if (messages.length !== 1 || only?.name !== name || only.type !== 'reply') throw new Error(`expected one "${name} reply" in:\n${text}`);
   return only.body;
 }
 
@@ -191,93 +191,97 @@ export async function readSwanctl(swanctl: Swanctl): Promise<SwanctlView> {
   const texts: string[] = [];
   const ask = async (args: string[]) => {
     const out = await swanctl(args);
-    texts.push(`$ swanctl ${args.join(" ")}\n${out}`);
+    texts.push(`$ swanctl ${args.join(' ')}\n${out}`);
     return out;
   };
   // The human form here, so the version is the one swanctl itself shows people.
-  const versionLine = (await ask(["--version", "--daemon"])).trim();
+  const versionLine = (await ask(['--version', '--daemon'])).trim();
   const v = /^strongSwan (\S+) (\S+) \((.*)\)$/.exec(versionLine);
   if (!v) throw new Error(`unexpected swanctl --version --daemon output: ${versionLine}`);
   const [, version, product, osParts] = v as unknown as [string, string, string, string];
 
-  const stats = reply(await ask(["--stats", "--pretty"]), "stats");
-  const ikesas = need(sec(stats, "ikesas"), "stats ikesas");
-  const running = need(str(need(sec(stats, "uptime"), "stats uptime"), "running"), "stats uptime running");
+  const stats = reply(await ask(['--stats', '--pretty']), 'stats');
+  const ikesas = need(sec(stats, 'ikesas'), 'stats ikesas');
+  const running = need(str(need(sec(stats, 'uptime'), 'stats uptime'), 'running'), 'stats uptime running');
   // charon prints the uptime with %V: truncated, in seconds up to 2 minutes, then minutes, hours, days.
   const r = /^(\d+) (second|minute|hour|day)s?$/.exec(running);
   if (!r) throw new Error(`unexpected uptime in swanctl --stats: "${running}"`);
-  const unit = { second: 1, minute: 60, hour: 3600, day: 86400 }[r[2] as "second"];
+  const unit = { second: 1, minute: 60, hour: 3600, day: 86400 }[r[2] as 'second'];
   const runningSeconds = { min: Number(r[1]) * unit, max: (Number(r[1]) + 1) * unit - 1 };
 
   const sas: SwanctlIkeSa[] = [];
-  for (const event of events(await ask(["--list-sas", "--pretty"]), "list-sa", "list-sas")) {
+  for (const event of events(await ask(['--list-sas', '--pretty']), 'list-sa', 'list-sas')) {
     for (const [conn, sa] of namedSections(event.body)) {
-      const children = namedSections(sec(sa, "child-sas") ?? {}).map(([key, c]): SwanctlChildSa => ({
-        name: str(c, "name") ?? key.replace(/-\d+$/, ""),
-        uniqueId: need(str(c, "uniqueid"), "child uniqueid"),
-        state: need(str(c, "state"), "child state"),
-        bytesIn: need(num(c, "bytes-in"), "bytes-in"),
-        bytesOut: need(num(c, "bytes-out"), "bytes-out"),
-        packetsIn: need(num(c, "packets-in"), "packets-in"),
-        packetsOut: need(num(c, "packets-out"), "packets-out"),
-        rekeySeconds: num(c, "rekey-time"),
-        lifeSeconds: num(c, "life-time"),
-        installSeconds: num(c, "install-time"),
-      }));
+      const children = namedSections(sec(sa, 'child-sas') ?? {}).map(
+        ([key, c]): SwanctlChildSa => ({
+          name: str(c, 'name') ?? key.replace(/-\d+$/, ''),
+          uniqueId: need(str(c, 'uniqueid'), 'child uniqueid'),
+          state: need(str(c, 'state'), 'child state'),
+          bytesIn: need(num(c, 'bytes-in'), 'bytes-in'),
+          bytesOut: need(num(c, 'bytes-out'), 'bytes-out'),
+          packetsIn: need(num(c, 'packets-in'), 'packets-in'),
+          packetsOut: need(num(c, 'packets-out'), 'packets-out'),
+          rekeySeconds: num(c, 'rekey-time'),
+          lifeSeconds: num(c, 'life-time'),
+          installSeconds: num(c, 'install-time'),
+        }),
+      );
       sas.push({
         conn,
-        uniqueId: need(str(sa, "uniqueid"), "IKE_SA uniqueid"),
-        version: need(num(sa, "version"), "IKE_SA version"),
-        state: need(str(sa, "state"), "IKE_SA state"),
-        userId: str(sa, "remote-eap-id") ?? str(sa, "remote-xauth-id"),
-        remoteId: str(sa, "remote-id"),
-        remoteHost: str(sa, "remote-host"),
-        virtualIps: lst(sa, "remote-vips"),
-        establishedSeconds: num(sa, "established"),
-        rekeySeconds: num(sa, "rekey-time"),
+        uniqueId: need(str(sa, 'uniqueid'), 'IKE_SA uniqueid'),
+        version: need(num(sa, 'version'), 'IKE_SA version'),
+        state: need(str(sa, 'state'), 'IKE_SA state'),
+        userId: str(sa, 'remote-eap-id') ?? str(sa, 'remote-xauth-id'),
+        remoteId: str(sa, 'remote-id'),
+        remoteHost: str(sa, 'remote-host'),
+        virtualIps: lst(sa, 'remote-vips'),
+        establishedSeconds: num(sa, 'established'),
+        rekeySeconds: num(sa, 'rekey-time'),
         children,
       });
     }
   }
 
   const conns: SwanctlConn[] = [];
-  for (const event of events(await ask(["--list-conns", "--pretty"]), "list-conn", "list-conns")) {
+  for (const event of events(await ask(['--list-conns', '--pretty']), 'list-conn', 'list-conns')) {
     for (const [name, conn] of namedSections(event.body)) {
       conns.push({
         name,
-        version: str(conn, "version") ?? "",
-        remoteAddrs: lst(conn, "remote_addrs"),
-        children: Object.keys(sec(conn, "children") ?? {}),
-        modes: Object.fromEntries(namedSections(sec(conn, "children") ?? {}).map(([child, c]) => [child, str(c, "mode") ?? ""])),
+        version: str(conn, 'version') ?? '',
+        remoteAddrs: lst(conn, 'remote_addrs'),
+        children: Object.keys(sec(conn, 'children') ?? {}),
+        modes: Object.fromEntries(namedSections(sec(conn, 'children') ?? {}).map(([child, c]) => [child, str(c, 'mode') ?? ''])),
       });
     }
   }
 
-  const poolsReply = reply(await ask(["--list-pools", "--leases", "--pretty"]), "get-pools");
-  const pools = namedSections(poolsReply).map(([name, p]): SwanctlPool => ({
-    name,
-    base: need(str(p, "base"), "pool base"),
-    size: need(num(p, "size"), "pool size"),
-    online: need(num(p, "online"), "pool online"),
-    offline: need(num(p, "offline"), "pool offline"),
-    leases: namedSections(sec(p, "leases") ?? {}).map(([, l]) => ({
-      address: need(str(l, "address"), "lease address"),
-      identity: need(str(l, "identity"), "lease identity"),
-      status: need(str(l, "status"), "lease status"),
-    })),
-  }));
+  const poolsReply = reply(await ask(['--list-pools', '--leases', '--pretty']), 'get-pools');
+  const pools = namedSections(poolsReply).map(
+    ([name, p]): SwanctlPool => ({
+      name,
+      base: need(str(p, 'base'), 'pool base'),
+      size: need(num(p, 'size'), 'pool size'),
+      online: need(num(p, 'online'), 'pool online'),
+      offline: need(num(p, 'offline'), 'pool offline'),
+      leases: namedSections(sec(p, 'leases') ?? {}).map(([, l]) => ({
+        address: need(str(l, 'address'), 'lease address'),
+        identity: need(str(l, 'identity'), 'lease identity'),
+        status: need(str(l, 'status'), 'lease status'),
+      })),
+    }),
+  );
 
   return {
-    daemon: { product, version, os: osParts.split(", ").join(" ") },
+    daemon: { product, version, os: osParts.split(', ').join(' ') },
     stats: {
-      ikeSasTotal: need(num(ikesas, "total"), "ikesas total"),
-      ikeSasHalfOpen: need(num(ikesas, "half-open"), "ikesas half-open"),
+      ikeSasTotal: need(num(ikesas, 'total'), 'ikesas total'),
+      ikeSasHalfOpen: need(num(ikesas, 'half-open'), 'ikesas half-open'),
       running: runningSeconds,
     },
     conns,
     sas,
     pools,
-    text: texts.join("\n"),
+    text: texts.join('\n'),
   };
 }
 
@@ -306,7 +310,7 @@ export function stableFacts(v: SwanctlView): string {
 
 /** The user a session belongs to, as the exporter's help text defines it: login identity, else the peer's IKE identity. */
 export function userOf(sa: SwanctlIkeSa): string {
-  return sa.userId ?? sa.remoteId ?? sa.remoteHost ?? "unknown";
+  return sa.userId ?? sa.remoteId ?? sa.remoteHost ?? 'unknown';
 }
 
 /** Child SAs of one conn's child across all its IKE_SAs. */
@@ -331,4 +335,4 @@ export function maxOf<T>(items: readonly T[], f: (item: T) => number | undefined
 
 // --- the exporter's side ---------------------------------------------------------------------------
 
-export { labelValues, matching, samples, type Sample } from "../../support/exposition.js";
+export { labelValues, matching, samples, type Sample } from '../../support/exposition.js';

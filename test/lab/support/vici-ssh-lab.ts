@@ -6,16 +6,16 @@
 //   oneSession  MaxSessions 1: a bridge command per connection
 // Two accounts log in with the same key: a uid-0 one (vpnx-lab-root, see stroke-ssh-lab.ts) and an
 // unprivileged one that may run exactly one command as root, the socat bridge, as a sudoers line says.
-import { rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { startSshd } from "../../support/sshd.js";
-import { forwardPortFromNs, run, Teardown } from "./netns.js";
-import { LAB_ROOT } from "./stroke-ssh-lab.js";
-import type { ViciUnixLab } from "./strongswan-lab.js";
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSshd } from '../../support/sshd.js';
+import { forwardPortFromNs, run, Teardown } from './netns.js';
+import { LAB_ROOT } from './stroke-ssh-lab.js';
+import type { ViciUnixLab } from './strongswan-lab.js';
 
-export const MONITOR_USER = "vpnx-vici-mon";
+export const MONITOR_USER = 'vpnx-vici-mon';
 const PORTS = { open: 22, noForward: 2222, oneSession: 2223 } as const;
-const SUDOERS_FILE = "/etc/sudoers.d/vpnx-vici-lab";
+const SUDOERS_FILE = '/etc/sudoers.d/vpnx-vici-lab';
 
 export interface ViciSshGateway {
   /** "127.0.0.1:<port>" forwards from the test process's namespace to each sshd port. */
@@ -45,8 +45,8 @@ async function start(lab: ViciUnixLab, teardown: Teardown): Promise<ViciSshGatew
   const sudoBridge = `sudo -n socat STDIO UNIX-CONNECT:${lab.socket}`;
   // What a gateway needs, and all it needs: the one command, arguments included (sudoers wants ':' escaped).
   writeFileSync(SUDOERS_FILE, `${MONITOR_USER} ALL=(root) NOPASSWD: /usr/bin/socat STDIO UNIX-CONNECT\\:${lab.socket}\n`, { mode: 0o440 });
-  teardown.add("sudoers line", () => rmSync(SUDOERS_FILE, { force: true }));
-  await run("visudo", ["-c", "-q", "-f", SUDOERS_FILE]);
+  teardown.add('sudoers line', () => rmSync(SUDOERS_FILE, { force: true }));
+  await run('visudo', ['-c', '-q', '-f', SUDOERS_FILE]);
 
   const addr = lab.mgmtAddress;
   const sshd = await startSshd({
@@ -57,9 +57,9 @@ async function start(lab: ViciUnixLab, teardown: Teardown): Promise<ViciSshGatew
     account: { name: LAB_ROOT, uid0: true },
     extraAccounts: [{ name: MONITOR_USER }],
     maxSessions: 10,
-    match: [`Match LocalPort ${PORTS.noForward}`, "  AllowStreamLocalForwarding no", `Match LocalPort ${PORTS.oneSession}`, "  MaxSessions 1"],
+    match: [`Match LocalPort ${PORTS.noForward}`, '  AllowStreamLocalForwarding no', `Match LocalPort ${PORTS.oneSession}`, '  MaxSessions 1'],
   });
-  teardown.add("sshd", () => sshd.stop());
+  teardown.add('sshd', () => sshd.stop());
 
   const targets = {} as Record<keyof typeof PORTS, string>;
   const known: string[] = [];
@@ -69,8 +69,8 @@ async function start(lab: ViciUnixLab, teardown: Teardown): Promise<ViciSshGatew
     targets[name] = `127.0.0.1:${fwd.port}`;
     known.push(`[127.0.0.1]:${fwd.port} ${sshd.hostPublicKey}`);
   }
-  const knownHostsFile = join(sshd.dir, "known_hosts");
-  writeFileSync(knownHostsFile, known.join("\n") + "\n");
+  const knownHostsFile = join(sshd.dir, 'known_hosts');
+  writeFileSync(knownHostsFile, `${known.join('\n')}\n`);
   return {
     targets,
     rootUser: LAB_ROOT,

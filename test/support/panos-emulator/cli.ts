@@ -17,8 +17,30 @@ const ERASE_MORE = '\r\x1b[K';
 const OUTPUT_PREFIX = '\x1b[?7h';
 /** First words PAN-OS knows in operational mode; bad arguments to them are `Invalid syntax.` */
 const KNOWN_VERBS = new Set([
-  'show', 'set', 'request', 'test', 'debug', 'clear', 'ping', 'traceroute', 'configure', 'exit', 'quit',
-  'delete', 'less', 'tail', 'grep', 'ssh', 'telnet', 'scp', 'tftp', 'ftp', 'schedule', 'find', 'save', 'load',
+  'show',
+  'set',
+  'request',
+  'test',
+  'debug',
+  'clear',
+  'ping',
+  'traceroute',
+  'configure',
+  'exit',
+  'quit',
+  'delete',
+  'less',
+  'tail',
+  'grep',
+  'ssh',
+  'telnet',
+  'scp',
+  'tftp',
+  'ftp',
+  'schedule',
+  'find',
+  'save',
+  'load',
 ]);
 const TERMINAL_WIDTH = { min: 80, max: 500 };
 
@@ -130,18 +152,31 @@ export class PanosCli {
   private runNow(cmd: string): void {
     if (this.closed) return;
     const refused = this.s.faults?.refuse?.[cmd];
-    if (refused !== undefined) return this.output([refused]);
-    if (cmd === '') return this.showPrompt();
-    if (this.mode === 'configure') return this.runConfigure(cmd);
+    if (refused !== undefined) {
+      this.output([refused]);
+      return;
+    }
+    if (cmd === '') {
+      this.showPrompt();
+      return;
+    }
+    if (this.mode === 'configure') {
+      this.runConfigure(cmd);
+      return;
+    }
     this.runOperational(cmd);
   }
 
   private runConfigure(cmd: string): void {
     if (cmd === 'exit' || cmd === 'quit') {
       this.mode = 'operational';
-      return this.output(['Exiting configuration mode']);
+      this.output(['Exiting configuration mode']);
+      return;
     }
-    if (cmd.startsWith('run ')) return this.runOperational(cmd.slice(4));
+    if (cmd.startsWith('run ')) {
+      this.runOperational(cmd.slice(4));
+      return;
+    }
     this.output(['Invalid syntax.']);
   }
 
@@ -186,7 +221,13 @@ export class PanosCli {
   private output(lines: string[], cmd?: string): void {
     const drop = this.s.faults?.dropDuring;
     if (drop && cmd === drop.command) {
-      this.io.write(OUTPUT_PREFIX + lines.slice(0, drop.afterLines).map((l) => `${l}\r\n`).join(''));
+      this.io.write(
+        OUTPUT_PREFIX +
+          lines
+            .slice(0, drop.afterLines)
+            .map((l) => `${l}\r\n`)
+            .join(''),
+      );
       this.closed = true;
       this.io.drop();
       return;
@@ -198,9 +239,15 @@ export class PanosCli {
   private page(lines: string[], count: number): void {
     if (!this.pager || lines.length <= count) {
       this.io.write(lines.map((l) => `${l}\r\n`).join(''));
-      return this.showPrompt();
+      this.showPrompt();
+      return;
     }
-    this.io.write(lines.slice(0, count).map((l) => `${l}\r\n`).join('') + MORE);
+    this.io.write(
+      lines
+        .slice(0, count)
+        .map((l) => `${l}\r\n`)
+        .join('') + MORE,
+    );
     this.paged = lines.slice(count);
     this.onPause();
   }

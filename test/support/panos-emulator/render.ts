@@ -10,8 +10,13 @@ export function renderVpnFlow(s: PanosScenario): string[] {
   const nameWidth = Math.max(MIN_NAME_WIDTH, ...s.tunnels.map((t) => t.name.length + 1));
   const mode = s.flowModeColumn === true;
   const row = (cells: [string, string, string, string, string, string, string, string]) =>
-    cells[0].padEnd(6) + cells[1].padEnd(nameWidth) + cells[2].padEnd(8) + cells[3].padEnd(8) +
-    cells[4].padEnd(30) + cells[5].padEnd(30) + (mode ? cells[6].padEnd(12) + cells[7] : cells[6]);
+    cells[0].padEnd(6) +
+    cells[1].padEnd(nameWidth) +
+    cells[2].padEnd(8) +
+    cells[3].padEnd(8) +
+    cells[4].padEnd(30) +
+    cells[5].padEnd(30) +
+    (mode ? cells[6].padEnd(12) + cells[7] : cells[6]);
   return [
     '',
     'total tunnels configured:'.padEnd(TOTALS_WIDTH) + String(ipsec + (s.otherTunnels ?? 0)),
@@ -36,8 +41,12 @@ export function formatUptime(seconds: number): string {
 }
 
 export function renderSystemInfo(s: PanosScenario, now: Date): string[] {
-  const time = now.toUTCString().replace(/^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/, (_m, wd: string, d: string, mo: string, y: string, t: string) =>
-    `${wd} ${mo} ${d.padStart(2, ' ')} ${t} ${y}`);
+  const time = now
+    .toUTCString()
+    .replace(
+      /^(\w+), (\d+) (\w+) (\d+) ([\d:]+) GMT$/,
+      (_m, wd: string, d: string, mo: string, y: string, t: string) => `${wd} ${mo} ${d.padStart(2, ' ')} ${t} ${y}`,
+    );
   const fields: [string, string][] = [
     ['hostname', s.hostname],
     ['ip-address', s.ipAddress],
@@ -94,24 +103,59 @@ export function renderIkeSa(s: PanosScenario): string[] {
   const gws = upGateways(s);
   const head = ['', 'There is no IKEv1 phase-1 SA found.', '', 'There is no IKEv1 phase-2 SA found.', ''];
   if (gws.length === 0 || s.ha?.localState === 'passive') return [...head, 'There is no IKEv2 SA found.', ''];
-  const r = (c: string[]) => pad(c[0]!, 16) + pad(c[1]!, 23) + pad(c[2]!, 23) + pad(c[3]!, 5) + pad(c[4]!, 9) +
-    pad(c[5]!, 22) + pad(c[6]!, 16) + pad(c[7]!, 16) + pad(c[8]!, 3) + pad(c[9]!, 7) + c[10];
+  const r = (c: string[]) =>
+    pad(c[0]!, 16) +
+    pad(c[1]!, 23) +
+    pad(c[2]!, 23) +
+    pad(c[3]!, 5) +
+    pad(c[4]!, 9) +
+    pad(c[5]!, 22) +
+    pad(c[6]!, 16) +
+    pad(c[7]!, 16) +
+    pad(c[8]!, 3) +
+    pad(c[9]!, 7) +
+    c[10];
   const children = s.tunnels.filter((t) => t.state === 'active');
-  const c = (x: string[]) => pad(x[0]!, 23) + pad(x[1]!, 9) + pad(x[2]!, 26) + pad(x[3]!, 9) + pad(x[4]!, 9) +
-    pad(x[5]!, 5) + pad(x[6]!, 9) + pad(x[7]!, 9) + pad(x[8]!, 9) + x[9];
+  const c = (x: string[]) =>
+    pad(x[0]!, 23) + pad(x[1]!, 9) + pad(x[2]!, 26) + pad(x[3]!, 9) + pad(x[4]!, 9) + pad(x[5]!, 5) + pad(x[6]!, 9) + pad(x[7]!, 9) + pad(x[8]!, 9) + x[9];
   return [
     ...head,
     'IKEv2 SAs',
     r(['Gateway ID', 'Peer-Address', 'Gateway Name', 'Role', 'SN', 'Algorithm', 'Established', 'Expiration', 'Xt', 'Child', 'ST']),
     r(['----------', '------------', '------------', '----', '--', '---------', '-----------', '----------', '--', '-----', '--']),
-    ...gws.map((g) => r([String(g.id), g.peer, g.name, 'Init', String(40 + g.id), 'PSK/DH20/A256/SHA256', 'Mar.04 09:00:01', 'Mar.04 17:00:01', '0',
-      String(children.filter((t) => gatewayOf(t) === g.name).length), 'Established']).trimEnd()),
+    ...gws.map((g) =>
+      r([
+        String(g.id),
+        g.peer,
+        g.name,
+        'Init',
+        String(40 + g.id),
+        'PSK/DH20/A256/SHA256',
+        'Mar.04 09:00:01',
+        'Mar.04 17:00:01',
+        '0',
+        String(children.filter((t) => gatewayOf(t) === g.name).length),
+        'Established',
+      ]).trimEnd(),
+    ),
     '',
     'IKEv2 IPsec Child SAs',
     c(['Gateway Name', 'TnID', 'Tunnel', 'ID', 'Parent', 'Role', 'SPI(in)', 'SPI(out)', 'MsgID', 'ST']),
     c(['------------', '----', '------', '--', '------', '----', '-------', '--------', '-----', '--']),
-    ...children.map((t) => c([gatewayOf(t), String(t.id), t.name, String(300000 + t.id), String(40 + (gws.find((g) => g.name === gatewayOf(t))?.id ?? 0)),
-      'Init', spi(t.id, 1), spi(t.id, 2), '000007B4', 'Mature']).trimEnd()),
+    ...children.map((t) =>
+      c([
+        gatewayOf(t),
+        String(t.id),
+        t.name,
+        String(300000 + t.id),
+        String(40 + (gws.find((g) => g.name === gatewayOf(t))?.id ?? 0)),
+        'Init',
+        spi(t.id, 1),
+        spi(t.id, 2),
+        '000007B4',
+        'Mature',
+      ]).trimEnd(),
+    ),
     '',
     `Show IKEv2 SA: Total ${new Set(s.tunnels.map(gatewayOf)).size} gateways found. ${gws.length} ike sa found.`,
     '',
@@ -126,14 +170,25 @@ export function renderIpsecSa(s: PanosScenario): string[] {
   const up = s.ha?.localState === 'passive' ? [] : s.tunnels.filter((t) => t.state === 'active');
   if (up.length === 0) return ['', 'There is no IPSec SA found.', ''];
   const gws = upGateways(s);
-  const r = (c: string[]) => pad(c[0]!, 16) + pad(c[1]!, 7) + pad(c[2]!, 23) + pad(c[3]!, 47) + pad(c[4]!, 19) +
-    pad(c[5]!, 9) + pad(c[6]!, 9) + pad(c[7]!, 25) + c[8];
+  const r = (c: string[]) =>
+    pad(c[0]!, 16) + pad(c[1]!, 7) + pad(c[2]!, 23) + pad(c[3]!, 47) + pad(c[4]!, 19) + pad(c[5]!, 9) + pad(c[6]!, 9) + pad(c[7]!, 25) + c[8];
   return [
     '',
     r(['GwID/client IP', 'TnID', 'Peer-Address', 'Tunnel(Gateway)', 'Algorithm', 'SPI(in)', 'SPI(out)', 'life(Sec/KB)', 'remain-time(Sec)']),
     r(['--------------', '----', '------------', '---------------', '---------', '-------', '--------', '------------', '----------------']),
-    ...up.map((t) => r([String(gws.find((g) => g.name === gatewayOf(t))?.id ?? 0), String(t.id), t.peerIp, `${t.name}(${gatewayOf(t)})`,
-      'ESP/A256/SHA256', spi(t.id, 1), spi(t.id, 2), '3600/Unlimited', String(3000 + t.id)]).trimEnd()),
+    ...up.map((t) =>
+      r([
+        String(gws.find((g) => g.name === gatewayOf(t))?.id ?? 0),
+        String(t.id),
+        t.peerIp,
+        `${t.name}(${gatewayOf(t)})`,
+        'ESP/A256/SHA256',
+        spi(t.id, 1),
+        spi(t.id, 2),
+        '3600/Unlimited',
+        String(3000 + t.id),
+      ]).trimEnd(),
+    ),
     '',
     `Show IPsec SA: Total ${s.tunnels.length} tunnels found. ${up.length} ipsec sa found.`,
     '',
@@ -232,8 +287,13 @@ export function renderGpStatistics(s: PanosScenario): string[] {
   const out = ['', 'GlobalProtect Gateway Summary'];
   for (const g of gp.gateways) {
     const current = gp.users.filter((u) => u.gateway === g.name).length;
-    out.push(`  Gateway Name   : ${g.name}`, `    Current Users  : ${current}`, `    Previous Users : ${g.previousUsers}`,
-      `    Successful IPSec Connections : ${current * 2}`, `    Successful SSL Connections   : 1`);
+    out.push(
+      `  Gateway Name   : ${g.name}`,
+      `    Current Users  : ${current}`,
+      `    Previous Users : ${g.previousUsers}`,
+      `    Successful IPSec Connections : ${current * 2}`,
+      `    Successful SSL Connections   : 1`,
+    );
   }
   out.push(`  Total Current Users  : ${gp.users.length}`, `  Total Previous Users : ${gp.gateways.reduce((a, g) => a + g.previousUsers, 0)}`, '');
   return out;

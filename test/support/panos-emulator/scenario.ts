@@ -80,8 +80,7 @@ export interface PanosScenario {
   faults?: PanosFaults;
 }
 
-export const DEFAULT_BANNER =
-  'Last login: Mon Mar  3 09:12:44 2025 from 192.0.2.200\n\nNumber of failed attempts since last successful attempt: 0\n\n';
+export const DEFAULT_BANNER = 'Last login: Mon Mar  3 09:12:44 2025 from 192.0.2.200\n\nNumber of failed attempts since last successful attempt: 0\n\n';
 
 export function tunnel(id: number, name: string, state: string, extra: Partial<EmulatedTunnel> = {}): EmulatedTunnel {
   return {

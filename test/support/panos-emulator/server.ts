@@ -135,7 +135,8 @@ function generateHostKey() {
 function authenticate(ctx: AuthContext, s: PanosScenario): void {
   const userOk = ctx.username === s.username;
   if (ctx.method === 'password') {
-    return userOk && ctx.password === s.password ? ctx.accept() : ctx.reject(AUTH_METHODS);
+    userOk && ctx.password === s.password ? ctx.accept() : ctx.reject(AUTH_METHODS);
+    return;
   }
   if (ctx.method === 'keyboard-interactive') {
     ctx.prompt([{ prompt: 'Password: ', echo: false }], (answers) => {

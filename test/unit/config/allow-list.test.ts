@@ -7,13 +7,7 @@ import { parseTarget } from '../../../src/probe/target.js';
 import { parseConfig } from '../../../src/config/modules.js';
 import { PROBERS } from '../../../src/probers.js';
 
-const list = allowListSchema(4502).parse([
-  '192.0.2.0/24',
-  '198.51.100.7:22-23',
-  '*.vpn.example.net',
-  'gw.example.org:*',
-  '[2001:db8::/32]',
-]);
+const list = allowListSchema(4502).parse(['192.0.2.0/24', '198.51.100.7:22-23', '*.vpn.example.net', 'gw.example.org:*', '[2001:db8::/32]']);
 const t = (raw: string, port = 4502) => parseTarget(raw, port);
 const check = (l: AllowList | undefined, target: Target) => isAllowed(l, target.host, target.port);
 
@@ -76,6 +70,6 @@ test('a module that skips host key verification must list its targets', () => {
     status_files: [{name: udp, path: /run/openvpn/udp.status}]
 `;
   assert.throws(() => parseConfig('m.yaml', base, PROBERS), /modules\.o: the module skips host key verification, so allowed_targets is required/);
-  const ok = parseConfig('m.yaml', base + '    allowed_targets: ["192.0.2.0/24"]\n', PROBERS);
+  const ok = parseConfig('m.yaml', `${base}    allowed_targets: ["192.0.2.0/24"]\n`, PROBERS);
   assert.equal(ok.modules.get('o')?.allowList?.rules.length, 1);
 });

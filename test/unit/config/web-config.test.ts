@@ -22,7 +22,7 @@ import { parseSubjectAltNames } from '../../../src/web/security/client-cert.js';
 import { loadWebConfig, parseWebConfig } from '../../../src/config/web-config.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../../support/exporter.js';
 import { makeTestPki, type CertPair, type TestPki } from '../../support/test-pki.js';
-import { type ScriptedViciServer } from '../../support/vici-server.js';
+import type { ScriptedViciServer } from '../../support/vici-server.js';
 import { startCharonLike } from '../../support/charon-like.js';
 import { freePort } from '../../support/free-port.js';
 
@@ -487,7 +487,10 @@ describe('invalid web configuration', () => {
   test('fixtures: each error names the file, the key path and the reason', async () => {
     const cases: [string, RegExp][] = [
       ['bad-unknown-key.yml', /bad-unknown-key\.yml: tls_server_config: Unrecognized key: "client_auth"/],
-      ['bad-client-auth-type.yml', /bad-client-auth-type\.yml: tls_server_config\.client_auth_type: unknown client_auth_type "RequireAndVerifyClientCerts" \(one of NoClientCert, /],
+      [
+        'bad-client-auth-type.yml',
+        /bad-client-auth-type\.yml: tls_server_config\.client_auth_type: unknown client_auth_type "RequireAndVerifyClientCerts" \(one of NoClientCert, /,
+      ],
       ['bad-bcrypt.yml', /bad-bcrypt\.yml: basic_auth_users\.carol: not a bcrypt hash/],
       ['bad-missing-cert.yml', /bad-missing-cert\.yml: tls_server_config\.cert_file: cannot read ".*\/no-such-server\.crt": no such file/],
       ['bad-header.yml', /bad-header\.yml: http_server_config\.headers\.Content-Type: this header cannot be set/],
@@ -509,15 +512,24 @@ describe('invalid web configuration', () => {
     const cases: [string, RegExp][] = [
       ['tls_server_confg: {}\n', /: \(top level\): Unrecognized key: "tls_server_confg"/],
       ['basic_auth_users:\n  alice: $2y$10$short\n', /basic_auth_users\.alice: not a bcrypt hash/],
-      ['basic_auth_users:\n  "a:b": ' + ALICE_HASH + '\n', /basic_auth_users\.a:b: a user name .* has no ":"/],
+      [`basic_auth_users:\n  "a:b": ${ALICE_HASH}\n`, /basic_auth_users\.a:b: a user name .* has no ":"/],
       [`${TLS}  min_version: TLS14\n`, /tls_server_config\.min_version: unknown TLS version "TLS14"/],
       [`${TLS}  min_version: TLS13\n  max_version: TLS12\n`, /tls_server_config\.min_version: TLS13 is above max_version TLS12/],
       [`${TLS}  cipher_suites: [TLS_RSA_WITH_RC4_128_SHA]\n`, /tls_server_config\.cipher_suites\[0\]: unknown cipher suite "TLS_RSA_WITH_RC4_128_SHA"/],
       [`${TLS}  curve_preferences: [CurveP999]\n`, /tls_server_config\.curve_preferences\[0\]: unknown curve/],
       [`${TLS}  client_ca_file: test-ca.crt\n`, /tls_server_config\.client_auth_type: client CAs are configured but client_auth_type is NoClientCert/],
-      [`${TLS}  client_auth_type: RequireAndVerifyClientCert\n`, /tls_server_config\.client_auth_type: RequireAndVerifyClientCert verifies client certificates: give client_ca_file/],
-      [`${TLS}  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: test-ca.crt\n  client_allowed_sans: [x]\n`, /tls_server_config\.client_allowed_sans: needs client_auth_type/],
-      ['tls_server_config:\n  cert_file: server.crt\n  key_file: client.key\n', /tls_server_config\.key_file: is not the key of the certificate in tls_server_config\.cert_file/],
+      [
+        `${TLS}  client_auth_type: RequireAndVerifyClientCert\n`,
+        /tls_server_config\.client_auth_type: RequireAndVerifyClientCert verifies client certificates: give client_ca_file/,
+      ],
+      [
+        `${TLS}  client_auth_type: VerifyClientCertIfGiven\n  client_ca_file: test-ca.crt\n  client_allowed_sans: [x]\n`,
+        /tls_server_config\.client_allowed_sans: needs client_auth_type/,
+      ],
+      [
+        'tls_server_config:\n  cert_file: server.crt\n  key_file: client.key\n',
+        /tls_server_config\.key_file: is not the key of the certificate in tls_server_config\.cert_file/,
+      ],
       ['tls_server_config:\n  cert_file: server.key\n  key_file: server.key\n', /tls_server_config\.cert_file: holds no PEM certificate/],
       ['tls_server_config:\n  cert_file: server.crt\n', /tls_server_config: TLS needs a private key/],
       ['tls_server_config:\n  min_version: TLS13\n', /tls_server_config: sets TLS options but no certificate/],
@@ -551,13 +563,30 @@ describe('invalid web configuration', () => {
 
   test('the exporter does not start with an invalid web config', async () => {
     const lines: string[] = [];
-    const logger = createLogger('debug', 'logfmt', new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }));
+    const logger = createLogger(
+      'debug',
+      'logfmt',
+      new Writable({
+        write: (c: Buffer, _e, cb) => {
+          lines.push(c.toString());
+          cb();
+        },
+      }),
+    );
     const ssh = createSshTransport({ logger });
     const modules = join(pki.dir, 'modules.yaml');
     writeFileSync(modules, MODULES);
     try {
       await assert.rejects(
-        startExporter({ configFile: modules, host: '127.0.0.1', port: 0, timeoutOffsetSeconds: 0.5, logger, services: { ssh }, webConfigFile: fixture('bad-bcrypt.yml') }),
+        startExporter({
+          configFile: modules,
+          host: '127.0.0.1',
+          port: 0,
+          timeoutOffsetSeconds: 0.5,
+          logger,
+          services: { ssh },
+          webConfigFile: fixture('bad-bcrypt.yml'),
+        }),
         /bad-bcrypt\.yml: basic_auth_users\.carol: not a bcrypt hash/,
       );
     } finally {
@@ -570,9 +599,13 @@ describe('invalid web configuration', () => {
     writeFileSync(modules, MODULES);
     const check = (web: string) =>
       new Promise<{ code: number | null; out: string; err: string }>((resolvePromise) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/main.ts'), '--config.check', `--config.file=${modules}`, `--web.config.file=${web}`], {
-          cwd: REPO,
-        });
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', join(REPO, 'src/main.ts'), '--config.check', `--config.file=${modules}`, `--web.config.file=${web}`],
+          {
+            cwd: REPO,
+          },
+        );
         let out = '';
         let err = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -618,8 +651,7 @@ describe('reload (SIGHUP)', () => {
   test('POST /-/reload re-reads the web configuration as SIGHUP does, and says why it kept the old one', async () => {
     const file = webConfig('post-reload.yml', `basic_auth_users:\n  ${ALICE.user}: ${ALICE_HASH}\n`);
     await withExporter(file, async (exporter) => {
-      const reload = async (who: { user: string; password: string }) =>
-        exporter.get('/-/reload', { method: 'POST', headers: basic(who) });
+      const reload = async (who: { user: string; password: string }) => exporter.get('/-/reload', { method: 'POST', headers: basic(who) });
       writeFileSync(file, `basic_auth_users:\n  ${BOB.user}: ${BOB_HASH}\n`);
       const ok = await reload(ALICE);
       assert.equal(ok.status, 200);
@@ -640,10 +672,14 @@ describe('reload (SIGHUP)', () => {
     writeFileSync(modules, MODULES);
     const web = webConfig('sighup.yml', `basic_auth_users:\n  ${ALICE.user}: ${ALICE_HASH}\n`);
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'src/main.ts'), `--config.file=${modules}`, `--web.config.file=${web}`, `--web.listen-address=127.0.0.1:${port}`], {
-      cwd: REPO,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(REPO, 'src/main.ts'), `--config.file=${modules}`, `--web.config.file=${web}`, `--web.listen-address=127.0.0.1:${port}`],
+      {
+        cwd: REPO,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const closed = new Promise((r) => child.once('close', r));
     let log = '';
     child.stdout.on('data', (d: Buffer) => (log += d.toString()));

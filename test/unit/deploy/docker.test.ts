@@ -35,7 +35,7 @@ function parseDockerfile(text: string): Stage[] {
     const start = i + 1;
     if (/^\s*(#|$)/.test(line)) continue;
     while (line.endsWith('\\') && i + 1 < lines.length) {
-      line = line.slice(0, -1) + ' ' + lines[++i]!.trim();
+      line = `${line.slice(0, -1)} ${lines[++i]!.trim()}`;
     }
     const m = /^\s*([A-Za-z]+)\s+(.*)$/.exec(line);
     assert.ok(m, `line ${start}: not an instruction: ${line}`);
@@ -62,7 +62,10 @@ const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as
 };
 
 test('hadolint is not packaged in Debian, so the essentials are checked here', async () => {
-  const policy = await run('apt-cache', ['policy', 'hadolint']).then((r) => r.stdout, () => '');
+  const policy = await run('apt-cache', ['policy', 'hadolint']).then(
+    (r) => r.stdout,
+    () => '',
+  );
   assert.doesNotMatch(policy, /Candidate: \d/, 'hadolint became installable: lint the Dockerfile with it instead');
 });
 
@@ -70,13 +73,19 @@ test('a multi-stage build: npm ci and npm run build, then production dependencie
   assert.ok(stages.length >= 2, 'at least a build and a runtime stage');
   const build = stages.find((s) => ops(s, 'RUN').some((r) => /npm run build/.test(r.args)));
   assert.ok(build?.name, 'a named build stage runs npm run build');
-  assert.ok(ops(build, 'RUN').some((r) => /\bnpm ci\b/.test(r.args) && !/--omit=dev/.test(r.args)), 'the build stage installs with npm ci');
+  assert.ok(
+    ops(build, 'RUN').some((r) => /\bnpm ci\b/.test(r.args) && !/--omit=dev/.test(r.args)),
+    'the build stage installs with npm ci',
+  );
   const prod = stages.find((s) => ops(s, 'RUN').some((r) => /\bnpm ci\b.*--omit=dev/.test(r.args)));
   assert.ok(prod, 'some stage runs npm ci --omit=dev');
   const copies = ops(final, 'COPY').map((c) => c.args);
   const fromProd = prod === final || copies.some((c) => new RegExp(`--from=${prod.name}\\s+\\S*node_modules`).test(c));
   assert.ok(fromProd, 'the runtime stage gets node_modules from the --omit=dev install');
-  assert.ok(copies.some((c) => new RegExp(`--from=${build.name}\\s+\\S*dist`).test(c)), 'the runtime stage gets dist/ from the build stage');
+  assert.ok(
+    copies.some((c) => new RegExp(`--from=${build.name}\\s+\\S*dist`).test(c)),
+    'the runtime stage gets dist/ from the build stage',
+  );
   assert.ok(!copies.some((c) => /^(?!--from)\S*\bsrc\b/.test(c)), 'no TypeScript sources in the runtime image');
 });
 
@@ -102,7 +111,10 @@ test('EXPOSE is the default listen port and HEALTHCHECK asks /-/healthy with nod
   const flags = readFileSync(join(REPO_ROOT, 'src/cli/flags.ts'), 'utf8');
   const port = /'web\.listen-address': \{[^}]*default: ':(\d+)'/.exec(flags)?.[1];
   assert.ok(port, 'the default listen port in src/cli/flags.ts');
-  assert.deepEqual(ops(final, 'EXPOSE').map((e) => e.args), [port]);
+  assert.deepEqual(
+    ops(final, 'EXPOSE').map((e) => e.args),
+    [port],
+  );
   const hc = ops(final, 'HEALTHCHECK');
   assert.equal(hc.length, 1);
   assert.match(hc[0]!.args, /CMD \["node", "-e", /);
@@ -115,7 +127,9 @@ test('no ADD of remote URLs (no ADD at all), OCI labels, ENTRYPOINT and CMD', ()
     for (const a of ops(s, 'ADD')) assert.doesNotMatch(a.args, /https?:\/\/|git@/, `line ${a.line}`);
   }
   assert.equal(stages.flatMap((s) => ops(s, 'ADD')).length, 0, 'COPY does all the copying');
-  const labels = ops(final, 'LABEL').map((l) => l.args).join(' ');
+  const labels = ops(final, 'LABEL')
+    .map((l) => l.args)
+    .join(' ');
   for (const key of ['title', 'description', 'version', 'revision', 'licenses']) {
     assert.match(labels, new RegExp(`org\\.opencontainers\\.image\\.${key}=`), key);
   }
@@ -135,7 +149,7 @@ test('what the image copies from the context exists and .dockerignore does not e
       const parts = c.args.split(/\s+/).filter((p) => !p.startsWith('--'));
       for (const src of parts.slice(0, -1)) {
         assert.ok(existsSync(join(REPO_ROOT, src)), `COPY ${src}: not in the repository`);
-        assert.ok(!ignore.some((pattern) => src === pattern || src.startsWith(pattern + '/')), `COPY ${src} is excluded by .dockerignore`);
+        assert.ok(!ignore.some((pattern) => src === pattern || src.startsWith(`${pattern}/`)), `COPY ${src} is excluded by .dockerignore`);
       }
     }
   }
@@ -169,7 +183,10 @@ test('everything src/ imports at run time is a production dependency or a Node b
   for (const spec of used) {
     if (spec.startsWith('.') || spec.startsWith('node:') || builtins.has(spec)) continue;
     const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!;
-    assert.ok(name in pkg.dependencies, `src imports ${spec}, but ${name} is ${name in pkg.devDependencies ? 'a devDependency' : 'not a dependency'}: npm ci --omit=dev leaves it out`);
+    assert.ok(
+      name in pkg.dependencies,
+      `src imports ${spec}, but ${name} is ${name in pkg.devDependencies ? 'a devDependency' : 'not a dependency'}: npm ci --omit=dev leaves it out`,
+    );
   }
 });
 

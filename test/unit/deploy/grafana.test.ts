@@ -63,6 +63,7 @@ test('panels have unique ids, fit the 24-column grid, and use the data source va
     ids.add(p.id);
     assert.ok(p.gridPos.x >= 0 && p.gridPos.w > 0 && p.gridPos.x + p.gridPos.w <= 24, `${p.title} fits`);
     if (p.type === 'row') continue;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's variable syntax, meant literally.
     assert.equal(p.datasource?.uid, '${datasource}', `${p.title}: data source`);
     assert.ok((p.targets ?? []).length > 0, `${p.title} has queries`);
   }
@@ -70,9 +71,20 @@ test('panels have unique ids, fit the 24-column grid, and use the data source va
 
 test('sections for the fleet, tunnels, users, traffic and rekey timers', () => {
   const rows = panels.filter((p) => p.type === 'row').map((p) => p.title);
-  for (const want of [/fleet/i, /tunnel/i, /user/i, /traffic/i, /rekey/i]) assert.ok(rows.some((r) => want.test(r)), `a row matching ${want}`);
+  for (const want of [/fleet/i, /tunnel/i, /user/i, /traffic/i, /rekey/i])
+    assert.ok(
+      rows.some((r) => want.test(r)),
+      `a row matching ${want}`,
+    );
   const all = queries.map((q) => q.expr).join('\n');
-  for (const metric of ['probe_success', 'vpn_tunnel_up', 'vpn_user_sessions', 'vpn_tunnel_receive_bytes_total', 'vpn_user_receive_bytes_total', 'strongswan_child_sa_rekey_seconds']) {
+  for (const metric of [
+    'probe_success',
+    'vpn_tunnel_up',
+    'vpn_user_sessions',
+    'vpn_tunnel_receive_bytes_total',
+    'vpn_user_receive_bytes_total',
+    'strongswan_child_sa_rekey_seconds',
+  ]) {
     assert.ok(all.includes(metric), `a panel shows ${metric}`);
   }
 });

@@ -19,7 +19,9 @@ interface Manifest {
   [key: string]: unknown;
 }
 
-const files = readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
+const files = readdirSync(DIR)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const byFile = new Map<string, Manifest[]>();
 for (const f of files) {
   const docs = parseAllDocuments(readFileSync(join(DIR, f), 'utf8'));
@@ -130,7 +132,10 @@ test('the Service and the PodDisruptionBudget select the Deployment pods', () =>
   const podLabels = deployment.spec.template.metadata.labels as Record<string, string>;
   const selects = (sel: Record<string, string>) => Object.entries(sel).every(([k, v]) => podLabels[k] === v);
   assert.ok(selects(service.spec.selector));
-  assert.deepEqual(service.spec.ports.map((p: any) => [p.port, p.targetPort]), [[9234, 'http']]);
+  assert.deepEqual(
+    service.spec.ports.map((p: any) => [p.port, p.targetPort]),
+    [[9234, 'http']],
+  );
   const pdb = one<{ spec: any }>('PodDisruptionBudget');
   assert.ok(selects(pdb.spec.selector.matchLabels));
   assert.ok(pdb.spec.minAvailable < deployment.spec.replicas);

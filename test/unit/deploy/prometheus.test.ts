@@ -55,7 +55,7 @@ test('promtool test rules: every unit test in deploy/prometheus/tests passes', a
   assert.equal((r.stdout.match(/SUCCESS/g) ?? []).length, files.length, r.stdout);
 });
 
-test('a promtool test whose groups read each other\'s records pins group_eval_order', () => {
+test("a promtool test whose groups read each other's records pins group_eval_order", () => {
   // promtool evaluates groups in Go map order unless told: an alert on a recorded
   // series would fire on time in some runs and one interval late in others.
   for (const f of readdirSync(join(DEPLOY_PROMETHEUS, 'tests')).filter((x) => x.endsWith('.yml'))) {
@@ -210,7 +210,10 @@ test('the sharded job spreads targets over exporter replicas with hashmod and dr
   assert.deepEqual(hm.source_labels, ['__param_target'], 'hash the gateway, so it always goes to the same replica');
   const routes = rules.filter((r) => r.source_labels?.[0] === hm.target_label && r.target_label === '__address__');
   assert.equal(routes.length, hm.modulus, 'one route per shard');
-  assert.deepEqual(routes.map((r) => r.regex).sort(), Array.from({ length: hm.modulus! }, (_, i) => String(i)));
+  assert.deepEqual(
+    routes.map((r) => r.regex).sort(),
+    Array.from({ length: hm.modulus! }, (_, i) => String(i)),
+  );
   assert.ok(rules.some((r) => r.action === 'keep' && r.source_labels?.[0] === hm.target_label));
 });
 
@@ -230,7 +233,7 @@ test('every module the Prometheus config names exists in the deploy modules file
     }
     const globs = probeJobs.flatMap((j) => j.file_sd_configs!.flatMap((s) => s.files));
     assert.ok(
-      globs.some((glob) => new RegExp('^' + glob.replace(/\./g, '\\.').replace(/\*/g, '[^/]*') + '$').test(`targets/${f}`)),
+      globs.some((glob) => new RegExp(`^${glob.replace(/\./g, '\\.').replace(/\*/g, '[^/]*')}$`).test(`targets/${f}`)),
       `targets/${f} is read by no job`,
     );
   }

@@ -14,7 +14,7 @@ function ikeSa(conn: string, id: string, user: string | undefined, childState: s
     uniqueId: id,
     version: 2,
     state: 'ESTABLISHED',
-    remoteHost: '198.51.100.' + id,
+    remoteHost: `198.51.100.${id}`,
     remotePort: 4500,
     remoteId: `peer-${id}`,
     remoteUserId: user,
@@ -59,7 +59,7 @@ async function render(): Promise<string> {
 }
 
 function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(series + ' '));
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 

@@ -139,11 +139,14 @@ describe('PAN-OS emulator and CLI session over SSH', () => {
     assert.equal(info.hostname, 'PA-LAB-01');
     assert.equal(info.model, 'PA-VM');
     assert.equal(info.uptimeSeconds, SCENARIOS.allActive.uptimeSeconds);
-    assert.deepEqual(flow.tunnels.map((t) => [t.id, t.name, t.state, t.interface]), [
-      [1, 'to-dc1', 'active', 'tunnel.1'],
-      [2, 'to-dc2', 'active', 'tunnel.2'],
-      [3, 'to-aws', 'active', 'tunnel.3'],
-    ]);
+    assert.deepEqual(
+      flow.tunnels.map((t) => [t.id, t.name, t.state, t.interface]),
+      [
+        [1, 'to-dc1', 'active', 'tunnel.1'],
+        [2, 'to-dc2', 'active', 'tunnel.2'],
+        [3, 'to-aws', 'active', 'tunnel.3'],
+      ],
+    );
     assert.match(rawFlow, /^total tunnels configured: +3\n/);
     assert.doesNotMatch(rawFlow, /show vpn flow|admin@|\x1b|\r/);
     assert.equal(session.prompt.haState, undefined);
@@ -156,14 +159,18 @@ describe('PAN-OS emulator and CLI session over SSH', () => {
     assert.equal(session.prompt.haState, 'active');
     assert.equal(session.prompt.host, 'PA-PRI');
     assert.deepEqual(flow.totals, { configured: 4, ipsecConfigured: 3, ipsecShown: 3 });
-    assert.deepEqual(flow.tunnels.map((t) => `${t.name}=${t.state}/${t.monitor}`), [
-      'IPSEC-BANK=inactiv/off', 'IPSEC-PARTNER=active/off', 'IPSEC-BRANCH-4=inactiv/down',
-    ]);
+    assert.deepEqual(
+      flow.tunnels.map((t) => `${t.name}=${t.state}/${t.monitor}`),
+      ['IPSEC-BANK=inactiv/off', 'IPSEC-PARTNER=active/off', 'IPSEC-BRANCH-4=inactiv/down'],
+    );
   });
 
   it('one tunnel in init', async () => {
     const { flow } = await probe(SCENARIOS.oneInit);
-    assert.deepEqual(flow.tunnels.map((t) => t.state), ['active', 'init']);
+    assert.deepEqual(
+      flow.tunnels.map((t) => t.state),
+      ['active', 'init'],
+    );
   });
 
   it('a 60-character tunnel name comes back whole', async () => {
@@ -240,7 +247,10 @@ describe('PAN-OS emulator and CLI session over SSH', () => {
       const session = await PanosCliSession.open(shell, { signal: deadline(), log: silentProbeLog, setup: [] });
       const flow = parseVpnFlow(await session.run('show vpn flow', deadline()));
       assert.equal(flow.tunnels.length, 40);
-      assert.deepEqual(flow.tunnels.map((t) => t.id), Array.from({ length: 40 }, (_, i) => i + 1));
+      assert.deepEqual(
+        flow.tunnels.map((t) => t.id),
+        Array.from({ length: 40 }, (_, i) => i + 1),
+      );
     } finally {
       client.end();
     }
@@ -252,7 +262,7 @@ describe('PAN-OS emulator and CLI session over SSH', () => {
     const log = new CapturingProbeLog(undefined);
     try {
       const session = await PanosCliSession.open(await openShell(client), { signal: deadline(), log });
-      assert.ok(log.entries.some((e) => e.level === 'warn' && /Server error/.test(String(e.fields['error']))));
+      assert.ok(log.entries.some((e) => e.level === 'warn' && /Server error/.test(String(e.fields.error))));
       const flow = parseVpnFlow(await session.run('show vpn flow', deadline()));
       assert.equal(flow.tunnels.length, 40);
       assert.equal(flow.tunnels.filter((t) => t.state === 'inactiv').length, 14);
@@ -292,14 +302,8 @@ describe('PAN-OS emulator and CLI session over SSH', () => {
 
     const client = await connect(emu);
     try {
-      await assert.rejects(
-        new Promise((resolve, reject) => client.exec('show system info', (err, ch) => (err ? reject(err) : resolve(ch)))),
-        /exec/i,
-      );
-      await assert.rejects(
-        new Promise((resolve, reject) => client.shell(false, (err, ch) => (err ? reject(err) : resolve(ch)))),
-        /shell/i,
-      );
+      await assert.rejects(new Promise((resolve, reject) => client.exec('show system info', (err, ch) => (err ? reject(err) : resolve(ch)))), /exec/i);
+      await assert.rejects(new Promise((resolve, reject) => client.shell(false, (err, ch) => (err ? reject(err) : resolve(ch)))), /shell/i);
     } finally {
       client.end();
     }

@@ -16,9 +16,19 @@ import { scenario, type EmulatedTunnel } from '../../support/panos-emulator/scen
 const RUNS = 400;
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/paloalto/${name}`, import.meta.url), 'utf8');
 const FIXTURES = [
-  'vpn-flow-real-sample.txt', 'vpn-flow-long-names.txt', 'vpn-flow-old-layout.txt', 'vpn-flow-zero.txt',
-  'vpn-flow-noisy.txt', 'system-info-vm.txt', 'system-info-ha-noisy.txt', 'vpn-flow-mode-column.txt',
-  'vpn-flow-totals-disagree.txt', 'gp-current-user.txt', 'gp-statistics.txt', 'vpn-ike-sa.txt', 'vpn-ipsec-sa.txt',
+  'vpn-flow-real-sample.txt',
+  'vpn-flow-long-names.txt',
+  'vpn-flow-old-layout.txt',
+  'vpn-flow-zero.txt',
+  'vpn-flow-noisy.txt',
+  'system-info-vm.txt',
+  'system-info-ha-noisy.txt',
+  'vpn-flow-mode-column.txt',
+  'vpn-flow-totals-disagree.txt',
+  'gp-current-user.txt',
+  'gp-statistics.txt',
+  'vpn-ike-sa.txt',
+  'vpn-ipsec-sa.txt',
   'ha-state-passive.txt',
 ].map(fixture);
 
@@ -43,7 +53,25 @@ function onlyParseError(parse: (text: string) => unknown, text: string): void {
 // Characters that matter to these parsers, so mutations hit structure, not just bytes.
 const NOISE = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 30 }),
-  fc.constantFrom(' ', '  ', '\n', '\r\n', '\r', '\t', '-', ':', '\x1b[', '\x1b[K', '\x1b[?7h', '0', '99999999999', 'id name state', 'total IPSec tunnel shown: 5', 'admin@fw(active)> ', '\x08'),
+  fc.constantFrom(
+    ' ',
+    '  ',
+    '\n',
+    '\r\n',
+    '\r',
+    '\t',
+    '-',
+    ':',
+    '\x1b[',
+    '\x1b[K',
+    '\x1b[?7h',
+    '0',
+    '99999999999',
+    'id name state',
+    'total IPSec tunnel shown: 5',
+    'admin@fw(active)> ',
+    '\x08',
+  ),
 );
 
 type Mutation =
@@ -90,7 +118,10 @@ function report(t: TestContext, cases: number): void {
 describe('PAN-OS parsers under generated input', () => {
   for (const [name, parse] of PARSERS) {
     it(`${name} throws only ParseError on arbitrary text`, (t) => {
-      fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => onlyParseError(parse, text)), { numRuns: RUNS });
+      fc.assert(
+        fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => onlyParseError(parse, text)),
+        { numRuns: RUNS },
+      );
       report(t, RUNS);
     });
 
@@ -107,11 +138,17 @@ describe('PAN-OS parsers under generated input', () => {
 
   it('detectCliError, parsePromptAtEnd and cleanTerminalText never throw', (t) => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), fc.array(NOISE).map((a) => a.join(''))), (text) => {
-        detectCliError(text);
-        parsePromptAtEnd(text);
-        assert.equal(typeof cleanTerminalText(text), 'string');
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: 'binary', maxLength: 300 }),
+          fc.array(NOISE).map((a) => a.join('')),
+        ),
+        (text) => {
+          detectCliError(text);
+          parsePromptAtEnd(text);
+          assert.equal(typeof cleanTerminalText(text), 'string');
+        },
+      ),
       { numRuns: RUNS },
     );
     report(t, RUNS);
@@ -130,10 +167,15 @@ describe('PAN-OS parsers under generated input', () => {
     const name = fc.array(word, { minLength: 1, maxLength: 4 }).map((w) => w.join(' '));
     const ip = fc.ipV4();
     const row = fc.record({
-      name, localIp: ip, peerIp: ip,
+      name,
+      localIp: ip,
+      peerIp: ip,
       state: fc.constantFrom('active', 'inactiv', 'init', 'rekey'),
       monitor: fc.constantFrom('off', 'up', 'down'),
-      interface: fc.oneof(fc.constant('tunnel'), fc.nat(9999).map((n) => `tunnel.${n}`)),
+      interface: fc.oneof(
+        fc.constant('tunnel'),
+        fc.nat(9999).map((n) => `tunnel.${n}`),
+      ),
     });
     fc.assert(
       fc.property(fc.array(row, { maxLength: 8 }), fc.nat(3), (rows, other) => {

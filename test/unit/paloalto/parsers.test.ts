@@ -13,8 +13,7 @@ import { parseIkeSa, parseIpsecSa } from '../../../src/vendors/paloalto/sa.js';
 import { ParseError } from '../../../src/util/errors.js';
 
 /** A fixture's text without its leading `#` header (which says what it represents). */
-const fixture = (name: string) =>
-  readFileSync(new URL(`../../fixtures/paloalto/${name}`, import.meta.url), 'utf8').replace(/^(?:#.*\n)+/, '');
+const fixture = (name: string) => readFileSync(new URL(`../../fixtures/paloalto/${name}`, import.meta.url), 'utf8').replace(/^(?:#.*\n)+/, '');
 
 describe('parseVpnFlow', () => {
   it('reads the sample from a real unit, echo line included', () => {
@@ -42,10 +41,13 @@ describe('parseVpnFlow', () => {
   it('reads the older 30-column layout', () => {
     const { tunnels, totals } = parseVpnFlow(fixture('vpn-flow-old-layout.txt'));
     assert.equal(totals.ipsecShown, 2);
-    assert.deepEqual(tunnels.map((t) => [t.name, t.state, t.monitor]), [
-      ['localzs3:primarytunnel', 'active', 'up'],
-      ['localzs3:backuptunnel', 'inactiv', 'down'],
-    ]);
+    assert.deepEqual(
+      tunnels.map((t) => [t.name, t.state, t.monitor]),
+      [
+        ['localzs3:primarytunnel', 'active', 'up'],
+        ['localzs3:backuptunnel', 'inactiv', 'down'],
+      ],
+    );
   });
 
   it('reads zero tunnels, with and without a table header', () => {
@@ -57,11 +59,10 @@ describe('parseVpnFlow', () => {
 
   it('tolerates \\r\\n, ANSI sequences, an HA prompt and a trailing prompt', () => {
     const { tunnels } = parseVpnFlow(fixture('vpn-flow-noisy.txt'));
-    assert.deepEqual(tunnels.map((t) => `${t.id}:${t.name}:${t.state}:${t.monitor}:${t.interface}`), [
-      '1:to-dc1:active:up:tunnel.1',
-      '2:to-dc2:inactiv:down:tunnel.2',
-      '3:to-dc3:init:off:tunnel.3',
-    ]);
+    assert.deepEqual(
+      tunnels.map((t) => `${t.id}:${t.name}:${t.state}:${t.monitor}:${t.interface}`),
+      ['1:to-dc1:active:up:tunnel.1', '2:to-dc2:inactiv:down:tunnel.2', '3:to-dc3:init:off:tunnel.3'],
+    );
   });
 
   it('keeps an unknown state verbatim and leaves a missing interface blank', () => {
@@ -85,22 +86,31 @@ describe('parseVpnFlow', () => {
 });
 
 describe('parseVpnFlow on output it partly does not know', () => {
-  it('reads past a newer release\'s trailing mode column (and any unknown column), by name', () => {
+  it("reads past a newer release's trailing mode column (and any unknown column), by name", () => {
     const flow = parseVpnFlow(fixture('vpn-flow-mode-column.txt'));
     assert.deepEqual(flow.unknownColumns, ['mode']);
-    assert.deepEqual(flow.tunnels.map((t) => [t.name, t.state, t.monitor, t.peerIp, t.interface]), [
-      ['to-hq:net-a', 'active', 'up', '203.0.113.50', 'tunnel.10'],
-      ['to-hq:net-b', 'inactiv', 'off', '203.0.113.50', 'tunnel.10'],
-      ['Branch Office 7', 'init', 'off', '203.0.113.22', ''],
-    ]);
+    assert.deepEqual(
+      flow.tunnels.map((t) => [t.name, t.state, t.monitor, t.peerIp, t.interface]),
+      [
+        ['to-hq:net-a', 'active', 'up', '203.0.113.50', 'tunnel.10'],
+        ['to-hq:net-b', 'inactiv', 'off', '203.0.113.50', 'tunnel.10'],
+        ['Branch Office 7', 'init', 'off', '203.0.113.22', ''],
+      ],
+    );
     const colour = parseVpnFlow('id name colour state local-ip peer-ip tunnel-i/f\n4 t blue active 10.0.0.1 10.0.0.2 tunnel.4\n');
-    assert.deepEqual(colour.tunnels.map((t) => [t.name, t.state, t.peerIp]), [['t', 'active', '10.0.0.2']]);
+    assert.deepEqual(
+      colour.tunnels.map((t) => [t.name, t.state, t.peerIp]),
+      [['t', 'active', '10.0.0.2']],
+    );
   });
 
   it('keeps rows that disagree with the totals, and skips lines that are not rows', () => {
     const flow = parseVpnFlow(fixture('vpn-flow-totals-disagree.txt'));
     assert.deepEqual(flow.totals, { configured: 9, ipsecConfigured: 8 });
-    assert.deepEqual(flow.tunnels.map((t) => t.name), ['to-dc1', 'to-dc2', 'to-dc3']);
+    assert.deepEqual(
+      flow.tunnels.map((t) => t.name),
+      ['to-dc1', 'to-dc2', 'to-dc3'],
+    );
     assert.equal(flow.skippedLines, 1);
   });
 
@@ -117,11 +127,25 @@ describe('parseVpnFlow on output it partly does not know', () => {
 describe('GlobalProtect', () => {
   it('reads users by field name, past fields it does not know', () => {
     const users = parseGpCurrentUsers(fixture('gp-current-user.txt'));
-    assert.deepEqual(users.map((u) => [u.gateway, u.tunnelName, u.username, u.primaryUsername, u.computer, u.clientOs, u.virtualIp, u.publicIp, u.tunnelType, u.loginEpochSeconds]), [
-      ['GP-EXT', 'GP-EXT-N', 'corp\\alice', 'alice@corp.example', 'LT-ALICE', 'Windows', '10.31.0.11', '198.51.100.77', 'IPSec', 1740988871],
-      ['GP-EXT', 'GP-EXT-N', 'corp\\bob', 'bob@corp.example', 'MBP-BOB', 'Mac', '10.31.0.12', '203.0.113.99', 'SSL', undefined],
-      ['GP-INT', 'GP-INT-N', 'carol', undefined, 'carol-linux', 'Linux', '10.32.0.5', '192.0.2.150', 'IPSec', undefined],
-    ]);
+    assert.deepEqual(
+      users.map((u) => [
+        u.gateway,
+        u.tunnelName,
+        u.username,
+        u.primaryUsername,
+        u.computer,
+        u.clientOs,
+        u.virtualIp,
+        u.publicIp,
+        u.tunnelType,
+        u.loginEpochSeconds,
+      ]),
+      [
+        ['GP-EXT', 'GP-EXT-N', 'corp\\alice', 'alice@corp.example', 'LT-ALICE', 'Windows', '10.31.0.11', '198.51.100.77', 'IPSec', 1740988871],
+        ['GP-EXT', 'GP-EXT-N', 'corp\\bob', 'bob@corp.example', 'MBP-BOB', 'Mac', '10.31.0.12', '203.0.113.99', 'SSL', undefined],
+        ['GP-INT', 'GP-INT-N', 'carol', undefined, 'carol-linux', 'Linux', '10.32.0.5', '192.0.2.150', 'IPSec', undefined],
+      ],
+    );
     assert.equal(users[0]?.virtualIpv6, undefined, ':: is no address');
   });
 
@@ -132,7 +156,10 @@ describe('GlobalProtect', () => {
 
   it('reads per-gateway and total user counts from statistics', () => {
     assert.deepEqual(parseGpStatistics(fixture('gp-statistics.txt')), {
-      gateways: [{ name: 'GP-EXT', currentUsers: 2, previousUsers: 12 }, { name: 'GP-INT', currentUsers: 1, previousUsers: 3 }],
+      gateways: [
+        { name: 'GP-EXT', currentUsers: 2, previousUsers: 12 },
+        { name: 'GP-INT', currentUsers: 1, previousUsers: 3 },
+      ],
       totalCurrentUsers: 3,
       totalPreviousUsers: 15,
     });
@@ -147,7 +174,10 @@ describe('GlobalProtect', () => {
 
 describe('IKE and IPsec SAs', () => {
   it('"There is no ... SA found" is a valid empty answer', () => {
-    assert.deepEqual(parseIkeSa('\nThere is no IKEv1 phase-1 SA found.\n\nThere is no IKEv1 phase-2 SA found.\n\nThere is no IKEv2 SA found.\n'), { ikeSas: [], childSas: [] });
+    assert.deepEqual(parseIkeSa('\nThere is no IKEv1 phase-1 SA found.\n\nThere is no IKEv1 phase-2 SA found.\n\nThere is no IKEv2 SA found.\n'), {
+      ikeSas: [],
+      childSas: [],
+    });
     assert.deepEqual(parseIpsecSa('\nThere is no IPSec SA found.\n'), []);
     assert.throws(() => parseIpsecSa('Unexpected words\n'), ParseError);
   });
@@ -155,30 +185,61 @@ describe('IKE and IPsec SAs', () => {
   it('reads IKEv1 and IKEv2 SAs and child SAs by column name', () => {
     const { ikeSas, childSas } = parseIkeSa(fixture('vpn-ike-sa.txt'));
     assert.deepEqual(ikeSas, [
-      { version: 1, gateway: 'gw-legacy', gatewayId: 1, peerAddress: '203.0.113.7', role: 'Init', mode: 'Main', algorithm: 'PSK/DH14/A128/SHA1', established: 'Mar.04 09:10:11', expiration: 'Mar.04 17:10:11', state: '13' },
-      { version: 2, gateway: 'gw-to-hq', gatewayId: 2, peerAddress: '203.0.113.50', role: 'Resp', algorithm: 'PSK/DH20/A256/SHA384', established: 'Mar.04 08:00:00', expiration: 'Mar.04 16:00:00', state: 'Established' },
+      {
+        version: 1,
+        gateway: 'gw-legacy',
+        gatewayId: 1,
+        peerAddress: '203.0.113.7',
+        role: 'Init',
+        mode: 'Main',
+        algorithm: 'PSK/DH14/A128/SHA1',
+        established: 'Mar.04 09:10:11',
+        expiration: 'Mar.04 17:10:11',
+        state: '13',
+      },
+      {
+        version: 2,
+        gateway: 'gw-to-hq',
+        gatewayId: 2,
+        peerAddress: '203.0.113.50',
+        role: 'Resp',
+        algorithm: 'PSK/DH20/A256/SHA384',
+        established: 'Mar.04 08:00:00',
+        expiration: 'Mar.04 16:00:00',
+        state: 'Established',
+      },
     ]);
-    assert.deepEqual(childSas.map((c) => [c.version, c.gateway, c.tunnel, c.state]), [
-      [1, 'gw-legacy', 'to-legacy', '8'],
-      [2, 'gw-to-hq', 'to-hq:net-a', 'Mature'],
-      [2, 'gw-to-hq', 'to-hq:net-c', 'Mature'],
-    ]);
+    assert.deepEqual(
+      childSas.map((c) => [c.version, c.gateway, c.tunnel, c.state]),
+      [
+        [1, 'gw-legacy', 'to-legacy', '8'],
+        [2, 'gw-to-hq', 'to-hq:net-a', 'Mature'],
+        [2, 'gw-to-hq', 'to-hq:net-c', 'Mature'],
+      ],
+    );
   });
 
   it('reads IPsec SAs per proxy-id, with lifetimes, whatever the name length', () => {
     const sas = parseIpsecSa(fixture('vpn-ipsec-sa.txt'));
-    assert.deepEqual(sas.map((s) => [s.tunnel, s.gateway, s.algorithm, s.lifetimeSeconds, s.lifetimeKilobytes, s.remainingSeconds]), [
-      ['to-hq:net-a', 'gw-to-hq', 'ESP/A256/SHA256', 3600, undefined, 3445],
-      ['to-hq:net-c', 'gw-to-hq', 'ESP/A256/SHA256', 3600, undefined, 12],
-      [`IPSEC-${'A'.repeat(48)}-DC-01`, 'gw-long(1)', 'ESP/GCM256', 28800, 4608000, 27001],
-    ]);
+    assert.deepEqual(
+      sas.map((s) => [s.tunnel, s.gateway, s.algorithm, s.lifetimeSeconds, s.lifetimeKilobytes, s.remainingSeconds]),
+      [
+        ['to-hq:net-a', 'gw-to-hq', 'ESP/A256/SHA256', 3600, undefined, 3445],
+        ['to-hq:net-c', 'gw-to-hq', 'ESP/A256/SHA256', 3600, undefined, 12],
+        [`IPSEC-${'A'.repeat(48)}-DC-01`, 'gw-long(1)', 'ESP/GCM256', 28800, 4608000, 27001],
+      ],
+    );
   });
 });
 
 describe('high availability', () => {
   it('reads local and peer state from an HA unit', () => {
     assert.deepEqual(parseHaState(fixture('ha-state-passive.txt')), {
-      enabled: true, mode: 'Active-Passive', localState: 'passive', peerState: 'active', peerConnection: 'up',
+      enabled: true,
+      mode: 'Active-Passive',
+      localState: 'passive',
+      peerState: 'active',
+      peerConnection: 'up',
     });
   });
 
@@ -188,8 +249,15 @@ describe('high availability', () => {
   });
 
   it('passive, suspended and non-functional units keep their tunnels on standby; active ones do not', () => {
-    assert.deepEqual(['active', 'active-primary', 'active-secondary', 'passive', 'suspended', 'non-functional', undefined].map(isStandbyHaState),
-      [false, false, false, true, true, true, false]);
+    assert.deepEqual(['active', 'active-primary', 'active-secondary', 'passive', 'suspended', 'non-functional', undefined].map(isStandbyHaState), [
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+      false,
+    ]);
   });
 });
 
@@ -203,11 +271,17 @@ describe('parseSystemInfo', () => {
     assert.equal(info.swVersion, '10.2.9-h1');
     assert.equal(info.family, 'vm');
     assert.equal(info.uptimeSeconds, 12 * 86400 + 3 * 3600 + 4 * 60 + 5);
-    assert.equal(info.fields['time'], 'Tue Mar  4 10:15:00 2025');
+    assert.equal(info.fields.time, 'Tue Mar  4 10:15:00 2025');
     assert.equal(info.fields['ipv6-default-gateway'], '');
     assert.deepEqual(toGatewayInfo(info), {
-      vendor: 'paloalto', product: 'PAN-OS', os: 'PAN-OS', version: '10.2.9-h1', hostname: 'fw-lab-01',
-      model: 'PA-VM', serial: '007951000123456', uptimeSeconds: 1047845,
+      vendor: 'paloalto',
+      product: 'PAN-OS',
+      os: 'PAN-OS',
+      version: '10.2.9-h1',
+      hostname: 'fw-lab-01',
+      model: 'PA-VM',
+      serial: '007951000123456',
+      uptimeSeconds: 1047845,
     });
   });
 

@@ -99,7 +99,7 @@ function moduleYaml(name: string, opts: { timeoutMs?: number; passwordEnv?: stri
 before(async () => {
   const names = Object.keys(DEVICES) as Device[];
   const started = await Promise.all(names.map((n) => startPanosEmulator(DEVICES[n])));
-  names.forEach((n, i) => (emu[n] = started[i] as PanosEmulator));
+  for (const [i, n] of names.entries()) emu[n] = started[i] as PanosEmulator;
   let yaml = 'modules:\n';
   for (const n of names) {
     if (n === 'wrongKey' || n === 'wrongPassword') continue;
@@ -181,10 +181,10 @@ function assertMatchesScenario(text: string, s: PanosScenario): Sample[] {
   const samples = parseExposition(text);
   assert.equal(sampleValue(text, 'probe_success'), 1, 'probe_success');
 
-  assert.deepEqual(seriesOf(samples, 'vpn_info'), expectSeries([[
-    { vendor: 'paloalto', product: 'PAN-OS', version: s.swVersion, hostname: s.hostname, os: 'PAN-OS', model: s.model, serial: s.serial },
-    1,
-  ]]));
+  assert.deepEqual(
+    seriesOf(samples, 'vpn_info'),
+    expectSeries([[{ vendor: 'paloalto', product: 'PAN-OS', version: s.swVersion, hostname: s.hostname, os: 'PAN-OS', model: s.model, serial: s.serial }, 1]]),
+  );
   assert.equal(sampleValue(text, 'vpn_uptime_seconds'), s.uptimeSeconds);
 
   // GlobalProtect gateways are remote-access tunnels whose sessions are their users.
@@ -192,7 +192,12 @@ function assertMatchesScenario(text: string, s: PanosScenario): Sample[] {
   const gpState = standby(s) ? 'standby' : 'up';
   const all = [
     ...s.tunnels.map((t) => ({ name: t.name, kind: 'site-to-site', state: mapped(t.state, s), sessions: t.state === 'active' ? 1 : 0 })),
-    ...gp.map((g) => ({ name: g.name, kind: 'remote-access', state: gpState, sessions: s.globalProtect?.users.filter((u) => u.gateway === g.name).length ?? 0 })),
+    ...gp.map((g) => ({
+      name: g.name,
+      kind: 'remote-access',
+      state: gpState,
+      sessions: s.globalProtect?.users.filter((u) => u.gateway === g.name).length ?? 0,
+    })),
   ];
   assert.deepEqual(
     seriesOf(samples, 'vpn_tunnel_up'),
@@ -205,9 +210,20 @@ function assertMatchesScenario(text: string, s: PanosScenario): Sample[] {
   assert.deepEqual(seriesOf(samples, 'vpn_tunnel_sessions'), expectSeries(all.map((t) => [{ tunnel: t.name }, t.sessions])));
   assert.deepEqual(
     seriesOf(samples, 'paloalto_tunnel_info'),
-    expectSeries(s.tunnels.map((t) => [{
-      tunnel: t.name, id: String(t.id), interface: t.interface, monitor: t.monitor, local_ip: t.localIp, peer_ip: t.peerIp, state: t.state,
-    }, 1])),
+    expectSeries(
+      s.tunnels.map((t) => [
+        {
+          tunnel: t.name,
+          id: String(t.id),
+          interface: t.interface,
+          monitor: t.monitor,
+          local_ip: t.localIp,
+          peer_ip: t.peerIp,
+          state: t.state,
+        },
+        1,
+      ]),
+    ),
   );
   assert.deepEqual(
     seriesOf(samples, 'paloalto_tunnels_configured'),
@@ -216,14 +232,11 @@ function assertMatchesScenario(text: string, s: PanosScenario): Sample[] {
       [{ type: 'ipsec' }, s.tunnels.length],
     ]),
   );
-  assert.deepEqual(
-    seriesOf(samples, 'paloalto_ha_info'),
-    expectSeries(s.haState === undefined ? [] : [[{ state: s.haState }, 1]]),
-  );
+  assert.deepEqual(seriesOf(samples, 'paloalto_ha_info'), expectSeries(s.haState === undefined ? [] : [[{ state: s.haState }, 1]]));
 
   const names = new Set(all.map((t) => t.name));
   for (const x of samples) {
-    if ('tunnel' in x.labels) assert.ok(names.has(x.labels['tunnel'] as string), `series for a tunnel the device lacks: ${x.name} ${x.labels['tunnel']}`);
+    if ('tunnel' in x.labels) assert.ok(names.has(x.labels.tunnel as string), `series for a tunnel the device lacks: ${x.name} ${x.labels.tunnel}`);
   }
   return samples;
 }
@@ -267,8 +280,15 @@ async function handshakes(): Promise<number> {
 }
 
 const FULL_DIALOGUE = [
-  'set cli pager off', 'show system info', 'show vpn flow', 'show high-availability state', 'show vpn ike-sa', 'show vpn ipsec-sa',
-  'show global-protect-gateway current-user', 'show global-protect-gateway statistics', 'exit',
+  'set cli pager off',
+  'show system info',
+  'show vpn flow',
+  'show high-availability state',
+  'show vpn ike-sa',
+  'show vpn ipsec-sa',
+  'show global-protect-gateway current-user',
+  'show global-protect-gateway statistics',
+  'exit',
 ];
 
 // --- the scenarios --------------------------------------------------------------------
@@ -288,21 +308,34 @@ describe('paloalto-ssh against the PAN-OS emulator, through /probe', () => {
     });
   }
 
-  it('proxyIds: a newer release\'s trailing mode column is read past; the proxy-id that is down is named', async () => {
+  it("proxyIds: a newer release's trailing mode column is read past; the proxy-id that is down is named", async () => {
     const text = (await probe('proxyIds')).body;
     assert.equal(sampleValue(text, 'vpn_tunnel_up{tunnel="to-hq:net-b",kind="site-to-site"}'), 0);
     assert.equal(sampleValue(text, 'vpn_tunnel_up{tunnel="to-hq:net-a",kind="site-to-site"}'), 1);
     const samples = parseExposition(text);
-    assert.deepEqual(seriesOf(samples, 'paloalto_ipsec_sas'), expectSeries([
-      [{ tunnel: 'to-hq:net-a' }, 1], [{ tunnel: 'to-hq:net-b' }, 0], [{ tunnel: 'to-hq:net-c' }, 1], [{ tunnel: 'to-branch' }, 1],
-    ]));
+    assert.deepEqual(
+      seriesOf(samples, 'paloalto_ipsec_sas'),
+      expectSeries([
+        [{ tunnel: 'to-hq:net-a' }, 1],
+        [{ tunnel: 'to-hq:net-b' }, 0],
+        [{ tunnel: 'to-hq:net-c' }, 1],
+        [{ tunnel: 'to-branch' }, 1],
+      ]),
+    );
     assert.equal(sampleValue(text, 'paloalto_ipsec_sa_remaining_seconds{tunnel="to-hq:net-c"}'), 3012);
     assert.equal(sampleValue(text, 'paloalto_ipsec_sa_lifetime_seconds{tunnel="to-hq:net-c"}'), 3600);
     assert.equal(sampleValue(text, 'paloalto_ipsec_sa_info{tunnel="to-hq:net-a",gateway="gw-to-hq",algorithm="ESP/A256/SHA256"}'), 1);
-    assert.deepEqual(seriesOf(samples, 'paloalto_ike_sas'), expectSeries([
-      [{ gateway: 'gw-to-hq', version: '2' }, 1], [{ gateway: 'gw-to-branch', version: '2' }, 1],
-    ]));
-    assert.equal(sampleValue(text, 'paloalto_ike_sa_info{gateway="gw-to-hq",version="2",role="Init",mode="",algorithm="PSK/DH20/A256/SHA256",state="Established"}'), 1);
+    assert.deepEqual(
+      seriesOf(samples, 'paloalto_ike_sas'),
+      expectSeries([
+        [{ gateway: 'gw-to-hq', version: '2' }, 1],
+        [{ gateway: 'gw-to-branch', version: '2' }, 1],
+      ]),
+    );
+    assert.equal(
+      sampleValue(text, 'paloalto_ike_sa_info{gateway="gw-to-hq",version="2",role="Init",mode="",algorithm="PSK/DH20/A256/SHA256",state="Established"}'),
+      1,
+    );
     for (const c of FULL_DIALOGUE.slice(3, -1)) assert.equal(sampleValue(text, `paloalto_command_success{command="${c}"}`), 1, c);
   });
 
@@ -310,31 +343,66 @@ describe('paloalto-ssh against the PAN-OS emulator, through /probe', () => {
     const s = SCENARIOS.globalProtect;
     const text = (await probe('globalProtect')).body;
     const samples = parseExposition(text);
-    assert.deepEqual(seriesOf(samples, 'vpn_user_sessions'), expectSeries([
-      [{ tunnel: 'GP-EXT', user: 'alice@corp.example' }, 1], [{ tunnel: 'GP-EXT', user: 'bob@corp.example' }, 1],
-      [{ tunnel: 'GP-INT', user: 'carol@corp.example' }, 1],
-    ]));
+    assert.deepEqual(
+      seriesOf(samples, 'vpn_user_sessions'),
+      expectSeries([
+        [{ tunnel: 'GP-EXT', user: 'alice@corp.example' }, 1],
+        [{ tunnel: 'GP-EXT', user: 'bob@corp.example' }, 1],
+        [{ tunnel: 'GP-INT', user: 'carol@corp.example' }, 1],
+      ]),
+    );
     // The device counts no traffic per user: no byte series rather than zeros.
     assert.deepEqual(seriesOf(samples, 'vpn_user_receive_bytes_total'), []);
     const connected = sampleValue(text, 'vpn_user_connected_seconds{tunnel="GP-INT",user="carol@corp.example"}') ?? -1;
     assert.ok(Math.abs(connected - GLOBALPROTECT_USERS.carol.loggedInSecondsAgo) <= 60, `carol connected ${connected}s`);
-    assert.deepEqual(seriesOf(samples, 'paloalto_globalprotect_gateway_users'), expectSeries([[{ gateway: 'GP-EXT' }, 2], [{ gateway: 'GP-INT' }, 1]]));
-    assert.deepEqual(seriesOf(samples, 'paloalto_globalprotect_gateway_previous_users'), expectSeries([[{ gateway: 'GP-EXT' }, 12], [{ gateway: 'GP-INT' }, 3]]));
+    assert.deepEqual(
+      seriesOf(samples, 'paloalto_globalprotect_gateway_users'),
+      expectSeries([
+        [{ gateway: 'GP-EXT' }, 2],
+        [{ gateway: 'GP-INT' }, 1],
+      ]),
+    );
+    assert.deepEqual(
+      seriesOf(samples, 'paloalto_globalprotect_gateway_previous_users'),
+      expectSeries([
+        [{ gateway: 'GP-EXT' }, 12],
+        [{ gateway: 'GP-INT' }, 3],
+      ]),
+    );
     for (const u of s.globalProtect?.users ?? []) {
       for (const secret of [u.publicIp, u.virtualIp, u.computer]) assert.ok(!text.includes(secret), `${secret} in the metrics`);
     }
     const res = await exporter.get(`/sessions?module=panos_globalProtect&target=${emu.globalProtect.host}:${emu.globalProtect.port}`);
     assert.equal(res.status, 200);
-    const rows = (await res.json()) as { user: string; tunnel: string; remotehost: string; protocol: string; virtualAddresses: string[]; traffic: unknown; details: Record<string, string> }[];
+    const rows = (await res.json()) as {
+      user: string;
+      tunnel: string;
+      remotehost: string;
+      protocol: string;
+      virtualAddresses: string[];
+      traffic: unknown;
+      details: Record<string, string>;
+    }[];
     const bob = rows.find((r) => r.user === 'bob@corp.example');
     assert.deepEqual(
       bob && { tunnel: bob.tunnel, remotehost: bob.remotehost, protocol: bob.protocol, va: bob.virtualAddresses, traffic: bob.traffic, details: bob.details },
       {
-        tunnel: 'GP-EXT', remotehost: '203.0.113.99', protocol: 'SSL', va: ['10.31.0.12'], traffic: null,
-        details: { username: 'corp\\bob', computer: 'MBP-BOB', client: 'Apple Mac OS X 14.4.1', clientOs: 'Mac', vpnType: 'Device Level VPN', loginTime: bob?.details['loginTime'] ?? '' },
+        tunnel: 'GP-EXT',
+        remotehost: '203.0.113.99',
+        protocol: 'SSL',
+        va: ['10.31.0.12'],
+        traffic: null,
+        details: {
+          username: 'corp\\bob',
+          computer: 'MBP-BOB',
+          client: 'Apple Mac OS X 14.4.1',
+          clientOs: 'Mac',
+          vpnType: 'Device Level VPN',
+          loginTime: bob?.details.loginTime ?? '',
+        },
       },
     );
-    assert.match(bob?.details['loginTime'] ?? '', /^[A-Z][a-z]{2}\.\d{2} \d{2}:\d{2}:\d{2}$/);
+    assert.match(bob?.details.loginTime ?? '', /^[A-Z][a-z]{2}\.\d{2} \d{2}:\d{2}:\d{2}$/);
   });
 
   it('noGlobalProtect: a refusal naming GlobalProtect is an empty answer, not a failure', async () => {
@@ -348,7 +416,7 @@ describe('paloalto-ssh against the PAN-OS emulator, through /probe', () => {
     assert.doesNotMatch(quiet, /^paloalto_globalprotect_|^vpn_user_/m);
   });
 
-  it('HA: a passive unit\'s tunnels are on standby (no vpn_tunnel_up), an active unit\'s are up or down', async () => {
+  it("HA: a passive unit's tunnels are on standby (no vpn_tunnel_up), an active unit's are up or down", async () => {
     const passive = (await probe('haPassive')).body;
     assert.doesNotMatch(passive, /^vpn_tunnel_up/m);
     assert.equal(sampleValue(passive, 'vpn_tunnel_state{tunnel="to-dc1",state="standby"}'), 1);
@@ -410,18 +478,21 @@ describe('paloalto-ssh against the PAN-OS emulator, through /probe', () => {
   it('a 60-character tunnel name comes through intact', async () => {
     assert.equal(SIXTY_CHAR_TUNNEL_NAME.length, 60);
     const samples = parseExposition((await probe('longName')).body);
-    const names = new Set(samples.filter((x) => 'tunnel' in x.labels).map((x) => x.labels['tunnel']));
+    const names = new Set(samples.filter((x) => 'tunnel' in x.labels).map((x) => x.labels.tunnel));
     assert.deepEqual([...names].sort(), [SIXTY_CHAR_TUNNEL_NAME, 'short'].sort());
-    const info = samples.find((x) => x.name === 'paloalto_tunnel_info' && x.labels['id'] === '5');
-    assert.equal(info?.labels['tunnel'], SIXTY_CHAR_TUNNEL_NAME);
-    assert.equal(info?.labels['interface'], 'tunnel.5');
+    const info = samples.find((x) => x.name === 'paloalto_tunnel_info' && x.labels.id === '5');
+    assert.equal(info?.labels.tunnel, SIXTY_CHAR_TUNNEL_NAME);
+    assert.equal(info?.labels.interface, 'tunnel.5');
   });
 
   it('zero tunnels: probe_success 1 and not one tunnel series', async () => {
     const text = (await probe('zeroTunnels')).body;
     assert.equal(sampleValue(text, 'probe_success'), 1);
     const samples = parseExposition(text);
-    assert.deepEqual(samples.filter((x) => 'tunnel' in x.labels || /^vpn_tunnel_|^paloalto_tunnel_info$/.test(x.name)), []);
+    assert.deepEqual(
+      samples.filter((x) => 'tunnel' in x.labels || /^vpn_tunnel_|^paloalto_tunnel_info$/.test(x.name)),
+      [],
+    );
     assert.equal(sampleValue(text, 'paloalto_tunnels_configured{type="all"}'), 0);
   });
 

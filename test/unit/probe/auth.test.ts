@@ -25,8 +25,10 @@ before(async () => {
   const both = [eu.hostKeyFingerprint, us.hostKeyFingerprint];
   exporter = await startTestExporter(
     'auths:\n' +
-      '  eu:\n' + login(EU_PASSWORD, both) +
-      '  us:\n' + login(US_PASSWORD, both) +
+      '  eu:\n' +
+      login(EU_PASSWORD, both) +
+      '  us:\n' +
+      login(US_PASSWORD, both) +
       '  careless:\n    ssh:\n      username: admin\n      password: x\n      insecure_skip_host_key_verify: true\n' +
       'modules:\n' +
       '  pan:\n    prober: paloalto-ssh\n    auth: eu\n' +
@@ -97,14 +99,20 @@ test('/config shows the auths by name with their secrets redacted; no output car
   }
 });
 
-test('the loader: a default auth must exist and fit, and stands in for the module\'s own credentials', () => {
-  const base = 'auths:\n  a:\n    ssh:\n      username: u\n      password: p\n      host_key_fingerprints: ["SHA256:' + 'A'.repeat(43) + '"]\nmodules:\n';
-  assert.throws(() => parseConfig('m.yaml', base + '  m:\n    prober: paloalto-ssh\n    auth: b\n', PROBERS), /m\.yaml: modules\.m\.auth: unknown auth "b"/);
-  assert.throws(() => parseConfig('m.yaml', base + '  m:\n    prober: strongswan-vici-tcp\n    auth: a\n', PROBERS), /modules\.m\.auth: auth "a" holds ssh credentials; strongswan-vici-tcp takes none/);
-  assert.throws(() => parseConfig('m.yaml', base + '  m:\n    prober: paloalto-ssh\n    auth: a\n    ssh: {username: x, password: y, known_hosts: /k}\n', PROBERS), /give either ssh or auth, not both/);
+test("the loader: a default auth must exist and fit, and stands in for the module's own credentials", () => {
+  const base = `auths:\n  a:\n    ssh:\n      username: u\n      password: p\n      host_key_fingerprints: ["SHA256:${'A'.repeat(43)}"]\nmodules:\n`;
+  assert.throws(() => parseConfig('m.yaml', `${base}  m:\n    prober: paloalto-ssh\n    auth: b\n`, PROBERS), /m\.yaml: modules\.m\.auth: unknown auth "b"/);
+  assert.throws(
+    () => parseConfig('m.yaml', `${base}  m:\n    prober: strongswan-vici-tcp\n    auth: a\n`, PROBERS),
+    /modules\.m\.auth: auth "a" holds ssh credentials; strongswan-vici-tcp takes none/,
+  );
+  assert.throws(
+    () => parseConfig('m.yaml', `${base}  m:\n    prober: paloalto-ssh\n    auth: a\n    ssh: {username: x, password: y, known_hosts: /k}\n`, PROBERS),
+    /give either ssh or auth, not both/,
+  );
   assert.throws(() => parseConfig('m.yaml', 'auths:\n  a:\n    ssh:\n      username: u\n', PROBERS), /m\.yaml: auths\.a\.ssh: give password or private_key/);
   assert.throws(() => parseConfig('m.yaml', 'auths:\n  a:\n    telnet: {}\n', PROBERS), /auths\.a/);
-  const ok = parseConfig('m.yaml', base + '  m:\n    prober: paloalto-ssh\n    auth: a\n', PROBERS);
+  const ok = parseConfig('m.yaml', `${base}  m:\n    prober: paloalto-ssh\n    auth: a\n`, PROBERS);
   assert.equal(ok.modules.get('m')?.defaultAuth, 'a');
-  assert.equal((ok.modules.get('m')?.options as { ssh: { username: string } }).ssh.username, 'u');
+  assert.equal((ok.modules.get('m')?.options as { ssh: { username: string } } | undefined)?.ssh.username, 'u');
 });

@@ -11,7 +11,7 @@ import { startHostileSsh, type HostileSsh } from '../../support/hostile-ssh.js';
 
 const errno = (code: string) => Object.assign(new Error(`connect ${code}`), { code });
 
-test('the classifier: the thrower\'s kind first, then the type, then the causes, nearest first', () => {
+test("the classifier: the thrower's kind first, then the type, then the causes, nearest first", () => {
   assert.equal(classifyFailure(new ProbeTimeoutError()), 'timeout');
   assert.equal(classifyFailure(new ProbeTimeoutError('PAN-OS CLI: waiting for the first CLI prompt: probe timed out')), 'timeout');
   assert.equal(classifyFailure(new AbortedError('the HTTP client went away')), 'cancelled');
@@ -23,7 +23,12 @@ test('the classifier: the thrower\'s kind first, then the type, then the causes,
   assert.equal(classifyFailure(new ProbeError('no name', { cause: errno('ENOTFOUND') })), 'dns');
   assert.equal(classifyFailure(new ProbeError('no route', { cause: errno('EHOSTUNREACH') })), 'unreachable');
   assert.equal(classifyFailure(new ProbeError('reset', { cause: errno('ECONNRESET') })), 'connection_lost');
-  assert.equal(classifyFailure(new ProbeError('ssh', { cause: Object.assign(new Error('All configured authentication methods failed'), { level: 'client-authentication' }) })), 'auth_failed');
+  assert.equal(
+    classifyFailure(
+      new ProbeError('ssh', { cause: Object.assign(new Error('All configured authentication methods failed'), { level: 'client-authentication' }) }),
+    ),
+    'auth_failed',
+  );
   // A kind stated on the outer error wins over what its cause would say.
   assert.equal(classifyFailure(new ProbeError('x', { kind: 'command_failed', cause: errno('EACCES') })), 'command_failed');
   // The nearest cause that says anything decides.
@@ -41,8 +46,13 @@ let kbd: HostileSsh;
 let closed: number;
 
 before(async () => {
-  [silent, echo, kbd, closed] = await Promise.all([startHostileSsh('silent'), startHostileSsh('echo'), startHostileSsh('kbd-only', 'right-password'), freePort()]);
-  const wrongPin = 'SHA256:' + 'A'.repeat(43);
+  [silent, echo, kbd, closed] = await Promise.all([
+    startHostileSsh('silent'),
+    startHostileSsh('echo'),
+    startHostileSsh('kbd-only', 'right-password'),
+    freePort(),
+  ]);
+  const wrongPin = `SHA256:${'A'.repeat(43)}`;
   const mod = (name: string, fingerprint: string, password: string, timeout = '3s') =>
     `  ${name}:\n    prober: openvpn-ssh\n    timeout: ${timeout}\n    ssh:\n      username: probe\n      password: ${password}\n` +
     `      host_key_fingerprints: ["${fingerprint}"]\n    status_files: [{name: s, path: /tmp/s}]\n`;

@@ -24,7 +24,10 @@ test('ids grow, get finds a probe, list is newest first', () => {
   assert.equal(b.id, a.id + 1);
   assert.equal(h.get(a.id)?.target, 'a');
   assert.equal(h.get(999), undefined);
-  assert.deepEqual(h.list().map((r) => r.target), ['b', 'a']);
+  assert.deepEqual(
+    h.list().map((r) => r.target),
+    ['b', 'a'],
+  );
 });
 
 test('when full, the oldest success is dropped before any failure', () => {
@@ -33,12 +36,21 @@ test('when full, the oldest success is dropped before any failure', () => {
   h.add(probe('ok-1', true));
   h.add(probe('ok-2', true));
   h.add(probe('fail-2', false));
-  assert.deepEqual(h.list().map((r) => r.target), ['fail-2', 'ok-2', 'fail-1']);
+  assert.deepEqual(
+    h.list().map((r) => r.target),
+    ['fail-2', 'ok-2', 'fail-1'],
+  );
   h.add(probe('fail-3', false));
-  assert.deepEqual(h.list().map((r) => r.target), ['fail-3', 'fail-2', 'fail-1']);
+  assert.deepEqual(
+    h.list().map((r) => r.target),
+    ['fail-3', 'fail-2', 'fail-1'],
+  );
   // Only failures left: the oldest of them goes, and a new success still gets in.
   h.add(probe('ok-3', true));
-  assert.deepEqual(h.list().map((r) => r.target), ['ok-3', 'fail-3', 'fail-2']);
+  assert.deepEqual(
+    h.list().map((r) => r.target),
+    ['ok-3', 'fail-3', 'fail-2'],
+  );
   assert.equal(h.list().length, 3);
 });
 
@@ -47,8 +59,14 @@ test('list filters by a case-insensitive part of the target', () => {
   h.add(probe('VPN-1.example.net:4502', true));
   h.add(probe('vpn-2.example.net', false));
   h.add(probe('192.0.2.1', true));
-  assert.deepEqual(h.list('vpn').map((r) => r.target), ['vpn-2.example.net', 'VPN-1.example.net:4502']);
-  assert.deepEqual(h.list(':4502').map((r) => r.target), ['VPN-1.example.net:4502']);
+  assert.deepEqual(
+    h.list('vpn').map((r) => r.target),
+    ['vpn-2.example.net', 'VPN-1.example.net:4502'],
+  );
+  assert.deepEqual(
+    h.list(':4502').map((r) => r.target),
+    ['VPN-1.example.net:4502'],
+  );
   assert.equal(h.list('').length, 3);
   assert.deepEqual(h.list('nowhere'), []);
 });

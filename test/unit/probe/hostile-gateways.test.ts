@@ -45,15 +45,39 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'VICI huge segment (4 GiB announced)', module: 'vici', port: () => vici['huge-segment'].port, open: () => vici['huge-segment'].openConnections(), reason: /announced a segment of 4294967295 bytes, over the limit/ },
-  { name: 'VICI endless events', module: 'vici', port: () => vici['endless-events'].port, open: () => vici['endless-events'].openConnections(), reason: /exceeds the limit of 1048576 bytes|streamed more than \d+ "list-(sa|conn)" events|unexpected VICI packet type 7 while waiting for version/ },
-  { name: 'VICI stops mid-message', module: 'vici', port: () => vici['stop-mid-message'].port, open: () => vici['stop-mid-message'].openConnections(), reason: /closed mid-segment after \d+ bytes/ },
+  {
+    name: 'VICI huge segment (4 GiB announced)',
+    module: 'vici',
+    port: () => vici['huge-segment'].port,
+    open: () => vici['huge-segment'].openConnections(),
+    reason: /announced a segment of 4294967295 bytes, over the limit/,
+  },
+  {
+    name: 'VICI endless events',
+    module: 'vici',
+    port: () => vici['endless-events'].port,
+    open: () => vici['endless-events'].openConnections(),
+    reason: /exceeds the limit of 1048576 bytes|streamed more than \d+ "list-(sa|conn)" events|unexpected VICI packet type 7 while waiting for version/,
+  },
+  {
+    name: 'VICI stops mid-message',
+    module: 'vici',
+    port: () => vici['stop-mid-message'].port,
+    open: () => vici['stop-mid-message'].openConnections(),
+    reason: /closed mid-segment after \d+ bytes/,
+  },
   { name: 'VICI garbage', module: 'vici', port: () => vici.garbage.port, open: () => vici.garbage.openConnections(), reason: /malformed VICI packet/ },
   { name: 'VICI silent', module: 'vici', port: () => vici.silent.port, open: () => vici.silent.openConnections(), reason: /^probe timed out$/ },
   { name: 'SSH silent (no banner)', module: 'ssh', port: () => ssh.silent.port, open: () => ssh.silent.openConnections(), reason: /^probe timed out$/ },
   { name: 'SSH stalls after auth', module: 'ssh', port: () => ssh.stall.port, open: () => ssh.stall.openConnections(), reason: /^probe timed out$/ },
   { name: 'SSH floods its output', module: 'ssh', port: () => ssh.flood.port, open: () => ssh.flood.openConnections(), reason: /65536/, pooled: true },
-  { name: 'SSH host key changed', module: 'ssh', port: () => ssh.echo.port, open: () => ssh.echo.openConnections(), reason: /host key for 127\.0\.0\.1:\d+ not trusted: presented SHA256:/ },
+  {
+    name: 'SSH host key changed',
+    module: 'ssh',
+    port: () => ssh.echo.port,
+    open: () => ssh.echo.openConnections(),
+    reason: /host key for 127\.0\.0\.1:\d+ not trusted: presented SHA256:/,
+  },
   { name: 'TCP port that accepts and says nothing', module: 'ssh', port: () => mute.port, open: () => mute.open(), reason: /^probe timed out$/ },
 ];
 
@@ -159,9 +183,13 @@ async function settledGateways(): Promise<void> {
   await waitFor("the gateways to let go of the probes' connections", () => CASES.every((c) => c.open() <= (c.pooled ? 1 : 0)) && hang.openConnections() === 0, {
     describe: () => `${left()}, hanging gateway: ${hang.openConnections()}`,
   });
-  await waitFor('the exporter to hold no SSH channel and at most one connection', () => exporter.ssh.stats().channels === 0 && exporter.ssh.stats().connections <= 1, {
-    describe: () => JSON.stringify(exporter.ssh.stats()),
-  });
+  await waitFor(
+    'the exporter to hold no SSH channel and at most one connection',
+    () => exporter.ssh.stats().channels === 0 && exporter.ssh.stats().connections <= 1,
+    {
+      describe: () => JSON.stringify(exporter.ssh.stats()),
+    },
+  );
 }
 
 /** Open fds, the test client's idle keep-alive connections to the exporter aside. */
@@ -172,7 +200,9 @@ test('every hostile gateway fails with its reason within its timeout, while a go
   // good probes must not wait for it, however slow this machine is.
   const letGo = new AbortController();
   let hanging = true;
-  const hangingProbe = apiProbe('vici_hang', hang.port, letGo.signal).catch(() => undefined).finally(() => (hanging = false));
+  const hangingProbe = apiProbe('vici_hang', hang.port, letGo.signal)
+    .catch(() => undefined)
+    .finally(() => (hanging = false));
   await waitFor('the hanging probe to reach its gateway', () => hang.openConnections() > 0);
   // Gateways that hang fail by the 1 s timeout; the others must fail by what they do, however long a
   // loaded machine takes to get there (a flood of 64 KiB behind an SSH handshake), so they get 10 s.
@@ -240,5 +270,7 @@ test('50 rounds of every hostile gateway leave file descriptors and heap where t
   assert.ok(heapGrowth < 16 * 1024 * 1024, `heap grew by ${(heapGrowth / 1048576).toFixed(1)} MB over 50 rounds`);
   assert.deepEqual(unhandled, []);
   assert.ok(!exporter.logs.some((l) => /unhandled|msg="request failed"|internal error/.test(l)), 'no bug surfaced in the log');
-  console.log(`hostile-gateways: 50 rounds x ${CASES.length} hostile probes + 1 good in ${(took / 1000).toFixed(1)} s; fds ${fdsBefore} -> ${fds()}, heap ${heapGrowth >= 0 ? '+' : ''}${(heapGrowth / 1048576).toFixed(2)} MB`);
+  console.log(
+    `hostile-gateways: 50 rounds x ${CASES.length} hostile probes + 1 good in ${(took / 1000).toFixed(1)} s; fds ${fdsBefore} -> ${fds()}, heap ${heapGrowth >= 0 ? '+' : ''}${(heapGrowth / 1048576).toFixed(2)} MB`,
+  );
 });

@@ -91,7 +91,10 @@ test('a queued probe never waits past its deadline: it is refused with the reaso
   const r = await attempt(limits, t('gw:1'), AbortSignal.timeout(200), performance.now() + 200);
   const took = performance.now() - started;
   assert.ok(!isSlot(r));
-  assert.match(r.message, /^too many probes in flight for target gw:1 \(at most 1 at once, --probe\.max-per-target\): no slot freed up within the probe's budget/);
+  assert.match(
+    r.message,
+    /^too many probes in flight for target gw:1 \(at most 1 at once, --probe\.max-per-target\): no slot freed up within the probe's budget/,
+  );
   // Not before the deadline; after it by at most ten times the budget (a loaded machine).
   assert.ok(took >= 190 && took < 2000, `waited ${took} ms`);
   assert.equal(limits.stats().queued, 0);
@@ -150,7 +153,10 @@ test('when the wait is predicted to outlast the deadline, the probe is refused a
   const r = await refusal;
   assert.ok(!isSlot(r));
   // The taught ~300 ms may be longer on a loaded machine.
-  assert.match(r.message, /^too many probes in flight for target gw:1 .*: the next free slot is expected in \d+\.\d\ds and its probes take \d+\.\d\ds, more than this probe's 0\.\d\ds budget$/);
+  assert.match(
+    r.message,
+    /^too many probes in flight for target gw:1 .*: the next free slot is expected in \d+\.\d\ds and its probes take \d+\.\d\ds, more than this probe's 0\.\d\ds budget$/,
+  );
   // A budget that covers the predicted wait queues and gets the slot.
   const patient = attempt(limits, t('gw:1'), signal, performance.now() + 5000);
   assert.equal(await settled(patient), false);
@@ -205,7 +211,7 @@ after(async () => {
 
 // Probes of one module and target share one gateway fetch (sharing.test.ts): the caps govern
 // distinct fetches, so each concurrent probe here names a module of its own (vici0 … vici7).
-const MODULES = 'modules:\n' + Array.from({ length: 8 }, (_, i) => `  vici${i}:\n    prober: strongswan-vici-tcp\n    timeout: 1s\n`).join('');
+const MODULES = `modules:\n${Array.from({ length: 8 }, (_, i) => `  vici${i}:\n    prober: strongswan-vici-tcp\n    timeout: 1s\n`).join('')}`;
 const sumOver = (text: string, series: (module: string) => string) =>
   Array.from({ length: 8 }, (_, i) => sampleValue(text, series(`vici${i}`)) ?? 0).reduce((a, b) => a + b, 0);
 
@@ -256,7 +262,10 @@ test('through the exporter: 8 probes at one silent gateway, at most 2 probes con
     // Nobody waits for ever: ten times its own deadline (1 s) at most, for a loaded machine.
     for (const r of results) assert.ok(r.ms < 10_000, `answered after ${r.ms} ms`);
     const metrics = await (await exporter.get('/metrics')).text();
-    assert.equal(sumOver(metrics, (m) => `vpn_exporter_probes_total{module="${m}",result="throttled"}`), 6);
+    assert.equal(
+      sumOver(metrics, (m) => `vpn_exporter_probes_total{module="${m}",result="throttled"}`),
+      6,
+    );
     assert.equal(sampleValue(metrics, 'vpn_exporter_probes_queued'), 0);
     assert.match(metrics, /^# HELP vpn_exporter_probes_queued /m);
     // Now that the exporter has seen this gateway's probes take their whole budget, a storm is refused fast.
@@ -327,7 +336,7 @@ test('through the exporter: a PAN-OS that hangs before its prompt sees at most 2
       password: ${JSON.stringify(pan.password)}
       host_key_fingerprints: [${JSON.stringify(pan.hostKeyFingerprint)}]
 `;
-  const exporter = await startTestExporter('modules:\n' + Array.from({ length: 6 }, (_, n) => panosModule(n)).join(''));
+  const exporter = await startTestExporter(`modules:\n${Array.from({ length: 6 }, (_, n) => panosModule(n)).join('')}`);
   try {
     const all = Promise.all(
       Array.from({ length: 6 }, async (_, n) => {

@@ -21,7 +21,11 @@ before(async () => {
   [slow, fast] = await Promise.all([startPanosEmulator(SLOW), startPanosEmulator(SCENARIOS.allActive)]);
   process.env[PASSWORD_ENV] = slow.password;
   exporter = await startTestExporter(
-    'modules:\n' + mod('pan', slow) + mod('pan_again', slow) + mod('pan_cached', fast, '    min_interval: 1m\n') + mod('pan_short', fast, '    min_interval: 1s\n'),
+    'modules:\n' +
+      mod('pan', slow) +
+      mod('pan_again', slow) +
+      mod('pan_cached', fast, '    min_interval: 1m\n') +
+      mod('pan_short', fast, '    min_interval: 1s\n'),
     { maxPerTarget: 8 },
   );
 });
@@ -32,7 +36,8 @@ after(async () => {
   delete process.env[PASSWORD_ENV];
 });
 
-const probe = async (module: string, emu: PanosEmulator, extra = '') => (await exporter.get(`/probe?module=${module}&target=127.0.0.1:${emu.port}${extra}`)).text();
+const probe = async (module: string, emu: PanosEmulator, extra = '') =>
+  (await exporter.get(`/probe?module=${module}&target=127.0.0.1:${emu.port}${extra}`)).text();
 
 test('probes of one module and target at the same moment share one gateway fetch', async () => {
   const before = slow.requests().shell;
@@ -40,7 +45,7 @@ test('probes of one module and target at the same moment share one gateway fetch
   for (const a of answers) {
     assert.equal(sampleValue(a, 'probe_success'), 1, a);
     assert.equal(sampleValue(a, 'vpn_tunnel_up{tunnel="to-dc1",kind="site-to-site"}'), 1);
-    assert.equal(sampleValue(a, 'probe_result_age_seconds'), undefined, 'a shared fetch is this moment\'s answer');
+    assert.equal(sampleValue(a, 'probe_result_age_seconds'), undefined, "a shared fetch is this moment's answer");
   }
   assert.equal(slow.requests().shell - before, 1, 'one CLI session for four probes');
   const metrics = await (await exporter.get('/metrics')).text();
@@ -82,6 +87,9 @@ test('min_interval answers from the last fetch, says how old it is, and fetches 
 test('min_interval is validated: at most 10m', async () => {
   const { parseConfig } = await import('../../../src/config/modules.js');
   const { PROBERS } = await import('../../../src/probers.js');
-  assert.throws(() => parseConfig('m.yaml', 'modules:\n  v:\n    prober: strongswan-vici-tcp\n    min_interval: 11m\n', PROBERS), /min_interval is at most 10m/);
+  assert.throws(
+    () => parseConfig('m.yaml', 'modules:\n  v:\n    prober: strongswan-vici-tcp\n    min_interval: 11m\n', PROBERS),
+    /min_interval is at most 10m/,
+  );
   assert.equal(parseConfig('m.yaml', 'modules:\n  v:\n    prober: strongswan-vici-tcp\n', PROBERS).modules.get('v')?.minIntervalMs, 0);
 });

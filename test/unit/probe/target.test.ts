@@ -26,7 +26,11 @@ test('bad targets are refused with a reason', () => {
     ['host\r\nX-Evil: 1', /invalid host name/],
   ];
   for (const [raw, reason] of bad) {
-    assert.throws(() => parseTarget(raw, 22), (err: unknown) => err instanceof ProbeRefusal && err.status === 400 && reason.test(err.message), raw);
+    assert.throws(
+      () => parseTarget(raw, 22),
+      (err: unknown) => err instanceof ProbeRefusal && err.status === 400 && reason.test(err.message),
+      raw,
+    );
   }
 });
 
@@ -35,7 +39,10 @@ test('timeout: module cap, scrape header less offset, bad header', () => {
   assert.equal(probeTimeoutMs(10_000, '5', 0.5), 4_500);
   assert.equal(probeTimeoutMs(3_000, '30', 0.5), 3_000);
   assert.equal(probeTimeoutMs(3_000, '0.4', 0.5), 3_000);
-  assert.throws(() => probeTimeoutMs(3_000, 'abc', 0.5), (err: unknown) => err instanceof ProbeRefusal && err.status === 400 && /not a positive number/.test(err.message));
+  assert.throws(
+    () => probeTimeoutMs(3_000, 'abc', 0.5),
+    (err: unknown) => err instanceof ProbeRefusal && err.status === 400 && /not a positive number/.test(err.message),
+  );
 });
 
 test('flags in Prometheus style', () => {

@@ -23,7 +23,10 @@ function load(file: string): { header: string[]; expect: Expect; body: string } 
   const split = text.indexOf('\n---\n');
   assert.ok(split > 0, `${file} has a header and a --- line`);
   const header = text.slice(0, split).split('\n');
-  assert.ok(header.every((l) => l.startsWith('#')), `${file}: header lines start with #`);
+  assert.ok(
+    header.every((l) => l.startsWith('#')),
+    `${file}: header lines start with #`,
+  );
   assert.match(header[0] ?? '', /strongSwan \d+\.\d+/, `${file}: the header names the version`);
   const expectLine = header.find((l) => l.startsWith('# expect: '));
   assert.ok(expectLine, `${file} says what to expect`);
@@ -37,11 +40,7 @@ describe('strongSwan output from the field', () => {
     it(file, () => {
       const { expect, body } = load(file);
       const snap = buildIpsecSnapshot(parseIpsecConf(''), parseIpsecStatus(body), undefined);
-      assert.deepEqual(
-        Object.fromEntries(snap.tunnels.map((t) => [t.name, [t.kind, t.state]])),
-        expect.tunnels,
-        'tunnels, their kind and state',
-      );
+      assert.deepEqual(Object.fromEntries(snap.tunnels.map((t) => [t.name, [t.kind, t.state]])), expect.tunnels, 'tunnels, their kind and state');
       assert.equal(snap.sessions.length, expect.sessions, 'sessions');
       assert.deepEqual(snap.sessions.map((s) => s.user).sort(), [...expect.users].sort(), 'users');
       assert.deepEqual(
@@ -51,7 +50,11 @@ describe('strongSwan output from the field', () => {
       );
       for (const [tunnel, children] of Object.entries(expect.children ?? {})) {
         const t = snap.tunnels.find((x) => x.name === tunnel);
-        assert.deepEqual(t?.children?.map((c) => [c.name, c.installed]), children, `children of ${tunnel}`);
+        assert.deepEqual(
+          t?.children?.map((c) => [c.name, c.installed]),
+          children,
+          `children of ${tunnel}`,
+        );
       }
     });
   }

@@ -8,10 +8,8 @@ import { parseIpsecStatus } from '../../../src/vendors/strongswan/ipsec-status.j
 import { ParseError } from '../../../src/util/errors.js';
 
 const read = (path: string): string => readFileSync(new URL(`../../fixtures/${path}`, import.meta.url), 'utf8');
-const kinds = (text: string): Record<string, string> =>
-  Object.fromEntries(parseIpsecConf(text).conns.map((c) => [c.name, c.kind]));
-const settingsOf = (text: string, name: string): Record<string, string> | undefined =>
-  parseIpsecConf(text).conns.find((c) => c.name === name)?.settings;
+const kinds = (text: string): Record<string, string> => Object.fromEntries(parseIpsecConf(text).conns.map((c) => [c.name, c.kind]));
+const settingsOf = (text: string, name: string): Record<string, string> | undefined => parseIpsecConf(text).conns.find((c) => c.name === name)?.settings;
 
 describe('ipsec.conf, the configs of the real stroke captures', () => {
   it('gateway: %default and also= applied, classified as starter loaded them', () => {
@@ -26,24 +24,38 @@ describe('ipsec.conf, the configs of the real stroke captures', () => {
       'rw-eap': 'multi-user',
       'rw-xauth': 'multi-user',
     });
-    assert.deepEqual(conf.conns.find((c) => c.name === 's2s'), {
-      name: 's2s',
-      kind: 'site-to-site',
-      missingAlso: [],
-      settings: {
-        keyexchange: 'ikev2', ikelifetime: '3h', lifetime: '1h', authby: 'psk',
-        left: '192.0.2.1', leftid: '@gw.pz.test', leftsubnet: '198.51.100.0/25',
-        right: '192.0.2.2', rightid: '@peer.pz.test', rightsubnet: '198.51.100.128/25', auto: 'add',
+    assert.deepEqual(
+      conf.conns.find((c) => c.name === 's2s'),
+      {
+        name: 's2s',
+        kind: 'site-to-site',
+        missingAlso: [],
+        settings: {
+          keyexchange: 'ikev2',
+          ikelifetime: '3h',
+          lifetime: '1h',
+          authby: 'psk',
+          left: '192.0.2.1',
+          leftid: '@gw.pz.test',
+          leftsubnet: '198.51.100.0/25',
+          right: '192.0.2.2',
+          rightid: '@peer.pz.test',
+          rightsubnet: '198.51.100.128/25',
+          auto: 'add',
+        },
       },
-    });
-    assert.equal(conf.conns.find((c) => c.name === 'rw-eap')?.settings['eap_identity'], '%identity');
-    assert.equal(conf.conns.find((c) => c.name === 'rw-xauth')?.settings['keyexchange'], 'ikev1');
+    );
+    assert.equal(conf.conns.find((c) => c.name === 'rw-eap')?.settings.eap_identity, '%identity');
+    assert.equal(conf.conns.find((c) => c.name === 'rw-xauth')?.settings.keyexchange, 'ikev1');
   });
 
   it('the conns it does not ignore are exactly those charon listed', () => {
     const loaded = parseIpsecConf(read('strongswan-stroke/gw-ipsec.conf')).conns.filter((c) => c.kind !== 'ignored');
     const listed = parseIpsecStatus(read('strongswan-stroke/gw-statusall.txt')).connections;
-    assert.deepEqual(loaded.map((c) => c.name), listed.map((c) => c.name));
+    assert.deepEqual(
+      loaded.map((c) => c.name),
+      listed.map((c) => c.name),
+    );
   });
 
   it('peer: one site-to-site conn', () => {
@@ -55,11 +67,19 @@ describe('ipsec.conf, the configs of the real stroke captures', () => {
     assert.deepEqual(main.includes, ['/etc/ipsec.d/policies/lab-extra.conf']);
     const merged = mergeIpsecConf([main, parseIpsecConf(read('strongswan/ipsec.lab-extra.conf'))]);
     const byName = Object.fromEntries(merged.conns.map((c) => [c.name, c]));
-    assert.equal(byName['parked']?.kind, 'ignored');
+    assert.equal(byName.parked?.kind, 'ignored');
     assert.equal(byName['rw-eap']?.kind, 'multi-user');
-    assert.equal(byName['site-b']?.settings['left'], '192.0.2.1', '%default of the main file reaches the included conn');
-    const listed = parseIpsecStatus(read('strongswan/ipsec-statusall.txt')).connections.map((c) => c.name).sort();
-    assert.deepEqual(merged.conns.filter((c) => c.kind !== 'ignored').map((c) => c.name).sort(), listed);
+    assert.equal(byName['site-b']?.settings.left, '192.0.2.1', '%default of the main file reaches the included conn');
+    const listed = parseIpsecStatus(read('strongswan/ipsec-statusall.txt'))
+      .connections.map((c) => c.name)
+      .sort();
+    assert.deepEqual(
+      merged.conns
+        .filter((c) => c.kind !== 'ignored')
+        .map((c) => c.name)
+        .sort(),
+      listed,
+    );
   });
 });
 
@@ -88,7 +108,10 @@ describe('ipsec.conf, syntax', () => {
 
   it('rejects what starter would not read', () => {
     const rejects = (text: string, message: RegExp): void => {
-      assert.throws(() => parseIpsecConf(text), (e: unknown) => e instanceof ParseError && message.test(e.message));
+      assert.throws(
+        () => parseIpsecConf(text),
+        (e: unknown) => e instanceof ParseError && message.test(e.message),
+      );
     };
     rejects('  left=1.2.3.4\n', /outside any section/);
     rejects('conn a\n  leftid="unterminated\n', /unterminated quote/);
@@ -124,27 +147,39 @@ conn %default
   ikelifetime=default
 `;
     assert.deepEqual(settingsOf(text, 'a'), {
-      lifetime: 'from-c', ikelifetime: 'default', leftid: 'from-b', rightsubnet: 'from-c', right: 'own',
-      leftsubnet: 'from-b', auto: 'add',
+      lifetime: 'from-c',
+      ikelifetime: 'default',
+      leftid: 'from-b',
+      rightsubnet: 'from-c',
+      right: 'own',
+      leftsubnet: 'from-b',
+      auto: 'add',
     });
   });
 
   it('an empty value clears what %default or also= set; repeated %default sections merge', () => {
-    const text = 'conn %default\n  keyexchange=ikev2\nconn t\n  keyexchange=ikev1\n  auto=ignore\nconn %default\n  dpddelay=30s\nconn x\n  also=t\n  auto=add\n  keyexchange=\n';
+    const text =
+      'conn %default\n  keyexchange=ikev2\nconn t\n  keyexchange=ikev1\n  auto=ignore\nconn %default\n  dpddelay=30s\nconn x\n  also=t\n  auto=add\n  keyexchange=\n';
     assert.deepEqual(settingsOf(text, 'x'), { dpddelay: '30s', auto: 'add' });
   });
 
   it('no auto= means ignored, and also= passes auto=ignore on (both seen on a real starter)', () => {
     assert.deepEqual(kinds('conn lone\n  right=192.0.2.9\nconn tmpl\n  auto=ignore\nconn inherits\n  also=tmpl\nconn overrides\n  also=tmpl\n  auto=add\n'), {
-      lone: 'ignored', tmpl: 'ignored', inherits: 'ignored', overrides: 'site-to-site',
+      lone: 'ignored',
+      tmpl: 'ignored',
+      inherits: 'ignored',
+      overrides: 'site-to-site',
     });
-    assert.equal(kinds('conn lone\n  right=192.0.2.9\nconn %default\n  auto=route\n')['lone'], 'site-to-site');
+    assert.equal(kinds('conn lone\n  right=192.0.2.9\nconn %default\n  auto=route\n').lone, 'site-to-site');
   });
 
   it('classifies EAP and XAuth in any auth setting as multi-user', () => {
     const k = kinds(
       ['eap:rightauth=eap-mschapv2', 'tls:leftauth=eap-tls', 'round2:rightauth2=xauth', 'rsa:authby=xauthrsasig', 'psk:authby=secret', 'cert:rightauth=pubkey']
-        .map((s) => { const [n, kv] = s.split(':'); return `conn ${n}\n  ${kv}\n  auto=add\n`; })
+        .map((s) => {
+          const [n, kv] = s.split(':');
+          return `conn ${n}\n  ${kv}\n  auto=add\n`;
+        })
         .join(''),
     );
     assert.deepEqual(k, { eap: 'multi-user', tls: 'multi-user', round2: 'multi-user', rsa: 'multi-user', psk: 'site-to-site', cert: 'site-to-site' });
@@ -154,16 +189,25 @@ conn %default
     const main = parseIpsecConf('conn a\n  also=base\n  auto=add\ninclude extra.conf\n');
     assert.deepEqual(main.conns[0]?.missingAlso, ['base']);
     const merged = mergeIpsecConf([main, parseIpsecConf('conn base\n  leftauth=eap-md5\n  auto=ignore\n')]);
-    assert.deepEqual(merged.conns.find((c) => c.name === 'a'), {
-      name: 'a', kind: 'multi-user', missingAlso: [], settings: { leftauth: 'eap-md5', auto: 'add' },
-    });
+    assert.deepEqual(
+      merged.conns.find((c) => c.name === 'a'),
+      {
+        name: 'a',
+        kind: 'multi-user',
+        missingAlso: [],
+        settings: { leftauth: 'eap-md5', auto: 'add' },
+      },
+    );
     assert.deepEqual(merged.includes, ['extra.conf']);
   });
 
   it('stops a diamond of also= before it explodes', () => {
     const lines = ['conn c0\n  auto=add\n  also=c1\n  also=c1b'];
     for (let i = 1; i < 30; i++) lines.push(`conn c${i}\n  also=c${i + 1}\n  also=c${i + 1}b\nconn c${i}b\n  also=c${i + 1}\n  also=c${i + 1}b`);
-    assert.throws(() => parseIpsecConf(lines.join('\n')), (e: unknown) => e instanceof ParseError && /expands to more than/.test(e.message));
+    assert.throws(
+      () => parseIpsecConf(lines.join('\n')),
+      (e: unknown) => e instanceof ParseError && /expands to more than/.test(e.message),
+    );
   });
 });
 
@@ -185,9 +229,15 @@ describe('ipsec.conf, properties', () => {
   });
   it('arbitrary sections with also= between them give data or ParseError', () => {
     const name = fc.constantFrom('a', 'b', 'c', '%default', '__proto__');
-    const setting = fc.oneof(name.map((n) => `also=${n}`), fc.constantFrom('auto=add', 'auto=ignore', 'rightauth=eap', 'x=', '__proto__=1', 'k="#"'));
+    const setting = fc.oneof(
+      name.map((n) => `also=${n}`),
+      fc.constantFrom('auto=add', 'auto=ignore', 'rightauth=eap', 'x=', '__proto__=1', 'k="#"'),
+    );
     const section = fc.tuple(name, fc.array(setting, { maxLength: 4 })).map(([n, s]) => `conn ${n}\n${s.map((l) => `  ${l}\n`).join('')}`);
-    fc.assert(fc.property(fc.array(section, { maxLength: 8 }), (ss) => onlyDataOrParseError(ss.join(''))), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(section, { maxLength: 8 }), (ss) => onlyDataOrParseError(ss.join(''))),
+      { numRuns: 300 },
+    );
   });
   it('mutated real configs give data or ParseError', () => {
     const mutated = mutatedText(texts);

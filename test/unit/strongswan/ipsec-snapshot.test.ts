@@ -18,7 +18,10 @@ test('stroke: ipsec.conf with include and statusall from the real lab make one s
   assert.equal(byName.get('rw-eap')?.kind, 'remote-access');
   assert.equal(byName.get('rw-eap')?.activeSessions, 2);
   assert.equal(byName.get('parked')?.state, 'ignored');
-  const users = snap.sessions.filter((s) => s.tunnel === 'rw-eap').map((s) => s.user).sort();
+  const users = snap.sessions
+    .filter((s) => s.tunnel === 'rw-eap')
+    .map((s) => s.user)
+    .sort();
   assert.deepEqual(users, ['alice', 'bob']);
   for (const s of snap.sessions.filter((x) => x.tunnel === 'rw-eap')) {
     assert.equal(s.virtualAddresses.length, 1);
@@ -26,6 +29,9 @@ test('stroke: ipsec.conf with include and statusall from the real lab make one s
   }
   assert.equal(snap.info.version, '5.9.8');
   assert.equal(snap.info.hostname, 'gw');
-  assert.deepEqual(snap.pools.map((p) => [p.name, p.size, p.online]), [['198.51.100.128/28', 14, 2]]);
+  assert.deepEqual(
+    snap.pools.map((p) => [p.name, p.size, p.online]),
+    [['198.51.100.128/28', 14, 2]],
+  );
   assert.ok((byName.get('site-a')?.traffic?.bytesIn ?? 0) > 0);
 });

@@ -37,9 +37,7 @@ test('plain entries match the host on port 22 only; other ports need [host]:port
 });
 
 test('comma-separated host lists, wildcards and negations', () => {
-  const lines = parseKnownHosts(
-    `gw.example,[192.0.2.7]:830 ${a.type} ${a.b64}\n*.vpn.example,!bad.vpn.example ${a.type} ${b.b64}\n`,
-  );
+  const lines = parseKnownHosts(`gw.example,[192.0.2.7]:830 ${a.type} ${a.b64}\n*.vpn.example,!bad.vpn.example ${a.type} ${b.b64}\n`);
   assert.equal(checkKnownHosts(lines, 'GW.example', 22, a.blob).kind, 'trusted');
   assert.equal(checkKnownHosts(lines, '192.0.2.7', 830, a.blob).kind, 'trusted');
   assert.equal(checkKnownHosts(lines, 'fw1.vpn.example', 22, b.blob).kind, 'trusted');
@@ -64,9 +62,7 @@ test('hashed entries written by ssh-keygen -H match', () => {
 });
 
 test('@revoked overrides a trusting line; @cert-authority never vouches for a plain key', () => {
-  const lines = parseKnownHosts(
-    `gw.example ${a.type} ${a.b64}\n@revoked * ${a.type} ${a.b64}\n@cert-authority gw.example ${b.type} ${b.b64}\n`,
-  );
+  const lines = parseKnownHosts(`gw.example ${a.type} ${a.b64}\n@revoked * ${a.type} ${a.b64}\n@cert-authority gw.example ${b.type} ${b.b64}\n`);
   assert.deepEqual(checkKnownHosts(lines, 'gw.example', 22, a.blob), { kind: 'revoked' });
   assert.deepEqual(checkKnownHosts(lines, 'gw.example', 22, b.blob), { kind: 'unknown', others: [a.type] });
 });
@@ -83,7 +79,12 @@ test('linesForHost keeps exactly the lines about one host, and every verdict on 
     const fleet = Array.from({ length: 300 }, (_, i) => `[198.51.100.${i % 250}]:${2200 + Math.floor(i / 250)} ${b.type} ${b.b64}`);
     writeFileSync(
       file,
-      [...fleet, `gw.example,*.vpn.example,!bad.vpn.example ${a.type} ${a.b64}`, `@revoked fw1.vpn.example ${b.type} ${b.b64}`, `[192.0.2.9]:830 ${a.type} ${a.b64}`].join('\n') + '\n',
+      `${[
+        ...fleet,
+        `gw.example,*.vpn.example,!bad.vpn.example ${a.type} ${a.b64}`,
+        `@revoked fw1.vpn.example ${b.type} ${b.b64}`,
+        `[192.0.2.9]:830 ${a.type} ${a.b64}`,
+      ].join('\n')}\n`,
     );
     execFileSync('ssh-keygen', ['-H', '-f', file], { stdio: 'ignore' });
     const all = parseKnownHosts(readFileSync(file, 'utf8'));

@@ -12,6 +12,7 @@ import type { ExecOptions, SshEndpoint } from '../../../src/transport/ssh/types.
 import { AbortedError, SizeLimitError } from '../../../src/util/errors.js';
 import { startSshd, testKeyPair, type Sshd } from '../../support/sshd.js';
 import { waitFor } from '../../support/wait-for.js';
+import { escapeRegExp } from '../../support/regexp.js';
 
 let sshd: Sshd;
 let dir: string;
@@ -195,7 +196,10 @@ test('pooling: a warm exec pays no handshake; concurrent first uses share one', 
   const ssh = createSshTransport();
   try {
     const results = await Promise.all([1, 2, 3, 4, 5].map((n) => ssh.exec(keyEndpoint(), `echo ${n}`, opts())));
-    assert.deepEqual(results.map((r) => r.stdout), ['1\n', '2\n', '3\n', '4\n', '5\n']);
+    assert.deepEqual(
+      results.map((r) => r.stdout),
+      ['1\n', '2\n', '3\n', '4\n', '5\n'],
+    );
     assert.equal(ssh.stats().handshakes, 1);
     const log = new CapturingProbeLog(undefined);
     await ssh.exec(keyEndpoint(), 'true', opts({ log }));
@@ -298,7 +302,10 @@ async function withOwnSshd(config: string[], fn: (ssh: ReturnType<typeof createS
 test('a server allowing one session per connection (MaxSessions 1): concurrent probes get their own connections', async () => {
   await withOwnSshd(['MaxSessions 1'], async (ssh, ep) => {
     const burst = await Promise.all([1, 2, 3].map((n) => ssh.exec(ep, `sleep 0.2; echo ${n}`, opts())));
-    assert.deepEqual(burst.map((r) => r.stdout), ['1\n', '2\n', '3\n']);
+    assert.deepEqual(
+      burst.map((r) => r.stdout),
+      ['1\n', '2\n', '3\n'],
+    );
     assert.equal(ssh.stats().handshakes, 3, 'one pooled connection and one for each refused channel');
     // The one-off connections close once used; the pooled one stays.
     await waitFor('one connection open', () => ssh.stats().connections === 1);
@@ -306,7 +313,10 @@ test('a server allowing one session per connection (MaxSessions 1): concurrent p
     // Learned: the next burst asks for no channel the server would refuse.
     const later = [0, 1, 2].map(() => new CapturingProbeLog(undefined));
     const again = await Promise.all(later.map((log, n) => ssh.exec(ep, `sleep 0.2; echo ${n}`, opts({ log }))));
-    assert.deepEqual(again.map((r) => r.stdout), ['0\n', '1\n', '2\n']);
+    assert.deepEqual(
+      again.map((r) => r.stdout),
+      ['0\n', '1\n', '2\n'],
+    );
     assert.equal(ssh.stats().handshakes, 5, 'the pooled connection for one, a new one each for the others');
     for (const log of later) assert.ok(!log.entries.some((e) => /refused/.test(e.msg)), JSON.stringify(log.entries));
     await waitFor('one connection open', () => ssh.stats().connections === 1);
@@ -324,16 +334,19 @@ test('a server refusing every session (MaxSessions 0) fails once, with its reaso
   });
 });
 
-test('a pooled connection keeps only its own host\'s known_hosts lines, however large the fleet file', async (t) => {
+test("a pooled connection keeps only its own host's known_hosts lines, however large the fleet file", async (t) => {
   // One known_hosts for a whole fleet is the natural setup; every pooled connection used to
   // keep all of it, so memory grew with gateways × lines.
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
-  const fleet = Array.from({ length: 4000 }, (_, i) => `[203.0.113.${i % 250}]:${2200 + Math.floor(i / 250)} ${sshd.knownHostsLine.split(' ').slice(1).join(' ')}`);
+  const fleet = Array.from(
+    { length: 4000 },
+    (_, i) => `[203.0.113.${i % 250}]:${2200 + Math.floor(i / 250)} ${sshd.knownHostsLine.split(' ').slice(1).join(' ')}`,
+  );
   const files = Array.from({ length: 30 }, (_, i) => {
     // A file per connection: the pool keys connections by host key policy, so each gets its own.
     const file = join(dir, `fleet_known_hosts_${i}`);
-    writeFileSync(file, [...fleet, sshd.knownHostsLine].join('\n') + '\n');
+    writeFileSync(file, `${[...fleet, sshd.knownHostsLine].join('\n')}\n`);
     return file;
   });
   const ssh = createSshTransport();
@@ -372,7 +385,10 @@ test('jump host: the target is reached through a forwarded channel', async () =>
     assert.equal(ssh.stats().handshakes, 2);
     // The target's host key is checked on its own.
     const wrong = { ...ep, hostKey: { fingerprints: [sshd.hostKeyFingerprint] } };
-    await assert.rejects(ssh.exec(wrong, 'true', opts()), new RegExp(`host key for 127\\.0\\.0\\.2:${target.port} not trusted: presented ${escape(target.hostKeyFingerprint)}`));
+    await assert.rejects(
+      ssh.exec(wrong, 'true', opts()),
+      new RegExp(`host key for 127\\.0\\.0\\.2:${target.port} not trusted: presented ${escapeRegExp(target.hostKeyFingerprint)}`),
+    );
   } finally {
     await ssh.close();
     await target.stop();
@@ -412,7 +428,3 @@ test('shell with a pty: readUntil returns up to the match and keeps the rest', a
     await ssh.close();
   }
 });
-
-function escape(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}

@@ -46,7 +46,6 @@ const normal: ViciServerOptions = {
   },
 };
 
-
 /** A streamed command's events, collected, and its response. */
 async function collect(client: ViciClient, command: string, event: string, signal: AbortSignal): Promise<{ events: ViciMessage[]; response: ViciMessage }> {
   const events: ViciMessage[] = [];
@@ -104,14 +103,8 @@ describe('ViciClient against a scripted server', () => {
     const server = await serve(normal);
     const client = await connect(server);
     await assert.rejects(client.request('no-such', undefined, deadline()), (e) => e instanceof ProtocolError && e.message === 'unknown command no-such');
-    await assert.rejects(
-      collect(client, 'no-such', 'list-sa', deadline()),
-      (e) => e instanceof ProtocolError && e.message === 'unknown command no-such',
-    );
-    await assert.rejects(
-      collect(client, 'list-sas', 'no-event', deadline()),
-      (e) => e instanceof ProtocolError && e.message === 'unknown event no-event',
-    );
+    await assert.rejects(collect(client, 'no-such', 'list-sa', deadline()), (e) => e instanceof ProtocolError && e.message === 'unknown command no-such');
+    await assert.rejects(collect(client, 'list-sas', 'no-event', deadline()), (e) => e instanceof ProtocolError && e.message === 'unknown event no-event');
     assert.deepEqual(await client.request('version', undefined, deadline()), versionResponse());
     client.close();
   });

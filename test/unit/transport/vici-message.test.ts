@@ -43,11 +43,7 @@ describe('VICI message encode/decode', () => {
   });
 
   it('decodes hand-built bytes: sections, lists, empty values, UTF-8', () => {
-    const bytes = Buffer.concat([
-      kv('a', 'ü€'),
-      elements(1, 1, 's', 4, 1, 'l', 5, 0, 1, 'x', 5, 0, 0, 6, 1, 0, 4, 1, 'e', 6, 2, 2),
-      kv('', ''),
-    ]);
+    const bytes = Buffer.concat([kv('a', 'ü€'), elements(1, 1, 's', 4, 1, 'l', 5, 0, 1, 'x', 5, 0, 0, 6, 1, 0, 4, 1, 'e', 6, 2, 2), kv('', '')]);
     const msg = decode(bytes);
     assert.deepEqual(Object.keys(msg), ['a', 's', '']);
     assert.equal(msg.a, 'ü€');
@@ -65,6 +61,7 @@ describe('VICI message encode/decode', () => {
     const bytes = Buffer.concat([elements(1, 9, '__proto__'), kv('polluted', 'yes'), elements(2), kv('constructor', 'x')]);
     const msg = decode(bytes);
     assert.ok(Object.hasOwn(msg, '__proto__'));
+    // biome-ignore lint/suspicious/noProto: the test is that a key named __proto__ stays a plain key.
     assert.equal((msg.__proto__ as ViciMessage).polluted, 'yes');
     assert.equal(Object.getPrototypeOf(Object.getPrototypeOf(msg)), null);
     assert.equal((msg as Record<string, unknown>).polluted, undefined);

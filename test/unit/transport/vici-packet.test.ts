@@ -55,7 +55,10 @@ describe('VICI packets', () => {
 
   it('rejects malformed segments', () => {
     assert.throws(() => decodePacket(Buffer.alloc(0)), /empty segment/);
-    assert.throws(() => decodePacket(Buffer.from([8])), (e) => e instanceof ProtocolError && /unknown packet type 8/.test(e.message));
+    assert.throws(
+      () => decodePacket(Buffer.from([8])),
+      (e) => e instanceof ProtocolError && /unknown packet type 8/.test(e.message),
+    );
     assert.throws(() => decodePacket(Buffer.from([EVENT, 5, 0x61])), /name of 5 bytes runs past the end/);
     assert.throws(() => decodePacket(Buffer.from([EVENT_REGISTER])), /truncated name length/);
     assert.throws(() => decodePacket(Buffer.from([EVENT_CONFIRM, 0])), /1 trailing bytes after type 5/);
@@ -81,7 +84,10 @@ describe('VICI packets', () => {
   it('refuses an oversized segment as soon as the header is complete', () => {
     const framer = new ViciFramer();
     assert.deepEqual(framer.push(Buffer.from([0xff, 0xff, 0xff])), []);
-    assert.throws(() => framer.push(Buffer.from([0xff])), (e) => e instanceof SizeLimitError && /4294967295 bytes, over the limit of 524288/.test(e.message));
+    assert.throws(
+      () => framer.push(Buffer.from([0xff])),
+      (e) => e instanceof SizeLimitError && /4294967295 bytes, over the limit of 524288/.test(e.message),
+    );
     const small = new ViciFramer(100);
     assert.deepEqual(small.push(Buffer.from([0, 0, 0, 100, CMD_RESPONSE])), []);
     assert.throws(() => new ViciFramer(100).push(Buffer.from([0, 0, 0, 101])), SizeLimitError);
@@ -110,7 +116,10 @@ describe('VICI packets', () => {
           got.push(...framer.push(stream.subarray(from, to)));
           from = to;
         }
-        assert.deepEqual(got, samples.map((p) => decodePacket(encodePacket(p).subarray(4))));
+        assert.deepEqual(
+          got,
+          samples.map((p) => decodePacket(encodePacket(p).subarray(4))),
+        );
       }),
       { numRuns: 300 },
     );
@@ -123,7 +132,9 @@ describe('VICI packets', () => {
       fc.property(fc.array(fc.uint8Array({ maxLength: 48 }), { maxLength: 4 }), (chunks) => {
         runs++;
         const framer = new ViciFramer(4096);
-        onlyExpectedErrors(() => chunks.forEach((c) => framer.push(Buffer.from(c))));
+        onlyExpectedErrors(() => {
+          for (const c of chunks) framer.push(Buffer.from(c));
+        });
         onlyExpectedErrors(() => decodePacket(Buffer.concat(chunks)));
       }),
       { numRuns: 5000 },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type ScriptedViciServer } from '../../support/vici-server.js';
+import type { ScriptedViciServer } from '../../support/vici-server.js';
 import { startCharonLike } from '../../support/charon-like.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../../support/exporter.js';
 import { freePort } from '../../support/free-port.js';
@@ -11,8 +11,20 @@ let target: string;
 let closedTarget: string;
 
 const SEED_FIELDS = [
-  'server', 'protocol', 'uniqueid', 'state', 'remotehost', 'remoteport', 'remoteid',
-  'remotets', 'localts', 'established', 'bytesin', 'bytesout', 'packetsin', 'packetsout',
+  'server',
+  'protocol',
+  'uniqueid',
+  'state',
+  'remotehost',
+  'remoteport',
+  'remoteid',
+  'remotets',
+  'localts',
+  'established',
+  'bytesin',
+  'bytesout',
+  'packetsin',
+  'packetsout',
 ];
 
 before(async () => {
@@ -51,7 +63,7 @@ test('/api/probe answers the whole snapshot, the outcome and the id of its log',
   assert.match(body.metrics, /^vpn_tunnel_up\{/m);
 
   const log = await (await exporter.get(`/logs?id=${body.id}`)).text();
-  assert.match(log, /\+\d+\.\d{3}s info  probe succeeded/);
+  assert.match(log, /\+\d+\.\d{3}s info {2}probe succeeded/);
 });
 
 test('/sessions answers a list with the seed fields as strings and our typed fields', async () => {

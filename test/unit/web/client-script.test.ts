@@ -67,7 +67,8 @@ test('compiled, the loader reads the built file and never bundles', async () => 
   const source = await readFile(join(REPO_ROOT, 'src/web/client-bundle.ts'), 'utf8');
   const compiled = join(dir, 'client-bundle.mjs');
   await writeFile(compiled, (await transform(source, { loader: 'ts', format: 'esm' })).code);
-  const load = async () => ((await import(`${pathToFileURL(compiled).href}?${Math.random()}`)) as typeof import('../../../src/web/client-bundle.js')).clientScript();
+  const load = async () =>
+    ((await import(`${pathToFileURL(compiled).href}?${Math.random()}`)) as typeof import('../../../src/web/client-bundle.js')).clientScript();
 
   await assert.rejects(load(), /ENOENT/, 'no built file: an error, not a bundle');
   await mkdir(join(dir, 'client'));

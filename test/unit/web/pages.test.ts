@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type ScriptedViciServer } from '../../support/vici-server.js';
+import type { ScriptedViciServer } from '../../support/vici-server.js';
 import { startCharonLike } from '../../support/charon-like.js';
 import { startTestExporter, type TestExporter } from '../../support/exporter.js';
 import { freePort } from '../../support/free-port.js';

@@ -159,7 +159,7 @@ test('every log line of a probe names its module and target', async () => {
   for (const l of probeLines) assert.match(l, / module=vici[a-z_]* target=127\.0\.0\.1:\d+ /);
 });
 
-test('a target outside the module\'s allowed_targets is a 403 on every endpoint and is never connected to', async () => {
+test("a target outside the module's allowed_targets is a 403 on every endpoint and is never connected to", async () => {
   const fenced = await startTestExporter(`modules:
   fenced:
     prober: strongswan-vici-tcp
@@ -208,10 +208,12 @@ test('a client that goes away is named as the reason in the probe log', async ()
   await waitFor('the probe to hold its 3 connections', () => silent.openConnections() === 3);
   ac.abort();
   await assert.rejects(pending);
-  await waitFor('the cancelled probe in the log', () => exporter.logs.some((l) => /msg="probe failed"/.test(l) && /HTTP client went away after \d+\.\ds; probe cancelled/.test(l)));
+  await waitFor('the cancelled probe in the log', () =>
+    exporter.logs.some((l) => /msg="probe failed"/.test(l) && /HTTP client went away after \d+\.\ds; probe cancelled/.test(l)),
+  );
 });
 
-test('an idle scrape connection is kept between scrapes, past Node\'s 5 s default', async () => {
+test("an idle scrape connection is kept between scrapes, past Node's 5 s default", async () => {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const scrape = () =>
     new Promise<{ port: number; keepAlive: string; body: string }>((resolve, reject) => {

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { startTestExporter, type TestExporter } from '../../support/exporter.js';
-import { type ScriptedViciServer } from '../../support/vici-server.js';
+import type { ScriptedViciServer } from '../../support/vici-server.js';
 import { startCharonLike } from '../../support/charon-like.js';
 
 /*
@@ -92,7 +92,10 @@ after(async () => {
   assert.ok(![...knownAttributes].some((a) => a.startsWith('on')), 'the pages carry no inline handlers');
   await exporter?.close();
   await charon?.close();
-  const byStatus = [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
+  const byStatus = [...statuses]
+    .sort(([a], [b]) => a - b)
+    .map(([s, n]) => `${s}: ${n}`)
+    .join(', ');
   console.log(`query-fuzz: ${cases} requests checked (${byStatus})`);
 });
 
@@ -109,7 +112,7 @@ function rawGet(target: string | Buffer, extraHeaders: string[] = []): Promise<R
   const head = Buffer.concat([
     Buffer.from('GET '),
     typeof target === 'string' ? Buffer.from(target, 'latin1') : target,
-    Buffer.from(` HTTP/1.1\r\nHost: ${host}:${port}\r\n${extraHeaders.map((h) => h + '\r\n').join('')}Connection: close\r\n\r\n`, 'latin1'),
+    Buffer.from(` HTTP/1.1\r\nHost: ${host}:${port}\r\n${extraHeaders.map((h) => `${h}\r\n`).join('')}Connection: close\r\n\r\n`, 'latin1'),
   ]);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -177,9 +180,21 @@ function decoded(wire: string): string | undefined {
 }
 
 const EXPECTED_HEADERS = new Set([
-  'content-type', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding', 'cache-control',
-  'x-content-type-options', 'content-security-policy', 'referrer-policy', 'x-frame-options', 'cross-origin-opener-policy',
-  'cross-origin-resource-policy', 'permissions-policy', 'vary',
+  'content-type',
+  'content-length',
+  'date',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'cache-control',
+  'x-content-type-options',
+  'content-security-policy',
+  'referrer-policy',
+  'x-frame-options',
+  'cross-origin-opener-policy',
+  'cross-origin-resource-policy',
+  'permissions-policy',
+  'vary',
 ]);
 
 /** The checks every answer passes; `values` are the raw (wire) parameter values sent. */
@@ -222,25 +237,93 @@ async function send(endpoint: Endpoint, query: string, values: string[], headers
 
 // ---- pieces of hostile values, as they go on the wire ----
 
-const pct = (bytes: number[]) => bytes.map((b) => '%' + b.toString(16).toUpperCase().padStart(2, '0')).join('');
+const pct = (bytes: number[]) => bytes.map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join('');
 const enc = (s: string) => pct([...Buffer.from(s, 'utf8')]);
 
 const ODD_ENCODINGS = [
-  '%00', '%ff', '%FF%FE', '%C0%AF', '%C0%80', '%E0%80%AF', '%F0%80%80%AF', '%ED%A0%80', '%ED%B0%80', '%ED%A0%80%ED%B0%80',
-  '%F4%90%80%80', '%F8%88%80%80%80', '%', '%%', '%2', '%G0', '%0', '%%30%30', '%25', '%2525', '%u0041', '%0d%0a', '%0a', '%0D',
-  '%09', '%20', '+', '%2B', '%26', '%3D', '%23', '%3F', '%2F..%2F..', '%5C', '%7F', '%1B[31m',
+  '%00',
+  '%ff',
+  '%FF%FE',
+  '%C0%AF',
+  '%C0%80',
+  '%E0%80%AF',
+  '%F0%80%80%AF',
+  '%ED%A0%80',
+  '%ED%B0%80',
+  '%ED%A0%80%ED%B0%80',
+  '%F4%90%80%80',
+  '%F8%88%80%80%80',
+  '%',
+  '%%',
+  '%2',
+  '%G0',
+  '%0',
+  '%%30%30',
+  '%25',
+  '%2525',
+  '%u0041',
+  '%0d%0a',
+  '%0a',
+  '%0D',
+  '%09',
+  '%20',
+  '+',
+  '%2B',
+  '%26',
+  '%3D',
+  '%23',
+  '%3F',
+  '%2F..%2F..',
+  '%5C',
+  '%7F',
+  '%1B[31m',
 ];
 
 const HOSTS = [
-  'bücher.example', '例え.テスト', 'ﬀ.example', '１２７.０.０.１', 'xn--bcher-kva.example', 'a\u202eb', 'a\u200bb', 'emoji😀.example',
-  'İstanbul.example', 'localhost', '127.1', '0x7f.0.0.1', '2130706433', '127.0.0.1.', '.', '..', '-a', 'a_b', 'a'.repeat(64),
+  'bücher.example',
+  '例え.テスト',
+  'ﬀ.example',
+  '１２７.０.０.１',
+  'xn--bcher-kva.example',
+  'a\u202eb',
+  'a\u200bb',
+  'emoji😀.example',
+  'İstanbul.example',
+  'localhost',
+  '127.1',
+  '0x7f.0.0.1',
+  '2130706433',
+  '127.0.0.1.',
+  '.',
+  '..',
+  '-a',
+  'a_b',
+  'a'.repeat(64),
   `${'a.'.repeat(127)}a`,
 ];
 
 const V6 = [
-  '[fe80::1%25eth0]', 'fe80::1%25eth0', '[fe80::1%25eth0]:4502', '[::1%25lo]:4502', '[::1%25%0d%0a]', '[::1%25]', '[::1]', '[::1]:4502',
-  '[::1]:99999', '[', ']', '[]', '[::1', '::1]', '[::1]x', '[127.0.0.1]', '::ffff:127.0.0.1', '[::ffff:127.0.0.1]:1', '[1::2::3]',
-  '[fe80::1%25eth0%25eth1]', '[v1.fe80::a+en1]',
+  '[fe80::1%25eth0]',
+  'fe80::1%25eth0',
+  '[fe80::1%25eth0]:4502',
+  '[::1%25lo]:4502',
+  '[::1%25%0d%0a]',
+  '[::1%25]',
+  '[::1]',
+  '[::1]:4502',
+  '[::1]:99999',
+  '[',
+  ']',
+  '[]',
+  '[::1',
+  '::1]',
+  '[::1]x',
+  '[127.0.0.1]',
+  '::ffff:127.0.0.1',
+  '[::ffff:127.0.0.1]:1',
+  '[1::2::3]',
+  '[fe80::1%25eth0%25eth1]',
+  '[v1.fe80::a+en1]',
 ];
 
 const PORTS = [':0', ':65536', ':-1', ':1e3', ':%201', ':1%00', ':0x10', ':99999999999999999999', ':', '::', ':4502:4502', ':+22', ':२२'];
@@ -250,7 +333,15 @@ const CONTROL = ['%0d%0aX-Injected:%201', '%0d%0aSet-Cookie:%20a=b', '%0aContent
 function piece(charonTarget: string): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 4, arbitrary: fc.constantFrom(...ODD_ENCODINGS) },
-    { weight: 3, arbitrary: fc.constantFrom(...PAYLOADS).chain((p) => fc.constantFrom(enc(p), p.replace(/[ #&]/g, (c) => enc(c)))) },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(...PAYLOADS).chain((p) =>
+        fc.constantFrom(
+          enc(p),
+          p.replace(/[ #&]/g, (c) => enc(c)),
+        ),
+      ),
+    },
     { weight: 3, arbitrary: fc.constantFrom(...HOSTS).map(enc) },
     { weight: 3, arbitrary: fc.constantFrom(...V6) },
     { weight: 2, arbitrary: fc.constantFrom(...PORTS) },
@@ -270,26 +361,44 @@ const NAMES = ['target', 'module', 'debug', 'id', 'Target', 'MODULE', 'tar%67et'
 
 function query(charonTarget: string): fc.Arbitrary<{ text: string; values: string[] }> {
   const pair = fc.tuple(fc.constantFrom(...NAMES), value(charonTarget), fc.boolean());
-  return fc
-    .tuple(fc.array(pair, { minLength: 0, maxLength: 5 }), fc.constantFrom('&', '&&', ';', '&amp;'))
-    .map(([pairs, sep]) => ({
-      text: pairs.map(([n, v, withEq]) => (withEq || v !== '' ? `${n}=${v}` : n)).join(sep),
-      values: pairs.map(([, v]) => v),
-    }));
+  return fc.tuple(fc.array(pair, { minLength: 0, maxLength: 5 }), fc.constantFrom('&', '&&', ';', '&amp;')).map(([pairs, sep]) => ({
+    text: pairs.map(([n, v, withEq]) => (withEq || v !== '' ? `${n}=${v}` : n)).join(sep),
+    values: pairs.map(([, v]) => v),
+  }));
 }
 
 test('hand-written hostile requests: 4xx with a reason, never a 500', async () => {
   const good = `127.0.0.1:${charon.port}`;
   const targets = [
-    ...ODD_ENCODINGS, ...HOSTS.map(enc), ...V6, ...PORTS.map((p) => `127.0.0.1${p}`), ...CONTROL.map((c) => `127.0.0.1${c.replace(/[\r\n ]/g, (x) => enc(x))}`),
-    ...PAYLOADS.map(enc), 'a'.repeat(301), `${good}&target=${good}`, `${good}%00`, `${good}%20`, `%20${good}`, enc(good), `${good}#frag`,
+    ...ODD_ENCODINGS,
+    ...HOSTS.map(enc),
+    ...V6,
+    ...PORTS.map((p) => `127.0.0.1${p}`),
+    ...CONTROL.map((c) => `127.0.0.1${c.replace(/[\r\n ]/g, (x) => enc(x))}`),
+    ...PAYLOADS.map(enc),
+    'a'.repeat(301),
+    `${good}&target=${good}`,
+    `${good}%00`,
+    `${good}%20`,
+    `%20${good}`,
+    enc(good),
+    `${good}#frag`,
   ];
   for (const endpoint of ['/probe', '/api/probe', '/sessions', '/sessions.html'] as const) {
     for (const t of targets) {
       const res = await send(endpoint, `target=${t}&module=vici`, [t]);
       if (endpoint === '/probe') assert.ok(res.status >= 400 || /^probe_success [01]$/m.test(res.body), `target ${t}: ${res.status} ${res.body.slice(0, 200)}`);
     }
-    for (const m of [...ODD_ENCODINGS, ...CONTROL.map((c) => c.replace(/[\r\n ]/g, (x) => enc(x))), 'VICI', 'vici%00', 'odd+name-1', 'odd%20name-1', 'odd.name-1%0a', enc('<b>vici</b>')]) {
+    for (const m of [
+      ...ODD_ENCODINGS,
+      ...CONTROL.map((c) => c.replace(/[\r\n ]/g, (x) => enc(x))),
+      'VICI',
+      'vici%00',
+      'odd+name-1',
+      'odd%20name-1',
+      'odd.name-1%0a',
+      enc('<b>vici</b>'),
+    ]) {
       const res = await send(endpoint, `target=${good}&module=${m}`, [m]);
       assert.notEqual(res.status, 200, `module ${m}`);
     }
@@ -345,11 +454,19 @@ test('raw bytes the URL grammar forbids, and broken header lines', async () => {
     check(JSON.stringify(r.toString('latin1')), r.toString('latin1').split('?')[0]!, res, []);
   }
   const headers = [
-    ['X-Prometheus-Scrape-Timeout-Seconds: 1e308'], ['X-Prometheus-Scrape-Timeout-Seconds: -0'], ['X-Prometheus-Scrape-Timeout-Seconds: NaN'],
-    ['X-Prometheus-Scrape-Timeout-Seconds: 0x10'], ['X-Prometheus-Scrape-Timeout-Seconds: Infinity'], ['X-Prometheus-Scrape-Timeout-Seconds: 1e-300'],
-    ['X-Prometheus-Scrape-Timeout-Seconds: ' + '9'.repeat(4000)], ['X-Prometheus-Scrape-Timeout-Seconds: <script>'],
-    ['X-Prometheus-Scrape-Timeout-Seconds: 1', 'X-Prometheus-Scrape-Timeout-Seconds: 2'], ['X-Prometheus-Scrape-Timeout-Seconds: \xff'],
-    ['X-Bad\x00Name: 1'], ['X-Folded: a', ' folded'], ['X-Bare-LF: a\nX-Injected: 1'],
+    ['X-Prometheus-Scrape-Timeout-Seconds: 1e308'],
+    ['X-Prometheus-Scrape-Timeout-Seconds: -0'],
+    ['X-Prometheus-Scrape-Timeout-Seconds: NaN'],
+    ['X-Prometheus-Scrape-Timeout-Seconds: 0x10'],
+    ['X-Prometheus-Scrape-Timeout-Seconds: Infinity'],
+    ['X-Prometheus-Scrape-Timeout-Seconds: 1e-300'],
+    [`X-Prometheus-Scrape-Timeout-Seconds: ${'9'.repeat(4000)}`],
+    ['X-Prometheus-Scrape-Timeout-Seconds: <script>'],
+    ['X-Prometheus-Scrape-Timeout-Seconds: 1', 'X-Prometheus-Scrape-Timeout-Seconds: 2'],
+    ['X-Prometheus-Scrape-Timeout-Seconds: \xff'],
+    ['X-Bad\x00Name: 1'],
+    ['X-Folded: a', ' folded'],
+    ['X-Bare-LF: a\nX-Injected: 1'],
   ];
   for (const h of headers) {
     for (const endpoint of ['/probe', '/sessions.html'] as const) {

@@ -31,7 +31,7 @@ test('behind a proxy path every route sits under the prefix, and nothing outside
   for (const outside of ['/probe', '/metrics', '/', '/vpnx/metrics']) assert.equal(await status(outside), 404, outside);
 });
 
-test('the bare prefix redirects to its slash form so the page\'s relative links resolve', async () => {
+test("the bare prefix redirects to its slash form so the page's relative links resolve", async () => {
   const res = await exporter.get('/vpn?target=192.0.2.1&module=vici', { redirect: 'manual' });
   assert.equal(res.status, 308);
   assert.equal(res.headers.get('location'), '/vpn/?target=192.0.2.1&module=vici');

@@ -108,7 +108,12 @@ before(async () => {
   parsedKeyForms('inline key', inline.private);
 
   const known = (fp: string | undefined) => JSON.stringify([fp]);
-  const indent = (text: string, n: number) => text.trim().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+  const indent = (text: string, n: number) =>
+    text
+      .trim()
+      .split('\n')
+      .map((l) => ' '.repeat(n) + l)
+      .join('\n');
   exporter = await startTestExporter(`modules:
   ovpn_password:
     prober: openvpn-ssh
@@ -212,7 +217,11 @@ interface Probe {
 const PROBES: Probe[] = [
   { module: 'ovpn_password', target: () => `${sshd.host}:${sshd.port}`, expect: { success: true } },
   { module: 'ovpn_key_file', target: () => `${sshd.host}:${sshd.port}`, expect: { success: true } },
-  { module: 'ovpn_wrong_password', target: () => `${sshd.host}:${sshd.port}`, expect: { reason: /ssh authentication as vpnexp-ssh-test@127\.0\.0\.1:\d+ failed/ } },
+  {
+    module: 'ovpn_wrong_password',
+    target: () => `${sshd.host}:${sshd.port}`,
+    expect: { reason: /ssh authentication as vpnexp-ssh-test@127\.0\.0\.1:\d+ failed/ },
+  },
   { module: 'ipsec_passphrase', target: () => `${sshd.host}:${sshd.port}`, expect: { success: true } },
   { module: 'ipsec_wrong_passphrase', target: () => `${sshd.host}:${sshd.port}`, expect: { reason: /Cannot parse privateKey: .*bad passphrase/ } },
   { module: 'panos', target: () => `${pan.host}:${pan.port}`, expect: { success: true } },
@@ -251,7 +260,10 @@ test('no secret appears in any answer, page, history entry, log or metric', asyn
   for (const filter of ['127.0.0.1', sshd.user]) await fetchAll(`/history?target=${encodeURIComponent(filter)}`);
   outputs.push({ where: 'exporter log', text: exporter.logs.join('\n') });
   // The debug output shows the modules' settings: a secret is named there, never shown.
-  assert.ok(outputs.some((o) => /<secret>/.test(o.text)), 'no redacted secret was shown anywhere: is /config still rendering modules?');
+  assert.ok(
+    outputs.some((o) => /<secret>/.test(o.text)),
+    'no redacted secret was shown anywhere: is /config still rendering modules?',
+  );
 
   const leaks: string[] = [];
   for (const { where, text } of outputs) {

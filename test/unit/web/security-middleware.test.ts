@@ -35,7 +35,16 @@ rate_limit:
   burst: 1000
 `,
   );
-  const logger = createLogger('debug', 'logfmt', new Writable({ write: (c: Buffer, _e, cb) => (logs.push(c.toString()), cb()) }));
+  const logger = createLogger(
+    'debug',
+    'logfmt',
+    new Writable({
+      write: (c: Buffer, _e, cb) => {
+        logs.push(c.toString());
+        cb();
+      },
+    }),
+  );
   const security = await WebSecurity.load(file, logger);
   app = new Hono();
   app.use('*', securityMiddleware(security));

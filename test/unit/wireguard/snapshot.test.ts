@@ -19,7 +19,15 @@ const interfaces: WgInterfaceRecord[] = [
     publicKey: 'BY/JehHuk2BznHuTAwhuTAPQHJ/Gkea13gQW+COxzUQ=',
     listenPort: 51820,
     peers: [
-      { publicKey: A, endpoint: '192.0.2.11:40001', allowedIps: ['198.51.100.2/32', '203.0.113.16/28'], latestHandshake: NOW - 100, rxBytes: 10, txBytes: 20, persistentKeepalive: 25 },
+      {
+        publicKey: A,
+        endpoint: '192.0.2.11:40001',
+        allowedIps: ['198.51.100.2/32', '203.0.113.16/28'],
+        latestHandshake: NOW - 100,
+        rxBytes: 10,
+        txBytes: 20,
+        persistentKeepalive: 25,
+      },
       { publicKey: B, allowedIps: ['198.51.100.3/32'], rxBytes: 0, txBytes: 0 },
       { publicKey: C, endpoint: '[2001:db8::c]:51820', allowedIps: [], latestHandshake: NOW - 180, rxBytes: 5, txBytes: 6 },
       { publicKey: D, endpoint: '192.0.2.14:9', allowedIps: [], latestHandshake: NOW - 1, rxBytes: 1, txBytes: 2 },
@@ -31,7 +39,16 @@ const interfaces: WgInterfaceRecord[] = [
 function build() {
   return buildWireguardSnapshot({
     interfaces,
-    configNames: new Map([['wg0', new Map([[A, 'alice'], [C, 'carol'], [D, 'alice']])]]),
+    configNames: new Map([
+      [
+        'wg0',
+        new Map([
+          [A, 'alice'],
+          [C, 'carol'],
+          [D, 'alice'],
+        ]),
+      ],
+    ]),
     moduleNames: { [C]: 'carol (module)' },
     nowSeconds: NOW,
     connectedWithinSeconds: 180,
@@ -44,22 +61,31 @@ describe('WireGuard snapshot', () => {
   it('interfaces are tunnels, up while they exist; peers younger than connected_within are sessions', () => {
     const s = build();
     assert.deepEqual(s.info, { vendor: 'wireguard', product: 'WireGuard', version: '1.0.20210914', hostname: 'gw' });
-    assert.deepEqual(s.tunnels.map((t) => [t.name, t.state, t.activeSessions, t.traffic]), [
-      ['wg0', 'up', 2, { bytesIn: 16, bytesOut: 28 }],
-      ['wg1', 'up', 0, { bytesIn: 0, bytesOut: 0 }],
-    ]);
+    assert.deepEqual(
+      s.tunnels.map((t) => [t.name, t.state, t.activeSessions, t.traffic]),
+      [
+        ['wg0', 'up', 2, { bytesIn: 16, bytesOut: 28 }],
+        ['wg1', 'up', 0, { bytesIn: 0, bytesOut: 0 }],
+      ],
+    );
     // C's handshake is exactly 180 s old: not younger than 3m. B never shook hands.
-    assert.deepEqual(s.sessions.map((x) => [x.tunnel, x.user, x.id, x.remoteAddress, x.remotePort, x.virtualAddresses]), [
-      ['wg0', 'alice', A, '192.0.2.11', 40001, ['198.51.100.2/32', '203.0.113.16/28']],
-      ['wg0', 'alice', D, '192.0.2.14', 9, []],
-    ]);
+    assert.deepEqual(
+      s.sessions.map((x) => [x.tunnel, x.user, x.id, x.remoteAddress, x.remotePort, x.virtualAddresses]),
+      [
+        ['wg0', 'alice', A, '192.0.2.11', 40001, ['198.51.100.2/32', '203.0.113.16/28']],
+        ['wg0', 'alice', D, '192.0.2.14', 9, []],
+      ],
+    );
     const peers = s.wireguard?.interfaces[0]?.peers ?? [];
-    assert.deepEqual(peers.map((p) => [p.name, p.nameSource, p.label, p.connected, p.handshakeAgeSeconds]), [
-      ['alice', 'config', `alice (${A.slice(0, 8)})`, true, 100],
-      [B.slice(0, 8), 'key', B.slice(0, 8), false, undefined],
-      ['carol (module)', 'module', 'carol (module)', false, 180],
-      ['alice', 'config', `alice (${D.slice(0, 8)})`, true, 1],
-    ]);
+    assert.deepEqual(
+      peers.map((p) => [p.name, p.nameSource, p.label, p.connected, p.handshakeAgeSeconds]),
+      [
+        ['alice', 'config', `alice (${A.slice(0, 8)})`, true, 100],
+        [B.slice(0, 8), 'key', B.slice(0, 8), false, undefined],
+        ['carol (module)', 'module', 'carol (module)', false, 180],
+        ['alice', 'config', `alice (${D.slice(0, 8)})`, true, 1],
+      ],
+    );
   });
 
   it('exposes core and wireguard families with names, never keys or endpoints, as labels', () => {
@@ -67,11 +93,33 @@ describe('WireGuard snapshot', () => {
     assert.deepEqual(samples(text, 'vpn_user_sessions'), [{ labels: { tunnel: 'wg0', user: 'alice' }, value: 2 }]);
     assert.equal(samples(text, 'vpn_tunnel_up').length, 2);
     const hs = samples(text, 'wireguard_peer_latest_handshake_timestamp_seconds');
-    assert.deepEqual(hs.map((x) => [x.labels.peer, x.value]), [[`alice (${A.slice(0, 8)})`, NOW - 100], ['carol (module)', NOW - 180], [`alice (${D.slice(0, 8)})`, NOW - 1]]);
-    assert.deepEqual(samples(text, 'wireguard_peer_connected').map((x) => x.value), [1, 0, 0, 1]);
-    assert.deepEqual(samples(text, 'wireguard_peer_persistent_keepalive_seconds').map((x) => x.value), [25]);
-    assert.deepEqual(samples(text, 'wireguard_interface_listen_port').map((x) => [x.labels.interface, x.value]), [['wg0', 51820], ['wg1', 0]]);
-    assert.deepEqual(samples(text, 'wireguard_interface_peers').map((x) => x.value), [4, 0]);
+    assert.deepEqual(
+      hs.map((x) => [x.labels.peer, x.value]),
+      [
+        [`alice (${A.slice(0, 8)})`, NOW - 100],
+        ['carol (module)', NOW - 180],
+        [`alice (${D.slice(0, 8)})`, NOW - 1],
+      ],
+    );
+    assert.deepEqual(
+      samples(text, 'wireguard_peer_connected').map((x) => x.value),
+      [1, 0, 0, 1],
+    );
+    assert.deepEqual(
+      samples(text, 'wireguard_peer_persistent_keepalive_seconds').map((x) => x.value),
+      [25],
+    );
+    assert.deepEqual(
+      samples(text, 'wireguard_interface_listen_port').map((x) => [x.labels.interface, x.value]),
+      [
+        ['wg0', 51820],
+        ['wg1', 0],
+      ],
+    );
+    assert.deepEqual(
+      samples(text, 'wireguard_interface_peers').map((x) => x.value),
+      [4, 0],
+    );
     for (const secretish of [A, B, C, D, '192.0.2.11', '2001:db8', '40001']) assert.ok(!text.includes(secretish), `${secretish} in the exposition`);
   });
 
@@ -82,8 +130,15 @@ describe('WireGuard snapshot', () => {
         assert.doesNotMatch(s.command, /\bdump\b|private-key|preshared-keys/, s.command);
         if (s.command.includes('cat ')) assert.match(s.command, /cat -- '\/etc\/wireguard'\/"\$i"\.conf 2>\/dev\/null \| awk '/);
       }
-      assert.equal(sections.some((s) => s.id === 'config'), read_config);
-      assert.ok(sections.filter((s) => s.command.includes('wg show')).every((s) => s.command.startsWith('sudo -n wg show') || s.command.includes('$(sudo -n wg show interfaces)')));
+      assert.equal(
+        sections.some((s) => s.id === 'config'),
+        read_config,
+      );
+      assert.ok(
+        sections
+          .filter((s) => s.command.includes('wg show'))
+          .every((s) => s.command.startsWith('sudo -n wg show') || s.command.includes('$(sudo -n wg show interfaces)')),
+      );
     }
   });
 });
