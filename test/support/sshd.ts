@@ -210,7 +210,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
         break;
       } catch (err) {
         // A free port can be taken between probing and binding.
-        if (attempt >= 4) throw err;
+        if (attempt < 4) continue;
+        if (ownDir) rmSync(dir, { recursive: true, force: true });
+        throw err;
       }
     }
   }
