@@ -214,8 +214,8 @@ export async function addManagementPath(opts: { gatewayNs: string; mgmtAddress: 
     await addRoute(`${opts.mgmtAddress}/32`, MGMT_NET.gateway, ns);
     // A pinned neighbour entry: with the link down, new connections then hang as old ones do, instead of
     // failing fast once ARP has given up (a race with the probe timeout that made the drill flaky).
-    const mac = JSON.parse((await run("ip", ["-n", opts.gatewayNs, "-j", "link", "show", gatewayLink])).stdout)[0]?.address as string;
-    await run("ip", ["-n", ns, "neigh", "replace", MGMT_NET.gateway, "lladdr", mac, "dev", "uplink0", "nud", "permanent"]);
+    const mac = JSON.parse((await run('ip', ['-n', opts.gatewayNs, '-j', 'link', 'show', gatewayLink])).stdout)[0]?.address as string;
+    await run('ip', ['-n', ns, 'neigh', 'replace', MGMT_NET.gateway, 'lladdr', mac, 'dev', 'uplink0', 'nud', 'permanent']);
     const targets = new Map<number, string>();
     for (const port of opts.ports) {
       const fwd = await forwardPortFromNs(ns, { host: opts.mgmtAddress, port }, join(opts.logDir, `mgmt-forward-${port}.log`));
