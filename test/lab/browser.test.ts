@@ -7,7 +7,9 @@ import { launchBrowser, screenshot, type TestBrowser } from '../support/browser.
 import { startTestExporter, type TestExporter } from '../support/exporter.js';
 import type { ScriptedViciServer } from '../support/vici-server.js';
 import { startCharonLike } from '../support/charon-like.js';
+import { SHUNTS } from './support/strongswan-config.js';
 import { startViciLab, type ViciLab } from './support/strongswan-lab.js';
+import { PKI_NAMES } from './support/strongswan-pki.js';
 import { freePort } from '../support/free-port.js';
 
 // The callbacks given to evaluate() run in Chromium, but this file is Node code, checked
@@ -239,6 +241,19 @@ describe('against a real charon (strongSwan lab)', () => {
     const users = await column(page, 'sessions', 'User');
     for (const user of ['alice', 'bob', 'carol']) assert.ok(users.includes(user), `${user} in ${users.join(', ')}`);
     assert.ok((await column(page, 'sessions', 'Virtual IP')).some((v) => /^198\.51\.100\.1(2[89]|[3-5]\d)$/.test(v)));
+    // The bypass and drop conns are shunts, listed apart from the tunnels.
+    assert.deepEqual((await column(page, 'shunts', 'Conn')).sort(), [SHUNTS.drop.conn, SHUNTS.pass.conn].sort());
+    assert.ok(!names.includes(SHUNTS.pass.conn), 'a shunt is not a tunnel');
+    // The gateway's certificate (held with its key) and the CA's, with the CRL's next update.
+    const subjects = await column(page, 'certificates', 'Subject');
+    assert.ok(subjects.includes(PKI_NAMES.gwCn) && subjects.includes(PKI_NAMES.caCn), subjects.join(', '));
+    const held = await column(page, 'certificates', 'Private key');
+    assert.equal(held[subjects.indexOf(PKI_NAMES.gwCn)], 'held');
+    assert.match(
+      (await column(page, 'certificates', 'Expires'))[subjects.indexOf(PKI_NAMES.gwCn)] ?? '',
+      /^\d{4}-\d\d-\d\d \(in 29d|^\d{4}-\d\d-\d\d \(in 30d/,
+    );
+    assert.match((await column(page, 'crls', 'Next update'))[0] ?? '', /\(in (20|21)d/);
     await screenshot(page, 'landing-lab-1280.png');
     await page.close();
   });

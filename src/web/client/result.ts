@@ -124,7 +124,55 @@ function snapshotNodes(s: GatewaySnapshot, endMs: number): HTMLElement[] {
       ),
     );
   }
+  const shunts = s.shunts ?? [];
+  if (shunts.length > 0) {
+    nodes.push(
+      el('h2', null, [`Shunts (${shunts.length})`]),
+      el('p', { class: 'hint' }, ['Pass and drop policies: not tunnels, so never counted as down.']),
+      table(
+        'shunts',
+        'Shunts',
+        ['Conn', 'Child', 'Mode', 'Local', 'Remote', 'Installed'],
+        shunts.map((h) => [h.conn, h.name, h.mode, h.localTs.join(', '), h.remoteTs.join(', '), h.installed === undefined ? '' : h.installed ? 'yes' : 'no']),
+        '',
+      ),
+    );
+  }
+  const certificates = s.certificates ?? [];
+  const crls = s.crls ?? [];
+  const nowSeconds = endMs / 1000;
+  if (certificates.length + crls.length > 0) {
+    nodes.push(
+      el('h2', null, [`Certificates (${certificates.length}) and CRLs (${crls.length})`]),
+      table(
+        'certificates',
+        'Certificates',
+        ['Subject', 'Issuer', 'Role', 'Private key', 'Expires'],
+        certificates.map((c) => [c.subject, c.issuer, c.role, c.hasPrivateKey ? 'held' : '', when(c.notAfterTimestamp, nowSeconds)]),
+        'The daemon holds no certificate.',
+      ),
+      table(
+        'crls',
+        'CRLs',
+        ['Issuer', 'Next update'],
+        crls.map((c) => [c.issuer, c.nextUpdateTimestamp === undefined ? 'none named' : when(c.nextUpdateTimestamp, nowSeconds)]),
+        '',
+      ),
+    );
+  }
   return nodes;
+}
+
+/** An absolute time with how far it is from now: "2026-12-31 (in 29d 4h)" or "(3d ago)". */
+function when(timestampSeconds: number, nowSeconds: number): Child {
+  const at = new Date(timestampSeconds * 1000);
+  const delta = timestampSeconds - nowSeconds;
+  const relative = delta >= 0 ? `in ${humanDuration(delta)}` : `${humanDuration(-delta)} ago`;
+  return el('span', { class: delta >= 0 ? '' : 'expired' }, [
+    el('time', { datetime: at.toISOString() }, [at.toISOString().slice(0, 10)]),
+    ' ',
+    el('span', { class: 'detail' }, [`(${relative})`]),
+  ]);
 }
 
 export function resultNodes(r: ProbeResult): HTMLElement[] {
