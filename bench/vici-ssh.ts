@@ -48,23 +48,9 @@ async function measure(gw: Awaited<ReturnType<typeof startViciSshGateway>>): Pro
     if (!text.includes('probe_success 1')) throw new Error(`probe failed in the benchmark:\n${text.slice(0, 600)}`);
   };
   const controlPath = join(gw.knownHostsFile, '..', 'cm');
-  const sshArgs = [
-    '-o',
-    'ControlMaster=auto',
-    '-o',
-    `ControlPath=${controlPath}`,
-    '-o',
-    'ControlPersist=120',
-    '-o',
-    `UserKnownHostsFile=${gw.knownHostsFile}`,
-    '-o',
-    'BatchMode=yes',
-    '-i',
-    gw.privateKeyFile,
-    '-p',
-    port,
-    `${gw.rootUser}@${host}`,
-  ];
+  // One login for both references; the multiplexed one adds the ControlMaster options.
+  const sshLogin = ['-o', `UserKnownHostsFile=${gw.knownHostsFile}`, '-o', 'BatchMode=yes', '-i', gw.privateKeyFile, '-p', port, `${gw.rootUser}@${host}`];
+  const sshArgs = ['-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=120', ...sshLogin];
 
   const exporter = await startExporterProcess(modules);
   const lines: string[] = [];
@@ -93,20 +79,7 @@ async function measure(gw: Awaited<ReturnType<typeof startViciSshGateway>>): Pro
     const coldForward = await cold('forward');
     const coldBridge = await cold('bridge');
     // OpenSSH's cold case: a new connection for one command, no multiplexing.
-    const sshCold = await medianSeconds(4, () =>
-      run('ssh', [
-        '-o',
-        `UserKnownHostsFile=${gw.knownHostsFile}`,
-        '-o',
-        'BatchMode=yes',
-        '-i',
-        gw.privateKeyFile,
-        '-p',
-        port,
-        `${gw.rootUser}@${host}`,
-        'swanctl --list-sas --raw',
-      ]),
-    );
+    const sshCold = await medianSeconds(4, () => run('ssh', [...sshLogin, 'swanctl --list-sas --raw']));
     lines.push(
       'strongswan-vici-ssh, real charon (4 conns, 4 IKE_SAs) behind a real sshd in a lab namespace:',
       `  warm /probe, stream-local forward as root (median of ${warmRuns}): ${fmt(warmForward)}`,

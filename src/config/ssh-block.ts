@@ -85,7 +85,15 @@ export const commandPrefixSchema = z
  * anyone who can call /probe could point the module at their own SSH server and
  * collect its password: such a module must list its targets.
  */
-export function sshRequiresAllowList(options: { ssh: SshOptions }): string | undefined {
+function sshRequiresAllowList(options: { ssh: SshOptions }): string | undefined {
   const skips = options.ssh.insecure_skip_host_key_verify || options.ssh.jump?.insecure_skip_host_key_verify;
   return skips ? 'the module skips host key verification' : undefined;
+}
+
+/** What every prober that logs in over SSH declares alike: port 22, `ssh:` credentials (auths fit), the allow-list rule. */
+export const SSH_PROBER = { defaultPort: 22, credentials: 'ssh', requiresAllowList: sshRequiresAllowList } as const;
+
+/** `command_prefix` as the start of a remote command line: "" or the words and one space. */
+export function commandPrefix(prefix: string): string {
+  return prefix ? `${prefix} ` : '';
 }

@@ -195,6 +195,7 @@ export interface OpenvpnServerDetail {
 export interface PaloaltoTunnelDetail {
   id: number;
   name: string;
+  /** PAN-OS's word: active, inactiv, init. */
   state: string;
   monitor: string;
   localIp: string;

@@ -5,7 +5,7 @@ import { buildOpenvpnSnapshot, type OpenvpnStatusRead } from './snapshot.js';
 import { ParseError, ProbeError, commandFailure } from '../../util/errors.js';
 import { TtlCache } from '../../util/ttl-cache.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
-import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList, maxOutputBytesSchema } from '../../config/ssh-block.js';
+import { SSH_PROBER, commandPrefix, commandPrefixSchema, maxOutputBytesSchema, sshEndpoint, sshOptionsSchema } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addOpenvpnFamilies } from './metrics.js';
 
@@ -45,13 +45,11 @@ function parseVersion(text: string): string | undefined {
  */
 export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'openvpn-ssh',
-  defaultPort: 22,
+  ...SSH_PROBER,
   addVendorFamilies: addOpenvpnFamilies,
   optionsSchema,
-  credentials: 'ssh',
-  requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
-    const prefix = options.command_prefix ? `${options.command_prefix} ` : '';
+    const prefix = commandPrefix(options.command_prefix);
     const versionKey = `${target.host}:${target.port}`;
     const cachedVersion = versions.get(versionKey);
     const sections: RemoteSection[] = [

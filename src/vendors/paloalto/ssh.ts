@@ -8,7 +8,7 @@ import { parseHaState } from './high-availability.js';
 import { parseIkeSa, parseIpsecSa } from './sa.js';
 import { ParseError } from '../../util/errors.js';
 import type { ProbeLog } from '../../log/probe-log.js';
-import { sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
+import { SSH_PROBER, sshEndpoint, sshOptionsSchema } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addPaloaltoFamilies } from './metrics.js';
 
@@ -75,11 +75,9 @@ const TERMINAL_COLUMNS = 400;
  */
 export const paloaltoSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'paloalto-ssh',
-  defaultPort: 22,
+  ...SSH_PROBER,
   addVendorFamilies: addPaloaltoFamilies,
   optionsSchema,
-  credentials: 'ssh',
-  requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
     const shell = await services.ssh.openShell(sshEndpoint(target, options.ssh), {
       signal,

@@ -1,18 +1,13 @@
+import type { PaloaltoTunnelDetail } from '../../model/snapshot.js';
 import { ParseError } from '../../util/errors.js';
 import { parseCount } from './numbers.js';
 import { cleanTerminalText, parsePromptLine } from './prompt.js';
 
-/** One row of `show vpn flow`. */
-export interface PanosFlowTunnel {
-  id: number;
-  name: string;
-  /** PAN-OS's word: active, inactiv, init. */
-  state: string;
-  monitor: string;
-  localIp: string;
-  peerIp: string;
-  interface: string;
-}
+/**
+ * One row of `show vpn flow`: the snapshot carries it unchanged as vendor detail, so the
+ * record is the model's type (as strongSwan's IKE_SAs are), not a copy of it.
+ */
+export type PanosFlowTunnel = PaloaltoTunnelDetail;
 
 export interface PanosVpnFlow {
   tunnels: PanosFlowTunnel[];

@@ -6,7 +6,7 @@ import { buildIpsecSnapshot } from './ipsec-snapshot.js';
 import { parseStrokeCertificates, parseStrokeCrls } from './ipsec-certs.js';
 import { ProbeError, commandFailure } from '../../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
-import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList, maxOutputBytesSchema } from '../../config/ssh-block.js';
+import { SSH_PROBER, commandPrefix, commandPrefixSchema, maxOutputBytesSchema, sshEndpoint, sshOptionsSchema } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addStrongswanFamilies } from './metrics.js';
 
@@ -42,13 +42,11 @@ function includeCommand(pattern: string, prefix: string): string {
  */
 export const ipsecSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'ipsec-ssh',
-  defaultPort: 22,
+  ...SSH_PROBER,
   addVendorFamilies: addStrongswanFamilies,
   optionsSchema,
-  credentials: 'ssh',
-  requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
-    const prefix = options.command_prefix ? `${options.command_prefix} ` : '';
+    const prefix = commandPrefix(options.command_prefix);
     const endpoint = sshEndpoint(target, options.ssh);
     const run = (sections: RemoteSection[]) => runSections(services.ssh, endpoint, sections, { signal, log, maxOutputBytes: options.max_output_bytes });
 

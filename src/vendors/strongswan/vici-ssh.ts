@@ -3,7 +3,7 @@ import { ViciClient } from '../../transport/vici/client.js';
 import { ChannelRefusedError } from '../../transport/ssh/channel.js';
 import { shellQuote } from '../../transport/ssh/sections.js';
 import type { SshEndpoint, SshStream, SshTransport } from '../../transport/ssh/types.js';
-import { sshEndpoint, sshOptionsSchema, sshRequiresAllowList } from '../../config/ssh-block.js';
+import { SSH_PROBER, sshEndpoint, sshOptionsSchema } from '../../config/ssh-block.js';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { ProbeError, errorMessage } from '../../util/errors.js';
 import type { ProberDefinition } from '../../probe/prober.js';
@@ -45,11 +45,9 @@ const MAX_REASON_CHARS = 300;
  */
 export const strongswanViciSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'strongswan-vici-ssh',
-  defaultPort: 22,
+  ...SSH_PROBER,
   addVendorFamilies: addStrongswanFamilies,
   optionsSchema,
-  credentials: 'ssh',
-  requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
     const endpoint = sshEndpoint(target, options.ssh);
     const bridges: SshStream[] = [];

@@ -4,7 +4,7 @@ import { CONFIG_FILTER_AWK, CONFIG_MARK, WG_FIELDS, WG_KEY, cleanPeerName, parse
 import { buildWireguardSnapshot } from './snapshot.js';
 import { ProbeError } from '../../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
-import { commandPrefixSchema, sshEndpoint, sshOptionsSchema, sshRequiresAllowList, maxOutputBytesSchema } from '../../config/ssh-block.js';
+import { SSH_PROBER, commandPrefix, commandPrefixSchema, maxOutputBytesSchema, sshEndpoint, sshOptionsSchema } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addWireguardFamilies } from './metrics.js';
 
@@ -31,7 +31,7 @@ const optionsSchema = z.strictObject({
  * so no PrivateKey or PresharedKey line is sent either.
  */
 export function wireguardSections(options: { command_prefix: string; read_config: boolean; config_dir: string }): RemoteSection[] {
-  const prefix = options.command_prefix ? `${options.command_prefix} ` : '';
+  const prefix = commandPrefix(options.command_prefix);
   const sections: RemoteSection[] = [
     { id: 'now', command: 'date +%s' },
     { id: 'hostname', command: 'uname -n' },
@@ -56,11 +56,9 @@ export function wireguardSections(options: { command_prefix: string; read_config
  */
 export const wireguardSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'wireguard-ssh',
-  defaultPort: 22,
+  ...SSH_PROBER,
   addVendorFamilies: addWireguardFamilies,
   optionsSchema,
-  credentials: 'ssh',
-  requiresAllowList: sshRequiresAllowList,
   async probe({ target, options, signal, log, services }) {
     const sections = wireguardSections(options);
     const results = await runSections(services.ssh, sshEndpoint(target, options.ssh), sections, {

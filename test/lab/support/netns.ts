@@ -257,6 +257,24 @@ async function isListening(port: number): Promise<boolean> {
   return r.stdout.trim() !== '';
 }
 
+/**
+ * Builds a lab whose undo steps go into `teardown`. If the build fails, the teardown runs
+ * at once, so a failed start leaves no namespace or daemon behind; the build's error stays
+ * on top, with the teardown's own failure appended.
+ */
+export async function buildOrTearDown<T>(teardown: Teardown, build: () => Promise<T>): Promise<T> {
+  try {
+    return await build();
+  } catch (err) {
+    const cleanup = await teardown.run().then(
+      () => '',
+      (e: unknown) => `\n(${e instanceof Error ? e.message : String(e)})`,
+    );
+    if (err instanceof Error) err.message += cleanup;
+    throw err;
+  }
+}
+
 /** Collects cleanup steps and runs them newest first; every step runs even when earlier ones fail. */
 export class Teardown {
   private readonly steps: { label: string; fn: () => unknown }[] = [];

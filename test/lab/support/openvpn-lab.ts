@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseOpenvpnStatus, type OpenvpnServerStatus } from '../../../src/vendors/openvpn/status.js';
 import { startSshd } from '../../support/sshd.js';
 import {
+  buildOrTearDown,
   addAddress,
   attachToBridge,
   createBridge,
@@ -103,17 +104,7 @@ export async function startOpenvpnLab(): Promise<OpenvpnLab> {
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   const teardown = new Teardown();
   teardown.add('work dir', () => rmSync(dir, { recursive: true, force: true }));
-  try {
-    return await build(prefix, dir, teardown);
-  } catch (err) {
-    // A failed start must not leave namespaces or daemons behind; keep the original error on top.
-    const cleanup = await teardown.run().then(
-      () => '',
-      (e: unknown) => `\n(${e instanceof Error ? e.message : String(e)})`,
-    );
-    if (err instanceof Error) err.message += cleanup;
-    throw err;
-  }
+  return buildOrTearDown(teardown, () => build(prefix, dir, teardown));
 }
 
 async function build(prefix: string, dir: string, teardown: Teardown): Promise<OpenvpnLab> {

@@ -13,6 +13,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  buildOrTearDown,
   addAddress,
   attachToBridge,
   createBridge,
@@ -258,17 +259,7 @@ function nodeEnv(node: Node): NodeJS.ProcessEnv {
 
 async function withCleanupOnFailure<T>(build: (lab: LabBuilder) => Promise<T>): Promise<T> {
   const lab = new LabBuilder();
-  try {
-    return await build(lab);
-  } catch (err) {
-    // A failed start must not leave namespaces or daemons behind; keep the original error on top.
-    const cleanup = await lab.teardown.run().then(
-      () => '',
-      (e: unknown) => `\n(${e instanceof Error ? e.message : String(e)})`,
-    );
-    if (err instanceof Error) err.message += cleanup;
-    throw err;
-  }
+  return buildOrTearDown(lab.teardown, () => build(lab));
 }
 
 class LabBuilder {

@@ -9,7 +9,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSshd } from '../../support/sshd.js';
-import { forwardPortFromNs, run, Teardown } from './netns.js';
+import { buildOrTearDown, forwardPortFromNs, run, Teardown } from './netns.js';
 import { LAB_ROOT } from './stroke-ssh-lab.js';
 import type { ViciUnixLab } from './strongswan-lab.js';
 
@@ -33,12 +33,7 @@ export interface ViciSshGateway {
 
 export async function startViciSshGateway(lab: ViciUnixLab): Promise<ViciSshGateway> {
   const teardown = new Teardown();
-  try {
-    return await start(lab, teardown);
-  } catch (err) {
-    await teardown.run().catch(() => undefined);
-    throw err;
-  }
+  return buildOrTearDown(teardown, () => start(lab, teardown));
 }
 
 async function start(lab: ViciUnixLab, teardown: Teardown): Promise<ViciSshGateway> {

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { startSshd, type Sshd } from '../../support/sshd.js';
 import { waitFor } from '../../support/wait-for.js';
 import {
+  buildOrTearDown,
   addAddress,
   createNamespace,
   createVethPair,
@@ -90,16 +91,7 @@ export async function startWireguardLab(): Promise<WireguardLab> {
   const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   const teardown = new Teardown();
   teardown.add('work dir', () => rmSync(dir, { recursive: true, force: true }));
-  try {
-    return await build(prefix, dir, teardown);
-  } catch (err) {
-    const cleanup = await teardown.run().then(
-      () => '',
-      (e: unknown) => `\n(${e instanceof Error ? e.message : String(e)})`,
-    );
-    if (err instanceof Error) err.message += cleanup;
-    throw err;
-  }
+  return buildOrTearDown(teardown, () => build(prefix, dir, teardown));
 }
 
 async function build(prefix: string, dir: string, teardown: Teardown): Promise<WireguardLab> {
