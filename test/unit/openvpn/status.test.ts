@@ -263,7 +263,9 @@ describe('OpenVPN status, rejected input', () => {
   });
 });
 
-function onlyDataOrParseError(text: string): void {
+// The bound catches super-linear parsing (a backtracking regexp), not speed: small inputs
+// parse in microseconds, the 1 MB ones below in 100-400 ms on a cold, loaded machine.
+function onlyDataOrParseError(text: string, boundMs = 500): void {
   const started = performance.now();
   try {
     const status = parseOpenvpnStatus(text);
@@ -271,7 +273,7 @@ function onlyDataOrParseError(text: string): void {
   } catch (e) {
     assert.ok(e instanceof ParseError, `threw ${String(e)}`);
   }
-  assert.ok(performance.now() - started < 500, 'parse took longer than 500 ms');
+  assert.ok(performance.now() - started < boundMs, `parse took longer than ${boundMs} ms`);
 }
 
 describe('OpenVPN status, properties', () => {
@@ -292,7 +294,7 @@ describe('OpenVPN status, properties', () => {
     fc.assert(fc.property(mutatedText(texts), onlyDataOrParseError), { numRuns: 600 });
   });
   it('a maximal file is refused or parsed quickly', () => {
-    onlyDataOrParseError(`OpenVPN CLIENT LIST\n${'a,1.2.3.4:5,1,2,3\n'.repeat(150_000)}`);
-    onlyDataOrParseError(`TITLE,${'x'.repeat(1_000_000)}`);
+    onlyDataOrParseError(`OpenVPN CLIENT LIST\n${'a,1.2.3.4:5,1,2,3\n'.repeat(150_000)}`, 5000);
+    onlyDataOrParseError(`TITLE,${'x'.repeat(1_000_000)}`, 5000);
   });
 });
