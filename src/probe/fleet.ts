@@ -77,23 +77,35 @@ export const DEFAULT_FLEET_MAX_ENTRIES = 10_000;
 const HOUR_MS = 3_600_000;
 const FAILURE_TEXT_MAX = 200;
 
+/** An entry in probe order: a doubly linked list, since a Map's iterator skips every deleted slot from its start. */
+interface Node {
+  key: string;
+  entry: FleetEntry;
+  older?: Node;
+  newer?: Node;
+}
+
 /**
  * The last result of every (module, target, auth) probed in the last hour, fed by the probes
  * that run anyway (no probe of its own, so no load on any gateway). Bounded: at most
  * maxEntries, least recently probed dropped first. A dropped target is remembered by a
  * 53-bit hash of its key (as many as there are entries), so the page can say how many
  * targets probed within the hour it no longer shows; a dropped target probed again is
- * back and no longer counted.
+ * back and no longer counted. Every operation is O(1) but a listing.
  */
 export class FleetStore {
   readonly maxEntries: number;
   readonly maxAgeMs: number;
   private readonly now: () => number;
-  /** Map order is probe order: the first entry is the least recently probed. */
-  private readonly entries = new Map<string, FleetEntry>();
-  /** Dropped keys' hashes -> when that target was last probed; same order. */
+  private readonly index = new Map<string, Node>();
+  /** The least recently probed, and the most. */
+  private oldest?: Node;
+  private newest?: Node;
+  /** Dropped targets: hash -> when last probed. */
   private readonly dropped = new Map<number, number>();
-  /** Until then the dropped count is a lower bound: its own bound overflowed. */
+  /** The same in the order they were dropped, a ring; a slot whose hash came back is stale and skipped. */
+  private ring?: { hashes: Float64Array; times: Float64Array; first: number; count: number };
+  /** Until then the dropped count is a lower bound: the ring overflowed. */
   private droppedUncountedUntil = 0;
 
   constructor(o: FleetOptions) {
@@ -105,51 +117,94 @@ export class FleetStore {
 
   record(p: FleetProbe): void {
     const key = `${p.module}\0${p.targetKey}\0${p.auth ?? ''}`;
-    this.entries.delete(key);
-    this.dropped.delete(hash53(key));
-    this.entries.set(key, summarize(p));
+    const entry = summarize(p);
+    const known = this.index.get(key);
+    if (known) {
+      this.unlink(known);
+      known.entry = entry;
+      this.append(known);
+    } else {
+      if (this.dropped.size > 0) this.dropped.delete(hash53(key));
+      const node: Node = { key, entry };
+      this.index.set(key, node);
+      this.append(node);
+    }
     this.expire();
-    while (this.entries.size > this.maxEntries) {
-      const [oldKey, old] = this.entries.entries().next().value as [string, FleetEntry];
-      this.entries.delete(oldKey);
-      this.dropped.set(hash53(oldKey), old.probedAt);
-      if (this.dropped.size > this.maxEntries) {
-        const [h, at] = this.dropped.entries().next().value as [number, number];
-        this.dropped.delete(h);
-        this.droppedUncountedUntil = Math.max(this.droppedUncountedUntil, at + this.maxAgeMs);
-      }
+    while (this.index.size > this.maxEntries && this.oldest) {
+      const gone = this.oldest;
+      this.remove(gone);
+      this.remember(hash53(gone.key), gone.entry.probedAt);
     }
   }
 
   /** The entries of the last hour, least recently probed first, and how many targets the bound dropped. */
   snapshot(): { entries: FleetEntry[]; dropped: number; droppedIsLowerBound: boolean } {
     this.expire();
-    return {
-      entries: [...this.entries.values()],
-      dropped: this.dropped.size,
-      droppedIsLowerBound: this.now() < this.droppedUncountedUntil,
-    };
+    const entries: FleetEntry[] = [];
+    for (let n = this.oldest; n; n = n.newer) entries.push(n.entry);
+    return { entries, dropped: this.dropped.size, droppedIsLowerBound: this.now() < this.droppedUncountedUntil };
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.index.size;
   }
 
   /**
-   * Removes what is older than maxAge from the front. A probe is recorded when it ends, so
+   * Removes what is older than maxAge, from the oldest. A probe is recorded when it ends, so
    * the order is by end, not start; one that started earlier but ended later waits behind
    * a younger one for at most a probe's timeout.
    */
   private expire(): void {
     const cutoff = this.now() - this.maxAgeMs;
-    for (const [key, e] of this.entries) {
-      if (e.probedAt >= cutoff) break;
-      this.entries.delete(key);
+    while (this.oldest && this.oldest.entry.probedAt < cutoff) this.remove(this.oldest);
+    const r = this.ring;
+    while (r && r.count > 0 && (r.times[r.first] as number) < cutoff) this.shift(r);
+  }
+
+  private remember(hash: number, at: number): void {
+    this.ring ??= { hashes: new Float64Array(this.maxEntries), times: new Float64Array(this.maxEntries), first: 0, count: 0 };
+    const r = this.ring;
+    if (r.count === this.maxEntries) {
+      const lost = r.times[r.first] as number;
+      if (this.shift(r)) this.droppedUncountedUntil = Math.max(this.droppedUncountedUntil, lost + this.maxAgeMs);
     }
-    for (const [h, at] of this.dropped) {
-      if (at >= cutoff) break;
-      this.dropped.delete(h);
-    }
+    const slot = (r.first + r.count) % this.maxEntries;
+    r.hashes[slot] = hash;
+    r.times[slot] = at;
+    r.count++;
+    this.dropped.set(hash, at);
+  }
+
+  /** Drops the ring's first slot; true if it was still counted. */
+  private shift(r: NonNullable<FleetStore['ring']>): boolean {
+    const hash = r.hashes[r.first] as number;
+    const live = this.dropped.get(hash) === r.times[r.first];
+    if (live) this.dropped.delete(hash);
+    r.first = (r.first + 1) % this.maxEntries;
+    r.count--;
+    return live;
+  }
+
+  private append(n: Node): void {
+    n.older = this.newest;
+    n.newer = undefined;
+    if (this.newest) this.newest.newer = n;
+    else this.oldest = n;
+    this.newest = n;
+  }
+
+  private unlink(n: Node): void {
+    if (n.older) n.older.newer = n.newer;
+    else this.oldest = n.newer;
+    if (n.newer) n.newer.older = n.older;
+    else this.newest = n.older;
+    n.older = undefined;
+    n.newer = undefined;
+  }
+
+  private remove(n: Node): void {
+    this.unlink(n);
+    this.index.delete(n.key);
   }
 }
 

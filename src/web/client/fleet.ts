@@ -86,6 +86,7 @@ function resultCell(r: FleetRow): Child {
     el('span', { class: 'badge badge-failure' }, ['failure']),
     ' ',
     el('code', { class: 'reason' }, [r.failureReason ?? 'other']),
+    r.reason ? ' ' : null,
     r.reason ? el('span', { class: 'detail block' }, [r.reason]) : null,
   ]);
 }
@@ -106,7 +107,7 @@ function cells(r: FleetRow, answerMs: number): Child[] {
     el('time', { datetime: r.time, title: r.time }, [ago(answerMs - time)]),
     `${r.durationSeconds.toFixed(3)} s`,
     r.source,
-    el('span', { class: 'links' }, [
+    el('span', { class: 'row-links' }, [
       el('a', { href: history, 'data-focus': `h:${history}` }, ['History']),
       r.logKept ? el('a', { href: `logs?id=${r.logId}`, 'data-focus': `l:${r.logId}` }, [`Log #${r.logId}`]) : el('span', { class: 'detail' }, ['log dropped']),
     ]),
@@ -215,7 +216,7 @@ export function startFleet(): void {
     }
     if (focusKey) tableBox.querySelector<HTMLElement>(`[data-focus="${CSS.escape(focusKey)}"]`)?.focus();
     const shown = a.entries.length < a.matched ? `Showing ${a.entries.length.toLocaleString('en-US')} of ` : '';
-    count.textContent = `${shown}${plural(a.matched, 'entry', 'entries')}${a.matched === a.total ? '' : ` matching, of ${a.total.toLocaleString('en-US')}`}; ${plural(a.failing, 'failing')} in all.`;
+    count.textContent = `${shown}${plural(a.matched, 'entry', 'entries')}${a.matched === a.total ? '' : ` matching, of ${a.total.toLocaleString('en-US')}`}; ${a.failing.toLocaleString('en-US')} failing in all.`;
     if (a.dropped > 0) {
       droppedNote.hidden = false;
       droppedNote.textContent = `${a.droppedIsLowerBound ? 'At least ' : ''}${plural(a.dropped, 'older target')} dropped: only the ${a.maxEntries.toLocaleString('en-US')} most recently probed are kept (--fleet.max-targets).`;

@@ -85,12 +85,17 @@ button.secondary { background: var(--card); color: var(--accent); padding: .4rem
 .notice { background: var(--warn-bg); color: var(--warn-fg); padding: .5rem .75rem; border-radius: .35rem; }
 .detail.block { display: block; }
 .expired { color: var(--bad-fg); font-weight: 600; }
-.links a + a, .links a + span { margin-left: .75rem; }
+.row-links { display: flex; flex-wrap: wrap; gap: .1rem .75rem; }
+table.fleet { font-size: .9rem; }
+table.fleet td { overflow-wrap: normal; padding: .4rem .45rem; }
+table.fleet td:first-child { min-width: 9rem; overflow-wrap: anywhere; }
+table.fleet td .detail { overflow-wrap: anywhere; }
+table.fleet code.reason { overflow-wrap: normal; white-space: nowrap; }
 table.fleet th { padding: 0; }
 table.fleet th:last-child { padding: .4rem .6rem; }
 /* Sort buttons fill their header cell and look like headers; the focus ring shows where the keyboard is. */
-button.sort { display: flex; gap: .3rem; width: 100%; padding: .4rem .6rem; border: 0; border-radius: 0; background: none;
-  color: inherit; font: inherit; font-weight: 600; text-align: left; white-space: nowrap; }
+button.sort { display: flex; gap: .3rem; width: 100%; padding: .4rem .45rem; border: 0; border-radius: 0; background: none;
+  color: inherit; font: inherit; font-weight: 600; text-align: left; white-space: normal; }
 button.sort:hover { text-decoration: underline; }
 th[aria-sort="ascending"] button.sort, th[aria-sort="descending"] button.sort { color: var(--fg); }
 .arrow { min-width: .8em; }
@@ -112,7 +117,8 @@ tr.failing td:first-child { box-shadow: inset 4px 0 0 var(--bad-fg); }
   table.fleet thead tr { display: flex; flex-wrap: wrap; gap: .3rem; margin-bottom: .6rem; padding: 0; border: 0; background: none; }
   table.fleet thead th { display: block; border: 0; padding: 0; }
   table.fleet thead th:last-child { display: none; }
-  button.sort { width: auto; padding: .25rem .6rem; border: 1px solid var(--line); border-radius: 1rem; background: var(--card); font-size: .85rem; }
+  button.sort { width: auto; padding: .25rem .6rem; border: 1px solid var(--line); border-radius: 1rem; background: var(--card); font-size: .85rem;
+    white-space: nowrap; }
   tr.failing td:first-child { box-shadow: none; }
   table.cards tr.failing { border-left: 4px solid var(--bad-fg); }
   table.cards td.num { text-align: left; }
