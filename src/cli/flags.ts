@@ -35,7 +35,7 @@ Multi-target Prometheus exporter for VPN gateways (strongSwan, OpenVPN, PAN-OS).
   --timeout-offset=SECONDS          subtracted from Prometheus' scrape timeout (default 0.5)
   --history.limit=N                 probes kept for the web UI's history and logs (default 100)
   --fleet.max-targets=N             (module, target, auth) kept for the fleet page; least recently
-                                    probed dropped first (default 10000)
+                                    probed dropped first (default 10000, at most 1000000)
   --probe.max-concurrency=N         probes running at once; more wait within their timeout (default 200)
   --probe.max-per-target=N          probes running at once against one target (default 2)
   --ssh.max-connections=N           pooled SSH connections, all targets (default 1024; at least twice
@@ -118,6 +118,8 @@ export function parseFlags(argv: string[]): Flags {
     'probe.max-per-target': maxPerTarget,
     'ssh.max-connections': sshMaxConnections,
   } = counts as Record<'history.limit' | 'fleet.max-targets' | 'probe.max-concurrency' | 'probe.max-per-target' | 'ssh.max-connections', number>;
+  // The store preallocates its ring of dropped targets (16 B each) at the first drop.
+  if (fleetMaxTargets > 1_000_000) throw new UsageError('--fleet.max-targets must be at most 1000000');
   // Each running probe holds at most two pooled connections (a target and its jump host):
   // a pool this size is never full of busy connections, so no probe fails on the pool.
   if (sshMaxConnections < 2 * maxConcurrency) {

@@ -196,7 +196,8 @@ export function startFleet(): void {
 
   const schedule = (): void => {
     window.clearTimeout(timer);
-    if (!paused) timer = window.setTimeout(() => void load(false), REFRESH_MS);
+    // A hidden tab waits: it reads again when shown (visibilitychange below).
+    if (!paused) timer = window.setTimeout(() => (document.hidden ? undefined : void load(false)), REFRESH_MS);
   };
 
   const addModules = (names: readonly string[]): void => {
@@ -294,5 +295,8 @@ export function startFleet(): void {
     } else void load(false);
   });
   refreshButton.addEventListener('click', () => void load(true));
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && !paused && !inflight) void load(false);
+  });
   void load(false);
 }

@@ -196,6 +196,7 @@ test('the bound is a positive whole number, from --fleet.max-targets (default 10
   assert.throws(() => new FleetStore({ maxEntries: 1.5 }), RangeError);
   assert.equal(parseFlags([]).fleetMaxTargets, 10_000);
   assert.equal(parseFlags(['--fleet.max-targets=25']).fleetMaxTargets, 25);
+  assert.throws(() => parseFlags(['--fleet.max-targets=1000001']), /--fleet\.max-targets must be at most 1000000/);
   for (const bad of ['0', '-1', 'x', '2.5']) {
     assert.throws(() => parseFlags([`--fleet.max-targets=${bad}`]), /--fleet\.max-targets must be a whole number/, bad);
   }
