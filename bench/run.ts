@@ -1,4 +1,5 @@
 import { benchFleet } from './fleet.js';
+import { benchFleetPage } from './fleet-page.js';
 import { benchOpenvpn } from './openvpn.js';
 import { benchPaloalto } from './paloalto.js';
 import { benchVici } from './vici.js';
@@ -11,6 +12,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['openvpn', benchOpenvpn],
   ['paloalto', benchPaloalto],
   ['fleet', benchFleet],
+  ['fleet-page', benchFleetPage],
 ];
 const only = process.argv[2];
 for (const [name, bench] of benches) {

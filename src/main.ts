@@ -50,6 +50,7 @@ async function main(): Promise<number> {
       port: flags.listenPort,
       timeoutOffsetSeconds: flags.timeoutOffsetSeconds,
       historyLimit: flags.historyLimit,
+      fleetMaxTargets: flags.fleetMaxTargets,
       routePrefix: flags.routePrefix,
       maxConcurrency: flags.maxConcurrency,
       maxPerTarget: flags.maxPerTarget,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ConfigReloader } from './config/reloader.js';
 import { SelfMetrics } from './exposition/self-metrics.js';
+import { DEFAULT_FLEET_MAX_ENTRIES, FleetStore } from './probe/fleet.js';
 import { ProbeHistory } from './probe/history.js';
 import { DEFAULT_PROBE_LIMITS, ProbeLimits } from './probe/limits.js';
 import type { Services } from './probe/prober.js';
@@ -19,6 +20,8 @@ export interface ExporterOptions {
   timeoutOffsetSeconds: number;
   /** Probes kept for /history and /logs (default 100). */
   historyLimit?: number;
+  /** (module, target, auth) kept for the fleet page (default 10,000). */
+  fleetMaxTargets?: number;
   /** "" or "/path": every route sits under it (--web.route-prefix). */
   routePrefix?: string;
   /** Probes running at once, overall (default 200). */
@@ -53,6 +56,7 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
   const metrics = new SelfMetrics({ version: VERSION, revision: REVISION }, { ssh: opts.services.ssh, probeQueue: () => limits.stats().queued });
   const config = await ConfigReloader.start(opts.configFile, PROBERS, opts.logger, metrics);
   const history = new ProbeHistory(opts.historyLimit ?? 100);
+  const fleet = new FleetStore({ maxEntries: opts.fleetMaxTargets ?? DEFAULT_FLEET_MAX_ENTRIES });
   const probes = new ProbeService({
     config,
     services: opts.services,
@@ -60,10 +64,11 @@ export async function startExporter(opts: ExporterOptions): Promise<RunningExpor
     logger: opts.logger,
     history,
     limits,
+    fleet,
     timeoutOffsetSeconds: opts.timeoutOffsetSeconds,
   });
   const reloadWebConfig = async () => web?.reload();
-  const app = createApp({ probes, config, metrics, logger: opts.logger, version: VERSION, history, reloadWebConfig }, opts.routePrefix ?? '', web);
+  const app = createApp({ probes, config, metrics, logger: opts.logger, version: VERSION, history, fleet, reloadWebConfig }, opts.routePrefix ?? '', web);
   const server = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: opts.port, hostname: opts.host, ...web?.listenOptions() }, () => resolve(s));
     s.once('error', reject);

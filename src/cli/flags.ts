@@ -12,6 +12,7 @@ export interface Flags {
   externalUrl: string | undefined;
   timeoutOffsetSeconds: number;
   historyLimit: number;
+  fleetMaxTargets: number;
   maxConcurrency: number;
   maxPerTarget: number;
   sshMaxConnections: number;
@@ -33,6 +34,8 @@ Multi-target Prometheus exporter for VPN gateways (strongSwan, OpenVPN, PAN-OS).
   --web.route-prefix=PATH           path every route sits under (default: the path of --web.external-url, else /)
   --timeout-offset=SECONDS          subtracted from Prometheus' scrape timeout (default 0.5)
   --history.limit=N                 probes kept for the web UI's history and logs (default 100)
+  --fleet.max-targets=N             (module, target, auth) kept for the fleet page; least recently
+                                    probed dropped first (default 10000, at most 1000000)
   --probe.max-concurrency=N         probes running at once; more wait within their timeout (default 200)
   --probe.max-per-target=N          probes running at once against one target (default 2)
   --ssh.max-connections=N           pooled SSH connections, all targets (default 1024; at least twice
@@ -75,6 +78,7 @@ export function parseFlags(argv: string[]): Flags {
         'web.route-prefix': { type: 'string' },
         'timeout-offset': { type: 'string', default: '0.5' },
         'history.limit': { type: 'string', default: '100' },
+        'fleet.max-targets': { type: 'string', default: '10000' },
         'probe.max-concurrency': { type: 'string', default: '200' },
         'probe.max-per-target': { type: 'string', default: '2' },
         'ssh.max-connections': { type: 'string', default: '1024' },
@@ -102,17 +106,20 @@ export function parseFlags(argv: string[]): Flags {
   const prefix = (values['web.route-prefix'] ?? externalUrl?.pathname ?? '/').replace(/\/+$/, '');
   if (prefix !== '' && !/^\/[A-Za-z0-9._~/-]*$/.test(prefix)) throw new UsageError(`--web.route-prefix must be a path like /vpn-exporter`);
   const counts: Record<string, number> = {};
-  for (const name of ['history.limit', 'probe.max-concurrency', 'probe.max-per-target', 'ssh.max-connections'] as const) {
+  for (const name of ['history.limit', 'fleet.max-targets', 'probe.max-concurrency', 'probe.max-per-target', 'ssh.max-connections'] as const) {
     const n = Number(values[name]);
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number >= 1`);
     counts[name] = n;
   }
   const {
     'history.limit': historyLimit,
+    'fleet.max-targets': fleetMaxTargets,
     'probe.max-concurrency': maxConcurrency,
     'probe.max-per-target': maxPerTarget,
     'ssh.max-connections': sshMaxConnections,
-  } = counts as Record<'history.limit' | 'probe.max-concurrency' | 'probe.max-per-target' | 'ssh.max-connections', number>;
+  } = counts as Record<'history.limit' | 'fleet.max-targets' | 'probe.max-concurrency' | 'probe.max-per-target' | 'ssh.max-connections', number>;
+  // The store preallocates its ring of dropped targets (16 B each) at the first drop.
+  if (fleetMaxTargets > 1_000_000) throw new UsageError('--fleet.max-targets must be at most 1000000');
   // Each running probe holds at most two pooled connections (a target and its jump host):
   // a pool this size is never full of busy connections, so no probe fails on the pool.
   if (sshMaxConnections < 2 * maxConcurrency) {
@@ -132,6 +139,7 @@ export function parseFlags(argv: string[]): Flags {
     externalUrl: externalUrl?.href,
     timeoutOffsetSeconds: offset,
     historyLimit,
+    fleetMaxTargets,
     maxConcurrency,
     maxPerTarget,
     sshMaxConnections,

@@ -10,6 +10,7 @@ import type { ProbeHistory, ProbeRecord } from './history.js';
 import { targetKey, type ProbeLimits } from './limits.js';
 import type { ProberDefinition, Services } from './prober.js';
 import { classifyFailure, type FailureReason } from './failure.js';
+import type { FleetStore } from './fleet.js';
 import { ProbeRefusal } from './refusal.js';
 import { FetchSharing } from './sharing.js';
 import { parseProbeRequest, type ProbeQuery, type ProbeRequest } from './request.js';
@@ -30,6 +31,8 @@ export interface ProbeServiceOptions {
   logger: Logger;
   history: ProbeHistory;
   limits: ProbeLimits;
+  /** The fleet page's last result per (module, target, auth); fed here, from the probes that run anyway. */
+  fleet?: FleetStore;
   /** Subtracted from Prometheus' scrape timeout, like blackbox_exporter's --timeout-offset. */
   timeoutOffsetSeconds: number;
 }
@@ -121,6 +124,7 @@ export class ProbeService {
         source,
         log,
       });
+      this.o.fleet?.record({ ...record, targetKey: targetKey(target), auth: request.auth, snapshot: outcome.snapshot });
       const ageSeconds = source === 'recent' ? secondsSince(outcome.finishedAt) : undefined;
       return { ...record, request, snapshot: outcome.snapshot, ageSeconds };
     } finally {

@@ -3,6 +3,7 @@ import type { AppDeps } from './deps.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/api.js';
 import { assetRoutes } from './routes/assets.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { probeRoutes } from './routes/probe.js';
 import { uiRoutes } from './routes/ui.js';
 import { securityMiddleware } from './security/middleware.js';
@@ -36,6 +37,7 @@ function routes(deps: AppDeps): Hono {
   app.route('/', adminRoutes(deps));
   app.route('/', apiRoutes(deps));
   app.route('/', uiRoutes(deps));
+  app.route('/', fleetRoutes(deps));
   app.route('/', assetRoutes());
   app.notFound((c) => c.text('not found\n', 404));
   app.onError((err, c) => {

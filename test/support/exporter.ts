@@ -18,7 +18,14 @@ export interface TestExporter extends RunningExporter {
 /** An exporter in this process on 127.0.0.1, with its log captured. */
 export async function startTestExporter(
   modulesYaml: string,
-  opts: { timeoutOffsetSeconds?: number; maxConcurrency?: number; maxPerTarget?: number; webConfigFile?: string; routePrefix?: string } = {},
+  opts: {
+    timeoutOffsetSeconds?: number;
+    fleetMaxTargets?: number;
+    maxConcurrency?: number;
+    maxPerTarget?: number;
+    webConfigFile?: string;
+    routePrefix?: string;
+  } = {},
 ): Promise<TestExporter> {
   const dir = mkdtempSync(join(tmpdir(), 'vpnx-exporter-'));
   const configFile = join(dir, 'modules.yaml');
@@ -38,6 +45,7 @@ export async function startTestExporter(
     port: 0,
     timeoutOffsetSeconds: opts.timeoutOffsetSeconds ?? 0.5,
     maxConcurrency: opts.maxConcurrency,
+    fleetMaxTargets: opts.fleetMaxTargets,
     maxPerTarget: opts.maxPerTarget,
     routePrefix: opts.routePrefix,
     logger,

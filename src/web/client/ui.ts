@@ -5,6 +5,7 @@
  * reruns the probe, Back and Forward replay it.
  */
 import { el } from './dom.js';
+import { startFleet } from './fleet.js';
 import { outcomeBox, query, resultNodes, resultStatus, type ProbeResult } from './result.js';
 
 function byId<T extends HTMLElement>(id: string, type: { new (): T }): T | null {
@@ -92,4 +93,6 @@ function start(): void {
   fromLocation();
 }
 
+// Each returns at once on a page without its elements.
 start();
+startFleet();

@@ -42,6 +42,7 @@ export function renderLandingPage(config: Config, version: string, query: Landin
 <li><code>probe?target=&amp;module=</code>: metrics for Prometheus (<code>&amp;debug=true</code> adds the probe's log)</li>
 <li><code>api/probe?target=&amp;module=</code>: the probe's whole result as JSON</li>
 <li><code>sessions?target=&amp;module=</code>: connected peers and users as JSON; <code>sessions.html</code> as a page</li>
+<li><a href="fleet">Fleet</a>: the last probe of every target probed in the last hour; <code>api/fleet</code> as JSON</li>
 <li><a href="history">History</a> of recent probes, <a href="config">configuration</a>, the exporter's own <a href="metrics">metrics</a></li>
 </ul>`;
   return renderPage({ title: 'Probe', section: 'probe', version, main, withScript: true });

@@ -15,7 +15,7 @@ export const PAGE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Cache-Control': 'no-store',
 };
 
-export type Section = 'probe' | 'history' | 'config' | 'sessions' | 'logs';
+export type Section = 'probe' | 'fleet' | 'history' | 'config' | 'sessions' | 'logs';
 
 export interface PageSpec {
   title: string;
@@ -28,6 +28,7 @@ export interface PageSpec {
 
 const NAV: [Section, string, string][] = [
   ['probe', './', 'Probe'],
+  ['fleet', 'fleet', 'Fleet'],
   ['history', 'history', 'History'],
   ['config', 'config', 'Config'],
 ];

@@ -78,6 +78,28 @@ pre.wrap { white-space: pre-wrap; overflow-wrap: anywhere; }
 details { margin: 1.5rem 0; }
 summary { cursor: pointer; font-weight: 600; padding: .25rem 0; }
 code { overflow-wrap: anywhere; }
+.field.check { flex-direction: row; align-items: center; gap: .4rem; padding-bottom: .55rem; }
+.field.check input { width: auto; margin: 0; }
+.toolbar { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: center; margin-bottom: .75rem; }
+button.secondary { background: var(--card); color: var(--accent); padding: .4rem 1rem; }
+.notice { background: var(--warn-bg); color: var(--warn-fg); padding: .5rem .75rem; border-radius: .35rem; }
+.detail.block { display: block; }
+.expired { color: var(--bad-fg); font-weight: 600; }
+.row-links { display: flex; flex-wrap: wrap; gap: .1rem .75rem; }
+table.fleet { font-size: .9rem; }
+table.fleet td { overflow-wrap: normal; padding: .4rem .45rem; }
+table.fleet td:first-child { min-width: 9rem; overflow-wrap: anywhere; }
+table.fleet td .detail { overflow-wrap: anywhere; }
+table.fleet code.reason { overflow-wrap: normal; white-space: nowrap; }
+table.fleet th { padding: 0; }
+table.fleet th:last-child { padding: .4rem .6rem; }
+/* Sort buttons fill their header cell and look like headers; the focus ring shows where the keyboard is. */
+button.sort { display: flex; gap: .3rem; width: 100%; padding: .4rem .45rem; border: 0; border-radius: 0; background: none;
+  color: inherit; font: inherit; font-weight: 600; text-align: left; white-space: normal; }
+button.sort:hover { text-decoration: underline; }
+th[aria-sort="ascending"] button.sort, th[aria-sort="descending"] button.sort { color: var(--fg); }
+.arrow { min-width: .8em; }
+tr.failing td:first-child { box-shadow: inset 4px 0 0 var(--bad-fg); }
 @media (max-width: 40rem) {
   form.probe { grid-template-columns: 1fr; }
   form.probe button { margin-bottom: 0; width: 100%; }
@@ -90,6 +112,15 @@ code { overflow-wrap: anywhere; }
   table.cards td::before { content: attr(data-label); position: absolute; left: .6rem; width: 7.6rem; color: var(--muted);
     font-size: .85rem; line-height: 1.45rem; overflow-wrap: anywhere; }
   table.cards td:empty { display: none; }
+  /* The fleet table keeps its header row at this width, as a row of sort buttons above the cards. */
+  table.fleet thead { position: static; width: auto; height: auto; overflow: visible; clip: auto; display: block; }
+  table.fleet thead tr { display: flex; flex-wrap: wrap; gap: .3rem; margin-bottom: .6rem; padding: 0; border: 0; background: none; }
+  table.fleet thead th { display: block; border: 0; padding: 0; }
+  table.fleet thead th:last-child { display: none; }
+  button.sort { width: auto; padding: .25rem .6rem; border: 1px solid var(--line); border-radius: 1rem; background: var(--card); font-size: .85rem;
+    white-space: nowrap; }
+  tr.failing td:first-child { box-shadow: none; }
+  table.cards tr.failing { border-left: 4px solid var(--bad-fg); }
   table.cards td.num { text-align: left; }
 }
 `;

@@ -13,7 +13,7 @@ import { startSshd, testKeyPair, type Sshd } from '../../support/sshd.js';
  * Every secret a module holds (inline passwords, private keys read from files or written
  * inline, passphrases from the environment) is used against real and hostile SSH servers,
  * and then every channel the exporter answers or writes on is searched for it: the probe
- * endpoints (with and without debug), the JSON API, the pages, the history and its logs,
+ * endpoints (with and without debug), the JSON API, the pages, the fleet, the history and its logs,
  * /config, /metrics and the exporter's own log lines.
  */
 
@@ -256,6 +256,9 @@ test('no secret appears in any answer, page, history entry, log or metric', asyn
   for (const id of new Set(ids)) assert.equal((await fetchAll(`/logs?id=${id}`)).status, 200);
   await fetchAll('/config');
   await fetchAll('/');
+  await fetchAll('/fleet');
+  const fleet = await fetchAll('/api/fleet?limit=10000');
+  assert.ok((JSON.parse(fleet.text) as { total: number }).total >= PROBES.length, 'the fleet lists every probed target');
   await fetchAll('/metrics');
   for (const filter of ['127.0.0.1', sshd.user]) await fetchAll(`/history?target=${encodeURIComponent(filter)}`);
   outputs.push({ where: 'exporter log', text: exporter.logs.join('\n') });
