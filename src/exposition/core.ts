@@ -125,7 +125,8 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
  * Users, not sessions, are the label: a user with two sessions is one series with count 2,
  * so label sets never collide and cardinality is bounded by the user base. Under
  * `max_users`, the users who have been connected longest keep their series (see rankUsers)
- * and the others of each tunnel are summed into one `user="__overflow__"` series.
+ * and the others, on whatever tunnel, are summed into one `{tunnel="__overflow__",
+ * user="__overflow__"}` series per family.
  */
 function addUserFamilies(set: MetricSet, sessions: readonly Session[]): void {
   const { detail, userLabels, maxUsers } = set.policy;
@@ -180,14 +181,16 @@ function addUserFamilies(set: MetricSet, sessions: readonly Session[]): void {
     return;
   }
   const ranked = rankUsers(groups);
-  // A user really named __overflow__ never keeps a series of its own: it would collide with the sum.
-  const kept = ranked.filter((g) => userOf(g).user !== OVERFLOW_USER).slice(0, maxUsers);
+  // A user named __overflow__ on a tunnel named __overflow__ would collide with the sum: it joins it.
+  const kept = ranked.filter((g) => userOf(g).user !== OVERFLOW_USER || userOf(g).tunnel !== OVERFLOW_USER).slice(0, maxUsers);
   const keptSet = new Set(kept);
   const rest = ranked.filter((g) => !keptSet.has(g));
   set.keepUsers(new Set(kept.map((g) => key(userOf(g).tunnel, userOf(g).user))));
   for (const group of kept) write(userOf(group), group);
-  for (const [tunnel, group] of groupBy(rest.flat(), (x) => x.tunnel)) write({ tunnel, user: OVERFLOW_USER }, group);
-  gauge(set, 'vpn_users_overflow', 'Users beyond the module\'s max_users, summed into the user="__overflow__" series of their tunnel.', [], {
+  // One overflow series for the whole probe, not one per tunnel: on a hub with a user per
+  // conn, per-tunnel overflow series would be as many as the users they replace.
+  if (rest.length > 0) write({ tunnel: OVERFLOW_USER, user: OVERFLOW_USER }, rest.flat());
+  gauge(set, 'vpn_users_overflow', 'Users beyond the module\'s max_users, summed into the series with tunnel and user "__overflow__".', [], {
     level: 'users',
   }).set({}, rest.length);
 }

@@ -131,7 +131,8 @@ export class MetricSet {
     return {
       set: (labels, value) => {
         const u = labels[user.user];
-        if (this.kept === undefined || u === OVERFLOW_USER || this.kept.has(key(labels[user.tunnel], u))) f.set(labels, value);
+        const t = labels[user.tunnel];
+        if (this.kept === undefined || (u === OVERFLOW_USER && t === OVERFLOW_USER) || this.kept.has(key(t, u))) f.set(labels, value);
       },
       get size() {
         return f.size;

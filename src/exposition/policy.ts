@@ -28,7 +28,7 @@ export interface ExpositionPolicy {
 
 export const FULL_DETAIL: ExpositionPolicy = { detail: 'sas', userLabels: 'plain' };
 
-/** The `user` label of the series that sums the users beyond max_users, per tunnel. */
+/** The `tunnel` and `user` labels of the series that sums the users beyond max_users. */
 export const OVERFLOW_USER = '__overflow__';
 
 export function includesLevel(detail: Detail, level: Detail): boolean {
