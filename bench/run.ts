@@ -1,3 +1,4 @@
+import { benchCardinality } from './cardinality.js';
 import { benchFleet } from './fleet.js';
 import { benchFleetPage } from './fleet-page.js';
 import { benchOpenvpn } from './openvpn.js';
@@ -13,6 +14,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['paloalto', benchPaloalto],
   ['fleet', benchFleet],
   ['fleet-page', benchFleetPage],
+  ['cardinality', benchCardinality],
 ];
 const only = process.argv[2];
 for (const [name, bench] of benches) {

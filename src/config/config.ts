@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { AllowList } from './allow-list.js';
+import type { ExpositionPolicy } from '../exposition/policy.js';
 import type { Auth, CredentialKind } from './auths.js';
 
 /**
@@ -25,6 +26,8 @@ export interface ModuleConfig<P extends ProberSchema = ProberSchema> {
   timeoutMs: number;
   /** A probe within this long of the last fetch is answered from it (0: off). */
   minIntervalMs: number;
+  /** Detail level, user labels and max_users: what a probe's answer may hold. */
+  exposition: ExpositionPolicy;
   /** The auth a request without `?auth=` uses; its credentials are already in `options`. */
   defaultAuth?: string;
   /** Targets this module may connect to; undefined allows any (see README, "Who may ask"). */

@@ -4,7 +4,9 @@ import { parseAuth, type Auth } from './auths.js';
 import { configError, issuesError, parseYaml, readYamlFile } from './config-file.js';
 import type { Config, ModuleConfig, ProberSchema } from './config.js';
 import { durationMs } from './duration.js';
-import { redactSecrets } from './secret.js';
+import { DETAIL_LEVELS, USER_LABEL_MODES, type ExpositionPolicy } from '../exposition/policy.js';
+import { userHasher } from '../exposition/privacy.js';
+import { redactSecrets, secretSchema } from './secret.js';
 
 const MAX_CONFIG_BYTES = 4 << 20;
 const MODULE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
@@ -17,7 +19,35 @@ const commonSchema = z.strictObject({
   min_interval: durationMs.default(0).refine((ms) => ms <= 600_000, 'min_interval is at most 10m: past that the answer is no longer a probe'),
   /** The auth (from `auths:`) a request without `?auth=` uses, instead of the module's own credentials. */
   auth: z.string().optional(),
+  /** How much a probe's answer holds (README, "Cardinality and privacy"). */
+  detail: z.enum(DETAIL_LEVELS).default('sas'),
+  user_labels: z.enum(USER_LABEL_MODES).default('plain'),
+  /** The HMAC key of `user_labels: hashed`, a secret like a password. */
+  user_hash_key: secretSchema
+    .refine((k) => k.reveal().length >= 16, 'user_hash_key must be at least 16 characters (e.g. head -c 32 /dev/urandom | base64)')
+    .optional(),
+  max_users: z.number().int().min(1).max(1_000_000).optional(),
 });
+
+/** The module's exposition policy; the hash key is read once, into a hasher that never prints it. */
+function expositionPolicy(c: z.output<typeof commonSchema>, ctx: z.RefinementCtx): ExpositionPolicy | undefined {
+  if (c.user_labels === 'hashed' && !c.user_hash_key) {
+    ctx.addIssue({ code: 'custom', path: ['user_hash_key'], message: 'user_labels: hashed needs user_hash_key (a secret: inline, {file: …} or {env: …})' });
+    return undefined;
+  }
+  if (c.user_labels !== 'hashed' && c.user_hash_key) {
+    ctx.addIssue({ code: 'custom', path: ['user_hash_key'], message: 'user_hash_key is only used with user_labels: hashed' });
+    return undefined;
+  }
+  return {
+    detail: c.detail,
+    userLabels: c.user_labels,
+    maxUsers: c.max_users,
+    hashUser: c.user_hash_key ? userHasher(c.user_hash_key.reveal()) : undefined,
+  };
+}
+
+const commonWithPolicy = commonSchema.transform((c, ctx) => ({ ...c, exposition: expositionPolicy(c, ctx) as ExpositionPolicy }));
 
 function validateModule<P extends ProberSchema>(
   file: string,
@@ -33,13 +63,24 @@ function validateModule<P extends ProberSchema>(
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw configError(file, path, 'a module is a mapping with at least "prober"');
   }
-  const { prober: proberName, timeout, min_interval, auth: authName, allowed_targets, ...options } = raw as Record<string, unknown>;
+  const {
+    prober: proberName,
+    timeout,
+    min_interval,
+    auth: authName,
+    allowed_targets,
+    detail,
+    user_labels,
+    user_hash_key,
+    max_users,
+    ...options
+  } = raw as Record<string, unknown>;
   const prober = typeof proberName === 'string' ? probers.get(proberName) : undefined;
   if (!prober) {
     const known = [...probers.keys()].join(', ');
     throw configError(file, [...path, 'prober'], `unknown prober ${JSON.stringify(proberName)} (known: ${known})`);
   }
-  const common = commonSchema.safeParse({ prober: proberName, timeout, min_interval, auth: authName });
+  const common = commonWithPolicy.safeParse({ prober: proberName, timeout, min_interval, auth: authName, detail, user_labels, user_hash_key, max_users });
   if (!common.success) throw issuesError(file, common.error, path);
   const defaultAuth = common.data.auth;
   if (defaultAuth !== undefined) {
@@ -71,6 +112,7 @@ function validateModule<P extends ProberSchema>(
     prober,
     timeoutMs: common.data.timeout,
     minIntervalMs: common.data.min_interval,
+    exposition: common.data.exposition,
     defaultAuth,
     allowList,
     options: parsed.data,

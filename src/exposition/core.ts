@@ -1,6 +1,7 @@
 import type { MetricSet } from './metric-set.js';
-import { TUNNEL_STATES, type GatewaySnapshot } from '../model/snapshot.js';
+import { TUNNEL_STATES, type GatewaySnapshot, type Session } from '../model/snapshot.js';
 import { counter, gauge, groupBy, key, max, min, setKnown, sum } from './family.js';
+import { includesLevel, OVERFLOW_USER } from './policy.js';
 
 /**
  * The vendor-neutral `vpn_` family that every prober fills, so one dashboard and
@@ -43,7 +44,9 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
     ['tunnel', 'state'],
   );
   const sessions = gauge(set, 'vpn_tunnel_sessions', 'Live SAs or client sessions behind a tunnel (each road warrior counts).', ['tunnel']);
-  const childUp = gauge(set, 'vpn_tunnel_child_up', 'Whether a configured child (phase 2) of a tunnel has an installed SA.', ['tunnel', 'child']);
+  const childUp = gauge(set, 'vpn_tunnel_child_up', 'Whether a configured child (phase 2) of a tunnel has an installed SA.', ['tunnel', 'child'], {
+    level: 'sas',
+  });
   const rxBytes = counter(set, 'vpn_tunnel_receive_bytes_total', 'Bytes received through a tunnel, summed over its live SAs or sessions.', ['tunnel']);
   const txBytes = counter(set, 'vpn_tunnel_transmit_bytes_total', 'Bytes sent through a tunnel, summed over its live SAs or sessions.', ['tunnel']);
   const rxPackets = counter(set, 'vpn_tunnel_receive_packets_total', 'Packets received through a tunnel, summed over its live SAs.', ['tunnel']);
@@ -64,48 +67,7 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
     }
   }
 
-  // Users, not sessions, are the label: a user with two sessions is one series with count 2,
-  // so label sets never collide and cardinality is bounded by the user base.
-  const userSessions = gauge(set, 'vpn_user_sessions', 'Live sessions of a user (or remote peer identity) on a tunnel.', ['tunnel', 'user']);
-  const userRx = counter(set, 'vpn_user_receive_bytes_total', "Bytes received from a user, summed over the user's live sessions.", ['tunnel', 'user']);
-  const userTx = counter(set, 'vpn_user_transmit_bytes_total', "Bytes sent to a user, summed over the user's live sessions.", ['tunnel', 'user']);
-  const userRxPackets = counter(set, 'vpn_user_receive_packets_total', "Packets received from a user, summed over the user's live sessions.", [
-    'tunnel',
-    'user',
-  ]);
-  const userTxPackets = counter(set, 'vpn_user_transmit_packets_total', "Packets sent to a user, summed over the user's live sessions.", ['tunnel', 'user']);
-  const userConnected = gauge(set, 'vpn_user_connected_seconds', "Age of the user's oldest live session.", ['tunnel', 'user']);
-  for (const group of groupBy(s.sessions, (x) => key(x.tunnel, x.user)).values()) {
-    const first = group[0];
-    if (!first) continue;
-    const labels = { tunnel: first.tunnel, user: first.user };
-    userSessions.set(labels, group.length);
-    setKnown(
-      userRx,
-      labels,
-      sum(group, (x) => x.traffic?.bytesIn),
-    );
-    setKnown(
-      userTx,
-      labels,
-      sum(group, (x) => x.traffic?.bytesOut),
-    );
-    setKnown(
-      userRxPackets,
-      labels,
-      sum(group, (x) => x.traffic?.packetsIn),
-    );
-    setKnown(
-      userTxPackets,
-      labels,
-      sum(group, (x) => x.traffic?.packetsOut),
-    );
-    setKnown(
-      userConnected,
-      labels,
-      max(group, (x) => x.connectedSeconds),
-    );
-  }
+  addUserFamilies(set, s.sessions);
 
   if (s.shunts) {
     // Policies, not tunnels: counted by what they do, so a bypass is never a tunnel that is down.
@@ -158,3 +120,97 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
     }
   }
 }
+
+/**
+ * Users, not sessions, are the label: a user with two sessions is one series with count 2,
+ * so label sets never collide and cardinality is bounded by the user base. Under
+ * `max_users`, the users who have been connected longest keep their series (see rankUsers)
+ * and the others, on whatever tunnel, are summed into one `{tunnel="__overflow__",
+ * user="__overflow__"}` series per family.
+ */
+function addUserFamilies(set: MetricSet, sessions: readonly Session[]): void {
+  const { detail, userLabels, maxUsers } = set.policy;
+  // The families would take and drop every sample: skip the grouping too.
+  if (!includesLevel(detail, 'users') || userLabels === 'dropped') return;
+  const scope = { level: 'users', user: { tunnel: 'tunnel', user: 'user' } } as const;
+  const labelNames = ['tunnel', 'user'] as const;
+  const userSessions = gauge(set, 'vpn_user_sessions', 'Live sessions of a user (or remote peer identity) on a tunnel.', labelNames, scope);
+  const userRx = counter(set, 'vpn_user_receive_bytes_total', "Bytes received from a user, summed over the user's live sessions.", labelNames, scope);
+  const userTx = counter(set, 'vpn_user_transmit_bytes_total', "Bytes sent to a user, summed over the user's live sessions.", labelNames, scope);
+  const userRxPackets = counter(
+    set,
+    'vpn_user_receive_packets_total',
+    "Packets received from a user, summed over the user's live sessions.",
+    labelNames,
+    scope,
+  );
+  const userTxPackets = counter(set, 'vpn_user_transmit_packets_total', "Packets sent to a user, summed over the user's live sessions.", labelNames, scope);
+  const userConnected = gauge(set, 'vpn_user_connected_seconds', "Age of the user's oldest live session.", labelNames, scope);
+  const write = (labels: { tunnel: string; user: string }, group: readonly Session[]) => {
+    userSessions.set(labels, group.length);
+    setKnown(
+      userRx,
+      labels,
+      sum(group, (x) => x.traffic?.bytesIn),
+    );
+    setKnown(
+      userTx,
+      labels,
+      sum(group, (x) => x.traffic?.bytesOut),
+    );
+    setKnown(
+      userRxPackets,
+      labels,
+      sum(group, (x) => x.traffic?.packetsIn),
+    );
+    setKnown(
+      userTxPackets,
+      labels,
+      sum(group, (x) => x.traffic?.packetsOut),
+    );
+    setKnown(
+      userConnected,
+      labels,
+      max(group, (x) => x.connectedSeconds),
+    );
+  };
+
+  const groups = [...groupBy(sessions, (x) => key(x.tunnel, x.user)).values()];
+  if (maxUsers === undefined) {
+    for (const group of groups) write(userOf(group), group);
+    return;
+  }
+  const ranked = rankUsers(groups);
+  // A user named __overflow__ on a tunnel named __overflow__ would collide with the sum: it joins it.
+  const kept = ranked.filter((g) => userOf(g).user !== OVERFLOW_USER || userOf(g).tunnel !== OVERFLOW_USER).slice(0, maxUsers);
+  const keptSet = new Set(kept);
+  const rest = ranked.filter((g) => !keptSet.has(g));
+  set.keepUsers(new Set(kept.map((g) => key(userOf(g).tunnel, userOf(g).user))));
+  for (const group of kept) write(userOf(group), group);
+  // One overflow series for the whole probe, not one per tunnel: on a hub with a user per
+  // conn, per-tunnel overflow series would be as many as the users they replace.
+  if (rest.length > 0) write({ tunnel: OVERFLOW_USER, user: OVERFLOW_USER }, rest.flat());
+  gauge(set, 'vpn_users_overflow', 'Users beyond the module\'s max_users, summed into the series with tunnel and user "__overflow__".', [], {
+    level: 'users',
+  }).set({}, rest.length);
+}
+
+function userOf(group: readonly Session[]): { tunnel: string; user: string } {
+  const first = group[0] as Session;
+  return { tunnel: first.tunnel, user: first.user };
+}
+
+/**
+ * The order in which users keep their series under max_users: longest connected first (the
+ * age of a user's oldest session; unknown ages last), then tunnel and user name by code
+ * unit. It is stable from one probe to the next: every age grows alike, so a user keeps its
+ * series until it disconnects, and a newcomer goes to the overflow rather than pushing a
+ * kept user out. Fewer series start and end, and counters reset less.
+ */
+export function rankUsers(groups: readonly (readonly Session[])[]): (readonly Session[])[] {
+  const ranked = groups.map((g) => ({ g, age: max(g, (x) => x.connectedSeconds) ?? -1, ...userOf(g) }));
+  ranked.sort((a, b) => b.age - a.age || cmp(a.tunnel, b.tunnel) || cmp(a.user, b.user));
+  return ranked.map((r) => r.g);
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

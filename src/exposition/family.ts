@@ -1,4 +1,4 @@
-import type { MetricSet } from './metric-set.js';
+import type { FamilyScope, MetricSet } from './metric-set.js';
 
 type Labels<L extends string> = Record<L, string>;
 
@@ -7,13 +7,14 @@ export interface Family<L extends string> {
   set(labels: Labels<L>, value: number): void;
 }
 
-export function gauge<L extends string>(set: MetricSet, name: string, help: string, labelNames: readonly L[]): Family<L> {
-  return set.family(name, help, 'gauge', labelNames);
+/** `scope` places the family under the module's detail level and user policy (see FamilyScope). */
+export function gauge<L extends string>(set: MetricSet, name: string, help: string, labelNames: readonly L[], scope?: FamilyScope<L>): Family<L> {
+  return set.family(name, help, 'gauge', labelNames, scope);
 }
 
 /** Counters mirror the gateway's own cumulative counts; a negative or non-finite reading is dropped. */
-export function counter<L extends string>(set: MetricSet, name: string, help: string, labelNames: readonly L[]): Family<L> {
-  const f = set.family(name, help, 'counter', labelNames);
+export function counter<L extends string>(set: MetricSet, name: string, help: string, labelNames: readonly L[], scope?: FamilyScope<L>): Family<L> {
+  const f = set.family(name, help, 'counter', labelNames, scope);
   return {
     set: (labels, value) => {
       if (Number.isFinite(value) && value >= 0) f.set(labels, value);

@@ -4,6 +4,9 @@
  * a large concentrator (hundreds of thousands of series, built once and thrown away) its
  * per-series bookkeeping cost several times what writing the lines does.
  */
+import { key } from './family.js';
+import { FULL_DETAIL, includesLevel, OVERFLOW_USER, type Detail, type ExpositionPolicy } from './policy.js';
+
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export type MetricType = 'gauge' | 'counter';
@@ -87,16 +90,62 @@ export class MetricFamily<L extends string> {
   }
 }
 
+/**
+ * Where a family sits under the module's policy: its detail level (default `tunnels`,
+ * always written), and, for a family with one series per user, which labels name the
+ * user and its tunnel, so `user_labels: dropped` and `max_users` reach it too.
+ */
+export interface FamilyScope<L extends string> {
+  level?: Detail;
+  user?: { tunnel: L; user: L };
+}
+
+/** What a family the policy leaves out hands its caller: it takes samples and writes nothing. */
+export interface SampleSink<L extends string> {
+  set(labels: Record<L, string>, value: number): void;
+  readonly size: number;
+}
+
+const LEFT_OUT: SampleSink<never> = { set() {}, size: 0 };
+
 export class MetricSet {
   private readonly families = new Map<string, MetricFamily<string>>();
+  /** Names of families the policy left out: still reserved, so a name defined twice is still a bug. */
+  private readonly leftOut = new Set<string>();
+  /** Set once by the core family when max_users applies: key(tunnel, user) of the users kept. */
+  private kept?: ReadonlySet<string>;
 
-  family<L extends string>(name: string, help: string, type: MetricType, labelNames: readonly L[]): MetricFamily<L> {
-    if (this.families.has(name)) throw new Error(`metric family ${name} defined twice`);
+  constructor(readonly policy: ExpositionPolicy = FULL_DETAIL) {}
+
+  family<L extends string>(name: string, help: string, type: MetricType, labelNames: readonly L[], scope: FamilyScope<L> = {}): SampleSink<L> {
+    if (this.families.has(name) || this.leftOut.has(name)) throw new Error(`metric family ${name} defined twice`);
+    const { level = 'tunnels', user } = scope;
+    if (!includesLevel(this.policy.detail, level) || (user && this.policy.userLabels === 'dropped')) {
+      this.leftOut.add(name);
+      return LEFT_OUT;
+    }
     const f = new MetricFamily<L>(name, help, type, labelNames);
     this.families.set(name, f as unknown as MetricFamily<string>);
-    return f;
+    if (!user) return f;
+    // A per-user family keeps the series of kept users only (the core family sums the rest).
+    return {
+      set: (labels, value) => {
+        const u = labels[user.user];
+        const t = labels[user.tunnel];
+        if (this.kept === undefined || (u === OVERFLOW_USER && t === OVERFLOW_USER) || this.kept.has(key(t, u))) f.set(labels, value);
+      },
+      get size() {
+        return f.size;
+      },
+    };
   }
 
+  /** The users (key(tunnel, user)) that keep their own series under max_users. */
+  keepUsers(keys: ReadonlySet<string>): void {
+    this.kept = keys;
+  }
+
+  /** Samples written so far: the probe's series count, known without rendering. */
   get seriesCount(): number {
     let n = 0;
     for (const f of this.families.values()) n += f.size;

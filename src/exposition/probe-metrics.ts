@@ -2,6 +2,7 @@ import type { GatewaySnapshot } from '../model/snapshot.js';
 import { addCoreFamilies } from './core.js';
 import { uniqueByName } from './family.js';
 import { MetricSet } from './metric-set.js';
+import { FULL_DETAIL, type ExpositionPolicy } from './policy.js';
 
 /** What a probe's answer is built from. */
 export interface ProbeOutcome {
@@ -18,8 +19,8 @@ export interface ProbeOutcome {
 export type VendorFamilies = (set: MetricSet, snapshot: GatewaySnapshot) => void;
 
 /** A fresh metric set per request, as blackbox_exporter does: no series outlives its probe. */
-export function buildProbeMetrics(outcome: ProbeOutcome, addVendorFamilies?: VendorFamilies): MetricSet {
-  const set = new MetricSet();
+export function buildProbeMetrics(outcome: ProbeOutcome, addVendorFamilies?: VendorFamilies, policy: ExpositionPolicy = FULL_DETAIL): MetricSet {
+  const set = new MetricSet(policy);
   set.family('probe_success', 'Whether the probe succeeded.', 'gauge', []).set({}, outcome.success ? 1 : 0);
   set.family('probe_duration_seconds', 'How long the probe took.', 'gauge', []).set({}, outcome.durationSeconds);
   if (!outcome.success && outcome.failureReason !== undefined) {

@@ -13,6 +13,7 @@ export class SelfMetrics {
   readonly probeFailures: Counter<'module' | 'reason'>;
   readonly probesShared: Counter<'module' | 'source'>;
   readonly probeDuration: Histogram<'module'>;
+  readonly probeSeries: Histogram<'module'>;
   readonly inFlight: Gauge;
   readonly reloadSuccess: Gauge;
   readonly reloadTimestamp: Gauge;
@@ -54,6 +55,13 @@ export class SelfMetrics {
       help: 'Wall time of probes, by module.',
       labelNames: ['module'],
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.probeSeries = new Histogram({
+      name: 'vpn_exporter_probe_series',
+      help: "Series (sample lines) in probes' answers, by module: what the detail level, user_labels and max_users leave.",
+      labelNames: ['module'],
+      buckets: [10, 100, 1_000, 10_000, 50_000, 100_000, 250_000, 500_000, 1_000_000],
       registers,
     });
     this.inFlight = new Gauge({ name: 'vpn_exporter_probes_in_flight', help: 'Probes running now.', registers });

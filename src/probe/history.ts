@@ -16,6 +16,8 @@ export interface ProbeRecord {
   failureReason?: FailureReason;
   /** Its own gateway fetch, one in flight it joined, or a recent one (min_interval). */
   source: 'fetched' | 'joined' | 'recent';
+  /** Series (sample lines) in the probe's answer, under the module's detail level and user policy. */
+  series: number;
   /** The probe's own log, the capturing log itself, so lines written while it winds down still show. */
   log: CapturedLog;
 }

@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
+import type { MetricSet } from '../exposition/metric-set.js';
+import { protectUsers } from '../exposition/privacy.js';
+import { buildProbeMetrics } from '../exposition/probe-metrics.js';
 import type { SelfMetrics } from '../exposition/self-metrics.js';
 import { CapturingProbeLog } from '../log/probe-log.js';
 import type { GatewaySnapshot } from '../model/snapshot.js';
@@ -15,9 +18,12 @@ import { ProbeRefusal } from './refusal.js';
 import { FetchSharing } from './sharing.js';
 import { parseProbeRequest, type ProbeQuery, type ProbeRequest } from './request.js';
 
-/** One probe, as every route renders it: the history record, the request, and the snapshot of a success. */
+/** One probe, as every route renders it: the history record, the request, its metrics, and the snapshot of a success. */
 export interface ProbeResult extends ProbeRecord {
   request: ProbeRequest;
+  /** The probe's answer to Prometheus, under the module's detail level and user policy. */
+  metrics: MetricSet;
+  /** As the module's user_labels lets it be shown: hashed or dropped names never leave the fetch in the clear. */
   snapshot?: GatewaySnapshot;
   /** How old the answer is, for one read from a recent fetch (min_interval). */
   ageSeconds?: number;
@@ -102,14 +108,28 @@ export class ProbeService {
         });
       }
       const durationSeconds = (performance.now() - started) / 1000;
+      const success = outcome.snapshot !== undefined;
+      const ageSeconds = source === 'recent' ? secondsSince(outcome.finishedAt) : undefined;
+      const probeMetrics = buildProbeMetrics(
+        { success, durationSeconds, snapshot: outcome.snapshot, failureReason: outcome.failureReason, ageSeconds },
+        module.prober.addVendorFamilies,
+        module.exposition,
+      );
+      const series = probeMetrics.seriesCount;
+      metrics.probeSeries.observe({ module: module.name }, series);
       if (outcome.snapshot) {
         const { tunnels, sessions } = outcome.snapshot;
-        log.info('probe succeeded', { duration_seconds: Number(durationSeconds.toFixed(4)), tunnels: tunnels.length, sessions: sessions.length });
+        log.info('probe succeeded', {
+          duration_seconds: Number(durationSeconds.toFixed(4)),
+          tunnels: tunnels.length,
+          sessions: sessions.length,
+          series,
+          detail: module.exposition.detail,
+        });
       } else {
-        log.error('probe failed', { reason: outcome.failure, kind: outcome.failureReason, duration_seconds: Number(durationSeconds.toFixed(4)) });
+        log.error('probe failed', { reason: outcome.failure, kind: outcome.failureReason, duration_seconds: Number(durationSeconds.toFixed(4)), series });
         metrics.probeFailures.inc({ module: module.name, reason: outcome.failureReason ?? 'other' });
       }
-      const success = outcome.snapshot !== undefined;
       metrics.probes.inc({ module: module.name, result: success ? 'success' : 'failure' });
       metrics.probeDuration.observe({ module: module.name }, durationSeconds);
       const record = this.o.history.add({
@@ -122,11 +142,11 @@ export class ProbeService {
         failure: outcome.failure,
         failureReason: outcome.failureReason,
         source,
+        series,
         log,
       });
       this.o.fleet?.record({ ...record, targetKey: targetKey(target), auth: request.auth, snapshot: outcome.snapshot });
-      const ageSeconds = source === 'recent' ? secondsSince(outcome.finishedAt) : undefined;
-      return { ...record, request, snapshot: outcome.snapshot, ageSeconds };
+      return { ...record, request, metrics: probeMetrics, snapshot: outcome.snapshot, ageSeconds };
     } finally {
       budget.dispose();
     }
@@ -140,7 +160,11 @@ export class ProbeService {
     metrics.inFlight.inc();
     try {
       log.debug('gateway fetch', { fetch: fetchId });
-      return await probeOnce(request, signal, log, this.o.services);
+      const fetched = await probeOnce(request, signal, log, this.o.services);
+      if (!fetched.snapshot) return fetched;
+      // Before the result is shared, kept for min_interval, or rendered anywhere.
+      const { userLabels, hashUser } = request.module.exposition;
+      return { snapshot: protectUsers(fetched.snapshot, userLabels, hashUser) };
     } finally {
       metrics.inFlight.dec();
       slot.release();

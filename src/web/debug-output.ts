@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import type { ModuleConfig } from '../config/config.js';
+import type { MetricSet } from '../exposition/metric-set.js';
 import type { CapturedLog, ProbeLogEntry } from '../log/probe-log.js';
 
 function formatFields(fields: ProbeLogEntry['fields']): string {
@@ -21,7 +22,8 @@ export function droppedNote(dropped: number): string {
 }
 
 /** The `debug=true` answer, in the spirit of blackbox_exporter's: logs, metrics, module. */
-export function renderDebugOutput(log: CapturedLog, metricsText: string, module: ModuleConfig): string {
+export function renderDebugOutput(log: CapturedLog, metrics: MetricSet, module: ModuleConfig): string {
+  const { detail, userLabels, maxUsers } = module.exposition;
   return [
     'Logs for the probe:',
     ...log.entries.map(formatLogEntry),
@@ -29,7 +31,10 @@ export function renderDebugOutput(log: CapturedLog, metricsText: string, module:
     '',
     '',
     'Metrics that would have been returned:',
-    metricsText.trimEnd(),
+    metrics.render().trimEnd(),
+    '',
+    '',
+    `Series: ${metrics.seriesCount} (detail ${detail}, user_labels ${userLabels}${maxUsers === undefined ? '' : `, max_users ${maxUsers}`})`,
     '',
     '',
     `Module configuration (${module.name}), secrets redacted:`,

@@ -23,8 +23,12 @@ import {
   type Measurement,
 } from './support/vici-scenario.js';
 import { escapeRegExp } from '../support/regexp.js';
+import { userHasher } from '../../src/exposition/privacy.js';
+import { samples } from '../support/exposition.js';
+import { userOf } from './support/vici-compare.js';
 
 const MODULE_TIMEOUT_S = 5;
+const USER_HASH_KEY = 'lab-user-hash-key-5b8e2f7a91c3';
 const MODULES = `modules:
   vici:
     prober: strongswan-vici-tcp
@@ -32,6 +36,12 @@ const MODULES = `modules:
   vici_other:
     prober: strongswan-vici-tcp
     timeout: 2s
+  vici_private:
+    prober: strongswan-vici-tcp
+    timeout: ${MODULE_TIMEOUT_S}s
+    user_labels: hashed
+    user_hash_key: ${USER_HASH_KEY}
+    max_users: 1
 `;
 
 /** A dead charon seen through the socat forward: the connection is accepted, then closed or reset. */
@@ -153,6 +163,45 @@ describe('a probe of the running gateway', () => {
       times.push(seconds);
     }
     assert.ok(Math.max(...times) < 2, `probe times: ${times.join(', ')}s`);
+  });
+});
+
+describe('a probe with user_labels: hashed and max_users: 1', () => {
+  test("keeps one user, hashed, the longest connected of swanctl's; sums the others into one series; names nobody", async () => {
+    const m = await measure(lab.swanctl, () => exporter.get(`/probe?module=vici_private&target=${lab.target}`));
+    const hash = userHasher(USER_HASH_KEY);
+    // swanctl's users: (conn, user) -> IKE_SAs and the age of the oldest.
+    const users = new Map<string, { conn: string; user: string; sas: number; age: number }>();
+    for (const sa of m.before.sas) {
+      const k = JSON.stringify([sa.conn, userOf(sa)]);
+      const u = users.get(k) ?? { conn: sa.conn, user: userOf(sa), sas: 0, age: -1 };
+      u.sas++;
+      u.age = Math.max(u.age, sa.establishedSeconds ?? -1);
+      users.set(k, u);
+    }
+    assert.ok(users.size >= 3, `the lab has several users:\n${m.before.text}`);
+    for (const u of users.values()) assert.ok(!m.text.includes(`"${u.user}"`), `${u.user} is named in:\n${m.text}`);
+
+    const series = samples(m.text, 'vpn_user_sessions');
+    const kept = series.filter((s) => s.labels.user !== '__overflow__');
+    assert.equal(kept.length, 1, m.text);
+    const keptUser = [...users.values()].find((u) => u.conn === kept[0]?.labels.tunnel && hash(u.user) === kept[0]?.labels.user);
+    assert.ok(keptUser, `the kept series is the pseudonym of a user swanctl lists: ${JSON.stringify(kept[0])}`);
+    const oldest = Math.max(...[...users.values()].map((u) => u.age));
+    assert.ok(keptUser.age >= oldest - 1, `the kept user (${keptUser.age} s) is the longest connected (${oldest} s)`);
+    assert.equal(kept[0]?.value, keptUser.sas);
+
+    // The one overflow series counts the IKE_SAs of every other user.
+    const others = m.before.sas.length - keptUser.sas;
+    assert.deepEqual(
+      series.filter((s) => s.labels.user === '__overflow__').map((s) => [s.labels.tunnel, s.value]),
+      [['__overflow__', others]],
+    );
+    assert.equal(samples(m.text, 'vpn_users_overflow')[0]?.value, users.size - 1);
+    assert.equal(
+      series.reduce((a, s) => a + s.value, 0),
+      m.before.sas.length,
+    );
   });
 });
 

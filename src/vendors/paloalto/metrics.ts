@@ -5,6 +5,9 @@ import { gauge, groupBy, key, setKnown, uniqueByName } from '../../exposition/fa
 /** HA states PAN-OS documents; a state outside the list gets its own series too (the device's vocabulary is small). */
 export const HA_STATES = ['active', 'passive', 'suspended', 'non-functional', 'initial', 'tentative', 'active-primary', 'active-secondary'];
 
+/** IKE and IPsec SA detail: written at `detail: sas` only. */
+const SAS = { level: 'sas' } as const;
+
 /** PAN-OS detail beyond the core family. */
 export function addPaloaltoFamilies(set: MetricSet, snapshot: GatewaySnapshot): void {
   if (!snapshot.paloalto) return;
@@ -77,19 +80,18 @@ export function addPaloaltoFamilies(set: MetricSet, snapshot: GatewaySnapshot): 
 
   if (d.ikeSas) {
     // Several SAs of one gateway (a rekey overlap) share a label set: counted, not repeated.
-    const count = gauge(set, 'paloalto_ike_sas', 'IKE (phase 1) SAs of an IKE gateway, by IKE version.', ['gateway', 'version']);
+    const count = gauge(set, 'paloalto_ike_sas', 'IKE (phase 1) SAs of an IKE gateway, by IKE version.', ['gateway', 'version'], SAS);
     for (const g of groupBy(d.ikeSas, (s) => key(s.gateway, String(s.version))).values()) {
       const f = g[0];
       if (f) count.set({ gateway: f.gateway, version: String(f.version) }, g.length);
     }
-    const ikeInfo = gauge(set, 'paloalto_ike_sa_info', "An IKE SA's negotiated parameters; the value is always 1.", [
-      'gateway',
-      'version',
-      'role',
-      'mode',
-      'algorithm',
-      'state',
-    ]);
+    const ikeInfo = gauge(
+      set,
+      'paloalto_ike_sa_info',
+      "An IKE SA's negotiated parameters; the value is always 1.",
+      ['gateway', 'version', 'role', 'mode', 'algorithm', 'state'],
+      SAS,
+    );
     for (const g of groupBy(d.ikeSas, (s) => key(s.gateway, String(s.version), s.role ?? '', s.mode ?? '', s.algorithm ?? '', s.state ?? '')).values()) {
       const s = g[0];
       if (s)
@@ -104,14 +106,24 @@ export function addPaloaltoFamilies(set: MetricSet, snapshot: GatewaySnapshot): 
     const byTunnel = groupBy(d.ipsecSas, (s) => s.tunnel);
     // Every tunnel of `show vpn flow` (one per proxy-id) gets a count, 0 when it has no SA:
     // that names the proxy-id that is down.
-    const count = gauge(set, 'paloalto_ipsec_sas', 'Installed IPsec SAs of a tunnel (tunnel:proxy-id for tunnels with proxy-ids).', ['tunnel']);
+    const count = gauge(set, 'paloalto_ipsec_sas', 'Installed IPsec SAs of a tunnel (tunnel:proxy-id for tunnels with proxy-ids).', ['tunnel'], SAS);
     const names = [...new Set([...d.tunnels.map((t) => t.name), ...byTunnel.keys()])];
     for (const n of names) count.set({ tunnel: n }, byTunnel.get(n)?.length ?? 0);
-    const remaining = gauge(set, 'paloalto_ipsec_sa_remaining_seconds', 'Seconds until the newest IPsec SA of a tunnel expires (it is rekeyed before).', [
-      'tunnel',
-    ]);
-    const lifetime = gauge(set, 'paloalto_ipsec_sa_lifetime_seconds', 'Negotiated lifetime of the newest IPsec SA of a tunnel.', ['tunnel']);
-    const saInfo = gauge(set, 'paloalto_ipsec_sa_info', "An IPsec SA's gateway and algorithms; the value is always 1.", ['tunnel', 'gateway', 'algorithm']);
+    const remaining = gauge(
+      set,
+      'paloalto_ipsec_sa_remaining_seconds',
+      'Seconds until the newest IPsec SA of a tunnel expires (it is rekeyed before).',
+      ['tunnel'],
+      SAS,
+    );
+    const lifetime = gauge(set, 'paloalto_ipsec_sa_lifetime_seconds', 'Negotiated lifetime of the newest IPsec SA of a tunnel.', ['tunnel'], SAS);
+    const saInfo = gauge(
+      set,
+      'paloalto_ipsec_sa_info',
+      "An IPsec SA's gateway and algorithms; the value is always 1.",
+      ['tunnel', 'gateway', 'algorithm'],
+      SAS,
+    );
     const seen = new Set<string>();
     for (const [tunnel, sas] of byTunnel) {
       const newest = sas.reduce((a, b) => ((b.remainingSeconds ?? -1) > (a.remainingSeconds ?? -1) ? b : a));

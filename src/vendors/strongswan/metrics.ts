@@ -6,6 +6,9 @@ import { counter, gauge, groupBy, key, max, min, setKnown, sum } from '../../exp
  * strongSwan detail beyond the core family: per conn and child, aggregated over
  * SAs, since SPIs and unique ids must not become labels.
  */
+/** IKE_SA and CHILD_SA detail: written at `detail: sas` only. */
+const SAS = { level: 'sas' } as const;
+
 export function addStrongswanFamilies(set: MetricSet, snapshot: GatewaySnapshot): void {
   const d = snapshot.strongswan;
   if (!d) return;
@@ -41,10 +44,10 @@ export function addStrongswanFamilies(set: MetricSet, snapshot: GatewaySnapshot)
     }
   }
 
-  const ikeCount = gauge(set, 'strongswan_ike_sas_by_conn', 'IKE_SAs by conn, IKE version and state.', ['conn', 'version', 'state']);
-  const ikeEstablished = gauge(set, 'strongswan_ike_sa_established_seconds', 'Age of the oldest IKE_SA of a conn.', ['conn']);
-  const ikeRekey = gauge(set, 'strongswan_ike_sa_rekey_seconds', 'Seconds until the next IKE_SA rekey of a conn (the soonest).', ['conn']);
-  const ikeReauth = gauge(set, 'strongswan_ike_sa_reauth_seconds', 'Seconds until the next IKE_SA reauthentication of a conn (the soonest).', ['conn']);
+  const ikeCount = gauge(set, 'strongswan_ike_sas_by_conn', 'IKE_SAs by conn, IKE version and state.', ['conn', 'version', 'state'], SAS);
+  const ikeEstablished = gauge(set, 'strongswan_ike_sa_established_seconds', 'Age of the oldest IKE_SA of a conn.', ['conn'], SAS);
+  const ikeRekey = gauge(set, 'strongswan_ike_sa_rekey_seconds', 'Seconds until the next IKE_SA rekey of a conn (the soonest).', ['conn'], SAS);
+  const ikeReauth = gauge(set, 'strongswan_ike_sa_reauth_seconds', 'Seconds until the next IKE_SA reauthentication of a conn (the soonest).', ['conn'], SAS);
   for (const group of groupBy(d.ikeSas, (sa) => key(sa.conn, String(sa.version), sa.state)).values()) {
     const f = group[0] as StrongswanIkeSa;
     ikeCount.set({ conn: f.conn, version: String(f.version), state: f.state }, group.length);
@@ -69,24 +72,36 @@ export function addStrongswanFamilies(set: MetricSet, snapshot: GatewaySnapshot)
 
   const children: { conn: string; child: StrongswanChildSa }[] = [];
   for (const sa of d.ikeSas) for (const child of sa.children) children.push({ conn: sa.conn, child });
-  const childCount = gauge(set, 'strongswan_child_sas', 'CHILD_SAs by conn, child and state.', ['conn', 'child', 'state']);
+  const childCount = gauge(set, 'strongswan_child_sas', 'CHILD_SAs by conn, child and state.', ['conn', 'child', 'state'], SAS);
   for (const group of groupBy(children, (c) => key(c.conn, c.child.name, c.child.state)).values()) {
     const f = group[0] as (typeof children)[number];
     childCount.set({ conn: f.conn, child: f.child.name, state: f.child.state }, group.length);
   }
-  const rx = counter(set, 'strongswan_child_sa_receive_bytes_total', "Bytes received by the CHILD_SAs of a conn's child (resets when an SA is rekeyed).", [
-    'conn',
-    'child',
-  ]);
-  const tx = counter(set, 'strongswan_child_sa_transmit_bytes_total', "Bytes sent by the CHILD_SAs of a conn's child (resets when an SA is rekeyed).", [
-    'conn',
-    'child',
-  ]);
-  const rxp = counter(set, 'strongswan_child_sa_receive_packets_total', "Packets received by the CHILD_SAs of a conn's child.", ['conn', 'child']);
-  const txp = counter(set, 'strongswan_child_sa_transmit_packets_total', "Packets sent by the CHILD_SAs of a conn's child.", ['conn', 'child']);
-  const rekey = gauge(set, 'strongswan_child_sa_rekey_seconds', "Seconds until the next CHILD_SA rekey of a conn's child (the soonest).", ['conn', 'child']);
-  const life = gauge(set, 'strongswan_child_sa_lifetime_seconds', "Seconds until a CHILD_SA of a conn's child expires (the soonest).", ['conn', 'child']);
-  const installed = gauge(set, 'strongswan_child_sa_installed_seconds', "Age of the oldest CHILD_SA of a conn's child.", ['conn', 'child']);
+  const rx = counter(
+    set,
+    'strongswan_child_sa_receive_bytes_total',
+    "Bytes received by the CHILD_SAs of a conn's child (resets when an SA is rekeyed).",
+    ['conn', 'child'],
+    SAS,
+  );
+  const tx = counter(
+    set,
+    'strongswan_child_sa_transmit_bytes_total',
+    "Bytes sent by the CHILD_SAs of a conn's child (resets when an SA is rekeyed).",
+    ['conn', 'child'],
+    SAS,
+  );
+  const rxp = counter(set, 'strongswan_child_sa_receive_packets_total', "Packets received by the CHILD_SAs of a conn's child.", ['conn', 'child'], SAS);
+  const txp = counter(set, 'strongswan_child_sa_transmit_packets_total', "Packets sent by the CHILD_SAs of a conn's child.", ['conn', 'child'], SAS);
+  const rekey = gauge(
+    set,
+    'strongswan_child_sa_rekey_seconds',
+    "Seconds until the next CHILD_SA rekey of a conn's child (the soonest).",
+    ['conn', 'child'],
+    SAS,
+  );
+  const life = gauge(set, 'strongswan_child_sa_lifetime_seconds', "Seconds until a CHILD_SA of a conn's child expires (the soonest).", ['conn', 'child'], SAS);
+  const installed = gauge(set, 'strongswan_child_sa_installed_seconds', "Age of the oldest CHILD_SA of a conn's child.", ['conn', 'child'], SAS);
   for (const group of groupBy(children, (c) => key(c.conn, c.child.name)).values()) {
     const f = group[0] as (typeof children)[number];
     const labels = { conn: f.conn, child: f.child.name };

@@ -12,6 +12,8 @@ export interface ProbeResult {
   target: string;
   success: boolean;
   durationSeconds: number;
+  /** Sample lines in `metrics`. */
+  series: number;
   reason: string | null;
   /** The reason from the documented set (timeout, auth_failed, ...), beside the human text. */
   failureReason: string | null;
@@ -181,7 +183,13 @@ export function resultNodes(r: ProbeResult): HTMLElement[] {
     outcomeBox(
       r.success,
       r.success ? 'Success' : 'Failure',
-      [`module ${r.module} (${r.prober})`, `target ${r.target}`, `took ${r.durationSeconds.toFixed(3)} s`, `at ${new Date(r.time).toLocaleTimeString()}`],
+      [
+        `module ${r.module} (${r.prober})`,
+        `target ${r.target}`,
+        `took ${r.durationSeconds.toFixed(3)} s`,
+        `${r.series} series`,
+        `at ${new Date(r.time).toLocaleTimeString()}`,
+      ],
       r.success ? '' : (r.reason ?? '') + (r.failureReason ? ` (${r.failureReason})` : ''),
     ),
     el('p', { class: 'links' }, [

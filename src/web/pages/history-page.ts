@@ -21,6 +21,7 @@ export function renderHistoryPage(records: readonly ProbeRecord[], limit: number
     probeLink(r),
     resultCell(r),
     `${r.durationSeconds.toFixed(3)} s`,
+    String(r.series),
     `<a href="logs?id=${r.id}">log #${r.id}</a>`,
   ]);
   const empty = filter ? `No probe of a target containing "${filter}" is in the history.` : 'No probe has run yet.';
@@ -32,6 +33,6 @@ export function renderHistoryPage(records: readonly ProbeRecord[], limit: number
 <button type="submit">Filter</button>${filter ? ' <a href="history">Show all</a>' : ''}
 </form>
 <h2>${filter ? 'Matching probes' : 'Probes'} (${records.length})</h2>
-${renderTable('Recent probes', ['Time', 'Module', 'Target', 'Result', 'Duration', 'Log'], rows, empty)}`;
+${renderTable('Recent probes', ['Time', 'Module', 'Target', 'Result', 'Duration', 'Series', 'Log'], rows, empty)}`;
   return renderPage({ title: 'History', section: 'history', version, main });
 }

@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { buildProbeMetrics } from '../../exposition/probe-metrics.js';
 import { sessionRows } from '../../exposition/sessions-json.js';
 import type { AppDeps } from '../deps.js';
 import { refusalOf, runProbe, type ProbeEnv } from '../probe-middleware.js';
@@ -38,9 +37,11 @@ export function apiRoutes(deps: AppDeps): Hono<ProbeEnv> {
         // fetched: its own gateway fetch; joined: one in flight; recent: a recent one, ageSeconds old (min_interval).
         source: p.source,
         ageSeconds: p.ageSeconds ?? null,
+        // Sample lines in `metrics`, under the module's detail level, user_labels and max_users.
+        series: p.series,
         snapshot: p.snapshot ?? null,
         // The exposition of this very probe, so the page's metrics match its tables.
-        metrics: buildProbeMetrics(p, p.request.module.prober.addVendorFamilies).render(),
+        metrics: p.metrics.render(),
       },
       200,
       API_HEADERS,

@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { TEXT_CONTENT_TYPE } from '../../exposition/metric-set.js';
-import { buildProbeMetrics } from '../../exposition/probe-metrics.js';
 import { renderDebugOutput } from '../debug-output.js';
 import type { AppDeps } from '../deps.js';
 import { refusalOf, runProbe, type ProbeEnv } from '../probe-middleware.js';
@@ -10,9 +9,8 @@ export function probeRoutes(deps: AppDeps): Hono<ProbeEnv> {
   const app = new Hono<ProbeEnv>();
   app.get('/probe', runProbe(deps.probes), (c) => {
     const probe = c.var.probe;
-    const metrics = buildProbeMetrics(probe, probe.request.module.prober.addVendorFamilies);
-    if (probe.request.debug) return c.text(renderDebugOutput(probe.log, metrics.render(), probe.request.module));
-    return c.body(metrics.renderBytes(), 200, { 'Content-Type': TEXT_CONTENT_TYPE });
+    if (probe.request.debug) return c.text(renderDebugOutput(probe.log, probe.metrics, probe.request.module));
+    return c.body(probe.metrics.renderBytes(), 200, { 'Content-Type': TEXT_CONTENT_TYPE });
   });
   app.onError((err, c) => {
     const refused = refusalOf(err);

@@ -279,7 +279,10 @@ function onlyDataOrParseError(text: string, boundMs = 500): void {
 describe('OpenVPN status, properties', () => {
   const texts = FIXTURES.map(fixture);
   it('arbitrary text gives data or ParseError', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => onlyDataOrParseError(text)), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => onlyDataOrParseError(text)),
+      { numRuns: 300 },
+    );
   });
   it('arbitrary lines after a valid v2 prefix give data or ParseError', () => {
     const line = fc
@@ -291,7 +294,10 @@ describe('OpenVPN status, properties', () => {
     );
   });
   it('mutated real fixtures give data or ParseError', () => {
-    fc.assert(fc.property(mutatedText(texts), (text) => onlyDataOrParseError(text)), { numRuns: 600 });
+    fc.assert(
+      fc.property(mutatedText(texts), (text) => onlyDataOrParseError(text)),
+      { numRuns: 600 },
+    );
   });
   it('a maximal file is refused or parsed quickly', () => {
     onlyDataOrParseError(`OpenVPN CLIENT LIST\n${'a,1.2.3.4:5,1,2,3\n'.repeat(150_000)}`, 5000);

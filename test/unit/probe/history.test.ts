@@ -13,6 +13,7 @@ function probe(target: string, success: boolean): NewProbeRecord {
     durationSeconds: 0.01,
     failure: success ? undefined : 'connection refused',
     source: 'fetched',
+    series: 2,
     log: { entries: [], dropped: 0 },
   };
 }
