@@ -3,6 +3,7 @@ import { benchOpenvpn } from './openvpn.js';
 import { benchPaloalto } from './paloalto.js';
 import { benchVici } from './vici.js';
 import { benchViciSsh } from './vici-ssh.js';
+import { benchWireguard } from './wireguard.js';
 
 /** `npm run bench`: side-by-side measurements against references, reported as ratios. */
 const benches: [string, () => Promise<string[]>][] = [
@@ -10,6 +11,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['vici-ssh', benchViciSsh],
   ['openvpn', benchOpenvpn],
   ['paloalto', benchPaloalto],
+  ['wireguard', benchWireguard],
   ['fleet', benchFleet],
 ];
 const only = process.argv[2];
