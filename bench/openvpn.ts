@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startSshd } from '../test/support/sshd.js';
+import { makeLabPki } from '../test/lab/support/strongswan-pki.js';
 import { startExporterProcess } from './support/exporter-process.js';
 import { fmt, medianSeconds, ratio } from './support/stats.js';
 
@@ -28,8 +29,16 @@ export async function benchOpenvpn(): Promise<string[]> {
   writeFileSync(key, sshd.privateKey, { mode: 0o600 });
   const knownHosts = join(dir, 'known_hosts');
   writeFileSync(knownHosts, `${sshd.knownHostsLine}\n`);
-  const modules = `modules:
-  ovpn:
+  // A server configuration as EasyRSA setups have it: CA, certificate, key, CRL, an inline tls-crypt key.
+  const pki = makeLabPki(join(dir, 'pki'));
+  chmodSync(pki.dir, 0o755);
+  const crlPem = join(pki.dir, 'ca.crl.pem');
+  const serverConf = join(dir, 'server.conf');
+  writeFileSync(
+    serverConf,
+    `port 1194\ncd ${pki.dir}\nca ca.crt\ncert gw.crt\nkey gw.key\ncrl-verify ca.crl.pem\n<tls-crypt>\n-----BEGIN OpenVPN Static key V1-----\n${'0123456789abcdef'.repeat(2)}\n-----END OpenVPN Static key V1-----\n</tls-crypt>\n`,
+  );
+  const ovpnModule = (name: string, extra: string) => `  ${name}:
     prober: openvpn-ssh
     timeout: 10s
     # Fixtures keep the time they were captured at; staleness is not what is measured here.
@@ -37,12 +46,14 @@ export async function benchOpenvpn(): Promise<string[]> {
     ssh: {username: ${sshd.user}, private_key: {file: ${key}}, known_hosts: ${knownHosts}}
     status_files:
 ${files.map((p, i) => `      - {name: s${i}, path: ${p}}`).join('\n')}
-`;
-  const target = `/probe?module=ovpn&target=${sshd.host}:${sshd.port}`;
-  const probe = async (url: string) => {
-    const text = await (await fetch(url + target)).text();
+${extra}`;
+  const modules = `modules:\n${ovpnModule('ovpn', '')}${ovpnModule('ovpn_certs', `    config_files: [${serverConf}]\n`)}`;
+  const probeModule = (module: string) => async (url: string) => {
+    const text = await (await fetch(`${url}/probe?module=${module}&target=${sshd.host}:${sshd.port}`)).text();
     if (!text.includes('probe_success 1')) throw new Error(`probe failed in the benchmark:\n${text.slice(0, 400)}`);
+    if (module === 'ovpn_certs' && !text.includes('vpn_crl_next_update_timestamp_seconds{')) throw new Error('no CRL series in the benchmark');
   };
+  const probe = probeModule('ovpn');
 
   const sshArgs = [
     '-o',
@@ -70,6 +81,14 @@ ${files.map((p, i) => `      - {name: s${i}, path: ${p}}`).join('\n')}
     const cpuPerProbe = (exporter.cpuSeconds() - cpuBefore) / (warmRuns + 1);
     await run('ssh', [...sshArgs, 'true']);
     const mux = await medianSeconds(20, () => run('ssh', [...sshArgs, 'date +%s; uname -n; cat', ...files]));
+    const warmCerts = await medianSeconds(warmRuns, () => probeModule('ovpn_certs')(exporter.url));
+    // What a user would script for the same dates: openssl on each file, in the same ssh exec.
+    const muxCerts = await medianSeconds(20, () =>
+      run('ssh', [
+        ...sshArgs,
+        `date +%s; uname -n; cat ${files.join(' ')}; openssl x509 -noout -enddate -in ${pki.caCert}; openssl x509 -noout -enddate -in ${pki.gwCert}; openssl crl -noout -nextupdate -in ${crlPem}`,
+      ]),
+    );
     await run('ssh', ['-o', `ControlPath=${join(dir, 'cm')}`, '-O', 'exit', `${sshd.user}@${sshd.host}`]).catch(() => undefined);
 
     const coldTimes: number[] = [];
@@ -87,6 +106,8 @@ ${files.map((p, i) => `      - {name: s${i}, path: ${p}}`).join('\n')}
       `  warm /probe (pooled connection, median of ${warmRuns}): ${fmt(warm)}`,
       `  ssh ControlMaster exec of the same cat (median of 20):  ${fmt(mux)}`,
       `  warm /probe vs multiplexed ssh: ${ratio(warm, mux)} (goal <= 1.5x)`,
+      `  with config_files (CA, cert, CRL; filtered on the gateway), warm /probe: ${fmt(warmCerts)}, +${fmt(warmCerts - warm)} over status files only`,
+      `  ssh ControlMaster: the same cat plus openssl x509 -enddate x2, openssl crl -nextupdate: ${fmt(muxCerts)}; ratio ${ratio(warmCerts, muxCerts)}`,
       `  cold /probe (new SSH connection, median of 5): ${fmt(cold)}`,
       `  exporter CPU per warm probe: ${(cpuPerProbe * 1000).toFixed(1)} ms`,
     ];

@@ -5,6 +5,7 @@ import { benchOpenvpn } from './openvpn.js';
 import { benchPaloalto } from './paloalto.js';
 import { benchVici } from './vici.js';
 import { benchViciSsh } from './vici-ssh.js';
+import { benchWireguard } from './wireguard.js';
 
 /** `npm run bench`: side-by-side measurements against references, reported as ratios. */
 const benches: [string, () => Promise<string[]>][] = [
@@ -12,6 +13,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['vici-ssh', benchViciSsh],
   ['openvpn', benchOpenvpn],
   ['paloalto', benchPaloalto],
+  ['wireguard', benchWireguard],
   ['fleet', benchFleet],
   ['fleet-page', benchFleetPage],
   ['cardinality', benchCardinality],

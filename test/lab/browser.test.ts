@@ -11,6 +11,7 @@ import { SHUNTS } from './support/strongswan-config.js';
 import { startViciLab, type ViciLab } from './support/strongswan-lab.js';
 import { PKI_NAMES } from './support/strongswan-pki.js';
 import { freePort } from '../support/free-port.js';
+import { ROOT_USER, startWireguardLab, type WireguardLab } from './support/wireguard-lab.js';
 
 // The callbacks given to evaluate() run in Chromium, but this file is Node code, checked
 // without the DOM lib (tsconfig.json): declare the browser globals they use, for this file only.
@@ -255,6 +256,67 @@ describe('against a real charon (strongSwan lab)', () => {
     );
     assert.match((await column(page, 'crls', 'Next update'))[0] ?? '', /\(in (20|21)d/);
     await screenshot(page, 'landing-lab-1280.png');
+    await page.close();
+  });
+});
+
+describe('against real wireguard-go (WireGuard lab)', () => {
+  let lab: WireguardLab;
+  let wgExporter: TestExporter;
+  before(async () => {
+    lab = await startWireguardLab();
+    const q = (x: string) => JSON.stringify(x);
+    wgExporter = await startTestExporter(
+      [
+        'modules:',
+        '  wg:',
+        '    prober: wireguard-ssh',
+        '    timeout: 10s',
+        '    ssh:',
+        `      username: ${ROOT_USER}`,
+        `      private_key: {file: ${q(lab.rootSshd.privateKeyFile)}}`,
+        `      known_hosts: ${q(lab.knownHostsFile)}`,
+        `    config_dir: ${q(lab.configDir)}`,
+        '',
+      ].join('\n'),
+    );
+  });
+  after(async () => {
+    await wgExporter?.close();
+    await lab?.stop();
+  });
+
+  test('interfaces and every peer with its name, state and handshake age; the sessions page with keys', async () => {
+    const page = await browser.newPage();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${wgExporter.url}/?target=${encodeURIComponent(lab.rootTarget)}&module=wg`);
+    await page.locator('#wg-peers tbody tr').first().waitFor({ timeout: 15_000 });
+    assert.deepEqual((await column(page, 'wg-interfaces', 'Interface')).sort(), ['wg0', 'wg1']);
+    const keys = await column(page, 'wg-interfaces', 'Public key');
+    assert.ok(keys.includes(lab.publicKeys.wg0) && keys.includes(lab.publicKeys.wg1), keys.join(', '));
+    const peers = await column(page, 'wg-peers', 'Peer');
+    const ghost = lab.publicKeys.ghost.slice(0, 8);
+    assert.deepEqual([...peers].sort(), ['alice', 'bob', lab.publicKeys.carol.slice(0, 8), ghost].sort());
+    const states = await column(page, 'wg-peers', 'State');
+    const handshakes = await column(page, 'wg-peers', 'Latest handshake');
+    for (const [i, name] of peers.entries()) {
+      if (name === ghost) {
+        assert.equal(states[i], 'never');
+        assert.equal(handshakes[i], 'never');
+      } else {
+        assert.equal(states[i], 'connected', name);
+        assert.match(handshakes[i] ?? '', /^(\d+[ms] ?)+ ago$|^0s ago$/, name);
+      }
+    }
+    assert.ok((await column(page, 'wg-peers', 'Public key')).includes(lab.publicKeys.alice));
+    const text = await page.locator('main').textContent();
+    for (const secret of lab.gatewaySecrets) assert.ok(!text?.includes(secret), 'a private or preshared key on the page');
+
+    await page.goto(`${wgExporter.url}/sessions.html?target=${encodeURIComponent(lab.rootTarget)}&module=wg`);
+    const details = (await page.locator('tbody td[data-label="Details"]').allTextContents()).join('\n');
+    assert.ok(details.includes(`publicKey: ${lab.publicKeys.alice}`), details);
+    assert.match(details, /handshakeAgeSeconds: \d+/);
+    await screenshot(page, 'sessions-wireguard-1280.png');
     await page.close();
   });
 });

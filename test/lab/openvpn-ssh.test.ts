@@ -1,10 +1,16 @@
-import { samples } from '../support/exposition.js';
 // The openvpn-ssh prober end to end: real OpenVPN servers and clients, a real sshd, the exporter in-process.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import ssh2 from 'ssh2';
+import { createLogger } from '../../src/log/logger.js';
+import { CapturingProbeLog } from '../../src/log/probe-log.js';
+import { createSshTransport } from '../../src/transport/ssh/transport.js';
+import type { SshTransport } from '../../src/transport/ssh/types.js';
+import { openvpnSsh } from '../../src/vendors/openvpn/ssh.js';
+import { matching, samples } from '../support/exposition.js';
 import { parseOpenvpnStatus, type OpenvpnServerStatus } from '../../src/vendors/openvpn/status.js';
 import { fingerprintOf } from '../../src/transport/ssh/host-key.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
@@ -29,9 +35,11 @@ function modulesYaml(): string {
   const trusted = login(`known_hosts: ${q(lab.knownHostsFile)}`);
   const files = (list: [string, string][]) => `    status_files:\n${list.map(([name, path]) => `      - {name: ${name}, path: ${q(path)}}\n`).join('')}`;
   const all = files(SERVER_NAMES.map((s) => [s, lab.statusFiles[s]]));
+  const configs = `    config_files: [${SERVER_NAMES.map((s) => q(lab.configFiles[s])).join(', ')}]\n`;
   return [
     'modules:',
-    `  ovpn:\n    prober: openvpn-ssh\n    timeout: 10s\n${trusted}${all}`,
+    `  ovpn:\n    prober: openvpn-ssh\n    timeout: 10s\n${trusted}${all}${configs}`,
+    `  ovpn_nocerts:\n    prober: openvpn-ssh\n    timeout: 10s\n    certificates: false\n${trusted}${all}${configs}`,
     `  ovpn_fresh:\n    prober: openvpn-ssh\n    timeout: 10s\n    max_status_age: 3s\n${trusted}${all}`,
     `  ovpn_v1only:\n    prober: openvpn-ssh\n    timeout: 10s\n${trusted}${files([['v1', lab.statusFiles.v1]])}`,
     `  ovpn_missing:\n    prober: openvpn-ssh\n    timeout: 10s\n${trusted}${files([['gone', missingPath()]])}`,
@@ -186,6 +194,92 @@ test('the private key never appears in probe answers, debug output or exporter l
     answers.some((a) => a.includes(lab.privateKeyFile)),
     "debug output shows the key's file reference instead",
   );
+});
+
+/** "notAfter=Jan  2 03:04:05 2027 GMT" from openssl → Unix seconds. */
+async function opensslTime(args: string[]): Promise<number> {
+  const line = (await run('openssl', args)).stdout.trim();
+  const ms = Date.parse(line.replace(/^[A-Za-z]+=/, '').replace(/ GMT$/, ' UTC'));
+  assert.ok(Number.isFinite(ms), `openssl printed ${JSON.stringify(line)}`);
+  return ms / 1000;
+}
+
+test("certificate and CRL expiry from the three servers' configurations, as openssl reads the same files", async () => {
+  const text = await probe('ovpn');
+  const [serverEnd, caEnd, crlNext] = await Promise.all([
+    opensslTime(['x509', '-noout', '-enddate', '-in', lab.pki.server.cert]),
+    opensslTime(['x509', '-noout', '-enddate', '-in', lab.pki.ca]),
+    opensslTime(['crl', '-noout', '-nextupdate', '-in', lab.pki.crl]),
+  ]);
+  // udp (files), tcp (inline) and v1 (cd, relative, extra-certs) name the same CA and server certificate.
+  assert.deepEqual(
+    matching(text, 'vpn_certificate_expiry_timestamp_seconds', {})
+      .map((s) => [s.labels.subject, s.labels.issuer, s.labels.role, s.labels.private_key, s.value])
+      .sort(),
+    [
+      ['vpnx-lab-ca', 'vpnx-lab-ca', 'ca', 'false', caEnd],
+      ['vpnx-server', 'vpnx-lab-ca', 'end-entity', 'true', serverEnd],
+    ],
+    text,
+  );
+  assert.deepEqual(
+    matching(text, 'vpn_crl_next_update_timestamp_seconds', {}).map((s) => [s.labels.issuer, s.value]),
+    [['vpnx-lab-ca', crlNext]],
+  );
+  const off = await probe('ovpn_nocerts');
+  assert.equal(sampleValue(off, 'probe_success'), 1, off);
+  assert.equal(matching(off, 'vpn_certificate_expiry_timestamp_seconds', {}).length, 0, off);
+  assert.equal(matching(off, 'vpn_crl_next_update_timestamp_seconds', {}).length, 0, off);
+});
+
+test('no byte of a private or static key reaches the exporter, though every key file is readable', async () => {
+  const sinkLines: string[] = [];
+  const logger = createLogger(
+    'debug',
+    'logfmt',
+    new Writable({
+      write: (c: Buffer, _e, cb) => {
+        sinkLines.push(c.toString());
+        cb();
+      },
+    }),
+  );
+  const inner = createSshTransport({ logger, idleTimeoutMs: 5_000 });
+  const received: string[] = [];
+  const recording: SshTransport = {
+    exec: async (endpoint, command, opts) => {
+      const r = await inner.exec(endpoint, command, opts);
+      received.push(r.stdout, r.stderr);
+      return r;
+    },
+    openShell: () => Promise.reject(new Error('openvpn-ssh opens no shell')),
+    openStreamLocal: () => Promise.reject(new Error('openvpn-ssh opens no stream-local channel')),
+    execStream: () => Promise.reject(new Error('openvpn-ssh uses exec, not execStream')),
+    stats: () => inner.stats(),
+    close: () => inner.close(),
+  };
+  const [host, port] = lab.target.split(':');
+  try {
+    const snapshot = await openvpnSsh.probe({
+      target: { host: host as string, port: Number(port), raw: lab.target },
+      options: openvpnSsh.optionsSchema.parse({
+        ssh: { username: lab.sshUser, private_key: { file: lab.privateKeyFile }, known_hosts: lab.knownHostsFile },
+        status_files: SERVER_NAMES.map((name) => ({ name, path: lab.statusFiles[name] })),
+        config_files: SERVER_NAMES.map((s) => lab.configFiles[s]),
+      }),
+      signal: AbortSignal.timeout(10_000),
+      log: new CapturingProbeLog(undefined),
+      services: { ssh: recording },
+    });
+    assert.equal(snapshot.certificates?.length, 7, "ca and cert of three servers, and v1's extra-certs");
+  } finally {
+    await recording.close();
+  }
+  const bytes = received.join('\n');
+  assert.ok(bytes.includes('-----BEGIN CERTIFICATE-----') && bytes.includes('-----BEGIN X509 CRL-----'), 'the probe did receive the public files');
+  assert.ok(lab.gatewaySecrets.length >= 4, 'the lab has keys to look for');
+  const everything = [bytes, ...answers, ...exporter.logs, ...sinkLines].join('\n');
+  for (const secret of lab.gatewaySecrets) assert.ok(!everything.includes(secret), 'a line of a private or static key left the gateway');
 });
 
 /** The lab's servers and the gateway's ssh user run this very binary. */

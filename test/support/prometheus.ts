@@ -45,7 +45,7 @@ export function promtool(args: string[], cwd = DEPLOY_PROMETHEUS): Promise<Comma
 /** Where the exposed families are defined: the core family, probe and self metrics, and each vendor's metrics.ts. */
 const EXPOSITION_DIR = 'src/exposition';
 const VENDORS_DIR = 'src/vendors';
-const METRIC_LITERAL = /['"]((?:vpn|probe|strongswan|openvpn|paloalto)_[a-z0-9_]*[a-z0-9])['"]/g;
+const METRIC_LITERAL = /['"]((?:vpn|probe|strongswan|openvpn|paloalto|wireguard)_[a-z0-9_]*[a-z0-9])['"]/g;
 const HISTOGRAM = /new\s+Histogram(?:<[^>]*>)?\(\s*\{\s*name:\s*['"]([a-z0-9_]+)['"]/g;
 
 function sourceFiles(dir = join(REPO_ROOT, EXPOSITION_DIR)): string[] {

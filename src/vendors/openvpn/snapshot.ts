@@ -1,5 +1,5 @@
 import type { OpenvpnStatus } from './status.js';
-import type { GatewaySnapshot, OpenvpnServerDetail, Session, Tunnel } from '../../model/snapshot.js';
+import type { Certificate, Crl, GatewaySnapshot, OpenvpnServerDetail, Session, Tunnel } from '../../model/snapshot.js';
 
 export interface OpenvpnStatusRead {
   name: string;
@@ -10,7 +10,14 @@ export interface OpenvpnStatusRead {
 }
 
 /** Each status file is one tunnel (a server instance or a client); each connected client a session. */
-export function buildOpenvpnSnapshot(input: { reads: readonly OpenvpnStatusRead[]; nowSeconds: number; version?: string; hostname?: string }): GatewaySnapshot {
+export function buildOpenvpnSnapshot(input: {
+  reads: readonly OpenvpnStatusRead[];
+  nowSeconds: number;
+  version?: string;
+  hostname?: string;
+  /** From the server configurations; absent when none was named or certificates are off. */
+  pki?: { certificates: Certificate[]; crls: Crl[] };
+}): GatewaySnapshot {
   const tunnels: Tunnel[] = [];
   const sessions: Session[] = [];
   const servers: OpenvpnServerDetail[] = [];
@@ -75,6 +82,7 @@ export function buildOpenvpnSnapshot(input: { reads: readonly OpenvpnStatusRead[
     tunnels,
     sessions,
     pools: [],
+    ...(input.pki ? { certificates: input.pki.certificates, crls: input.pki.crls } : {}),
     openvpn: { servers },
   };
 }

@@ -73,6 +73,17 @@ export function buildWireguardSnapshot(input: {
         remotePort: port,
         virtualAddresses: [...p.allowedIps],
         traffic: { ...p.traffic },
+        // For /sessions and the pages (never labels): what tells a peer apart and how fresh it is.
+        details: {
+          publicKey: p.publicKey,
+          ...(p.latestHandshakeTimestamp !== undefined
+            ? {
+                latestHandshake: new Date(p.latestHandshakeTimestamp * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+                handshakeAgeSeconds: String(p.handshakeAgeSeconds),
+              }
+            : {}),
+          ...(p.persistentKeepaliveSeconds !== undefined ? { persistentKeepaliveSeconds: String(p.persistentKeepaliveSeconds) } : {}),
+        },
       });
     }
     tunnels.push({

@@ -1,5 +1,5 @@
 /** The landing page's view of one /api/probe answer: outcome, links, gateway tables and the raw metrics. */
-import type { GatewayInfo, GatewaySnapshot } from '../../model/snapshot.js';
+import type { GatewayInfo, GatewaySnapshot, WireguardDetail } from '../../model/snapshot.js';
 import { humanBytes, humanDuration } from '../pages/format.js';
 import { el, table, type Child } from './dom.js';
 
@@ -114,6 +114,7 @@ function snapshotNodes(s: GatewaySnapshot, endMs: number): HTMLElement[] {
       'No peer or user is connected.',
     ),
   );
+  if (s.wireguard) nodes.push(...wireguardNodes(s.wireguard));
   if (s.pools.length > 0) {
     nodes.push(
       el('h2', null, [`Address pools (${s.pools.length})`]),
@@ -163,6 +164,52 @@ function snapshotNodes(s: GatewaySnapshot, endMs: number): HTMLElement[] {
     );
   }
   return nodes;
+}
+
+/** Every WireGuard interface and peer, connected or not: names, keys, endpoints and handshake ages (never metric labels). */
+function wireguardNodes(w: WireguardDetail): HTMLElement[] {
+  const peers = w.interfaces.flatMap((i) => i.peers.map((p) => ({ iface: i.name, p })));
+  const state = (connected: boolean, never: boolean) =>
+    el('span', { class: `badge ${connected ? 'badge-up' : 'badge-ignored'}` }, [connected ? 'connected' : never ? 'never' : 'idle']);
+  return [
+    el('h2', null, [`WireGuard interfaces (${w.interfaces.length})`]),
+    table(
+      'wg-interfaces',
+      'WireGuard interfaces',
+      ['Interface', 'Listen port', 'Public key', 'Peers connected'],
+      w.interfaces.map((i) => [
+        i.name,
+        i.listenPort === undefined ? '' : String(i.listenPort),
+        el('code', null, [i.publicKey ?? '']),
+        `${i.peers.filter((p) => p.connected).length} of ${i.peers.length}`,
+      ]),
+      'The gateway has no WireGuard interface.',
+    ),
+    el('h2', null, [`WireGuard peers (${peers.length})`]),
+    el('p', { class: 'hint' }, [`Connected: latest handshake younger than ${humanDuration(w.connectedWithinSeconds)} (the module's connected_within).`]),
+    table(
+      'wg-peers',
+      'WireGuard peers',
+      ['Peer', 'Interface', 'State', 'Latest handshake', 'Endpoint', 'Allowed IPs', 'Keepalive', 'In', 'Out', 'Public key'],
+      peers.map(({ iface, p }) => [
+        p.label,
+        iface,
+        state(p.connected, p.latestHandshakeTimestamp === undefined),
+        p.latestHandshakeTimestamp === undefined || p.handshakeAgeSeconds === undefined
+          ? 'never'
+          : el('span', null, [
+              el('time', { datetime: new Date(p.latestHandshakeTimestamp * 1000).toISOString() }, [`${humanDuration(p.handshakeAgeSeconds)} ago`]),
+            ]),
+        p.endpoint ?? '',
+        p.allowedIps.join(', '),
+        p.persistentKeepaliveSeconds === undefined ? '' : `${p.persistentKeepaliveSeconds}s`,
+        humanBytes(p.traffic.bytesIn),
+        humanBytes(p.traffic.bytesOut),
+        el('code', null, [p.publicKey]),
+      ]),
+      'No peer is configured.',
+    ),
+  ];
 }
 
 /** An absolute time with how far it is from now: "2026-12-31 (in 29d 4h)" or "(3d ago)". */

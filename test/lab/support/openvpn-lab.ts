@@ -4,7 +4,10 @@
 //   <p>-lan   a bridge "br0" standing in for the internet, 192.0.2.0/24
 //   <p>-gw    the gateway: eth0 192.0.2.1, management 203.0.113.1 on lo (sshd listens there)
 //             servers udp (UDP 1194, status-version 3), tcp (TCP 1194, v2), v1 (UDP 1195, v1),
-//             each with its management interface on the namespace's own 127.0.0.1
+//             each with its management interface on the namespace's own 127.0.0.1; their PKI in three
+//             forms: udp absolute paths and crl-verify, tcp inline <ca>/<cert>/<key>/<tls-crypt>,
+//             v1 `cd` into the PKI with relative paths, extra-certs and tls-auth. Every key is
+//             world-readable, so only the prober's own restraint keeps it on the gateway.
 //   <p>-alice1, <p>-alice2 (same certificate, duplicate-cn), <p>-bob on udp; <p>-carol on tcp; <p>-dave on v1
 // The root namespace gets no lab address: socat forwards 127.0.0.1:<ephemeral> to the gateway's sshd.
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,6 +87,11 @@ export interface OpenvpnLab {
   readonly knownHostsFile: string;
   readonly hostKeyFingerprint: string;
   readonly statusFiles: Readonly<Record<ServerName, string>>;
+  /** Each server's configuration file. */
+  readonly configFiles: Readonly<Record<ServerName, string>>;
+  readonly pki: Pki;
+  /** Every line of every private or static key the servers use (PEM armour excluded). */
+  readonly gatewaySecrets: readonly string[];
   /** Common names connected to each server, with how many clients share each. */
   readonly expectedClients: Readonly<Record<ServerName, Readonly<Record<string, number>>>>;
   /** Sends one command to a server's management interface; returns the answer without the greeting. */
@@ -203,6 +211,14 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
     );
   };
 
+  // Readable by the ssh user: reading one would leak it, which the tests check never happens.
+  for (const key of [pki.server.key, pki.tlsAuthKey, pki.tlsCryptKey]) chmodSync(key, 0o644);
+  const gatewaySecrets = [pki.server.key, pki.tlsAuthKey, pki.tlsCryptKey].flatMap((f) =>
+    readFileSync(f, 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.length >= 16 && !l.startsWith('-----') && !l.startsWith('#')),
+  );
   const launchServer = (name: ServerName) => startDaemon(name, gwNs, serverConfig(name, pki, statusFile(name)));
   const sshdDir = join(dir, 'sshd');
   mkdirSync(sshdDir, { mode: 0o755 });
@@ -233,6 +249,9 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
     knownHostsFile,
     hostKeyFingerprint: sshd.hostKeyFingerprint,
     statusFiles: Object.fromEntries(SERVER_NAMES.map((s) => [s, statusFile(s)])) as Record<ServerName, string>,
+    configFiles: Object.fromEntries(SERVER_NAMES.map((s) => [s, join(dir, `${s}.conf`)])) as Record<ServerName, string>,
+    pki,
+    gatewaySecrets,
     expectedClients,
     management,
     async killServer(name) {
@@ -273,15 +292,34 @@ function serverConfig(name: ServerName, pki: Pki, statusFile: string): string {
     ...(name === 'udp' ? ['duplicate-cn'] : []),
     // Pings every second keep the event loop, and with it the status rewrites, ticking.
     'keepalive 1 10',
-    `ca ${pki.ca}`,
-    `cert ${pki.server.cert}`,
-    `key ${pki.server.key}`,
+    ...serverPkiLines(name, pki),
     `status ${statusFile} 1`,
     `status-version ${s.statusVersion}`,
     `management 127.0.0.1 ${s.management}`,
     'verb 3',
     '',
   ].join('\n');
+}
+
+/** The three ways the lab's servers name their PKI (see the header). */
+function serverPkiLines(name: ServerName, pki: Pki): string[] {
+  const inline = (tag: string, file: string) => `<${tag}>\n${readFileSync(file, 'utf8').trim()}\n</${tag}>`;
+  const base = (file: string) => file.slice(pki.dir.length + 1);
+  switch (name) {
+    case 'udp':
+      return [`ca ${pki.ca}`, `cert ${pki.server.cert}`, `key ${pki.server.key}`, `crl-verify ${pki.crl}`];
+    case 'tcp':
+      return [inline('ca', pki.ca), inline('cert', pki.server.cert), inline('key', pki.server.key), inline('tls-crypt', pki.tlsCryptKey)];
+    case 'v1':
+      return [
+        `cd ${pki.dir}`,
+        `ca ${base(pki.ca)}`,
+        `cert ${base(pki.server.cert)}`,
+        `key ${base(pki.server.key)}`,
+        `extra-certs ${base(pki.ca)}`,
+        `tls-auth ${base(pki.tlsAuthKey)} 0`,
+      ];
+  }
 }
 
 function clientConfig(c: ClientPlan, pki: Pki): string {
@@ -301,6 +339,7 @@ function clientConfig(c: ClientPlan, pki: Pki): string {
     `ca ${pki.ca}`,
     `cert ${cred.cert}`,
     `key ${cred.key}`,
+    ...(c.server === 'tcp' ? [`tls-crypt ${pki.tlsCryptKey}`] : c.server === 'v1' ? [`tls-auth ${pki.tlsAuthKey} 1`] : []),
     'verb 3',
     '',
   ].join('\n');

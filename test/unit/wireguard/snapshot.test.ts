@@ -142,3 +142,30 @@ describe('WireGuard snapshot', () => {
     }
   });
 });
+
+describe('WireGuard peers in /sessions and on the sessions page', () => {
+  it('each connected peer carries its public key, latest handshake and keepalive; a silent one is not a row', async () => {
+    const { sessionRows } = await import('../../../src/exposition/sessions-json.js');
+    const { renderSessionsPage } = await import('../../../src/web/pages/sessions-page.js');
+    const snapshot = build();
+    const rows = sessionRows(snapshot, 'gw.example.net', NOW * 1000);
+    const byKey = new Map(rows.map((r) => [r.uniqueid, r]));
+    assert.deepEqual([...byKey.keys()].sort(), [A, D].sort(), 'B never handshook, C is older than connected_within');
+    assert.deepEqual(byKey.get(A)?.details, {
+      publicKey: A,
+      latestHandshake: new Date((NOW - 100) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      handshakeAgeSeconds: '100',
+      persistentKeepaliveSeconds: '25',
+    });
+    assert.deepEqual(byKey.get(D)?.details, {
+      publicKey: D,
+      latestHandshake: new Date((NOW - 1) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      handshakeAgeSeconds: '1',
+    });
+    assert.equal(byKey.get(A)?.remotehost, '192.0.2.11');
+    assert.deepEqual(byKey.get(A)?.virtualAddresses, ['198.51.100.2/32', '203.0.113.16/28']);
+    const html = renderSessionsPage({ target: 'gw.example.net', module: 'wg', id: 1, durationSeconds: 0.1, info: snapshot.info, rows }, 'test');
+    assert.match(html, /<th[^>]*>Details<\/th>/);
+    assert.ok(html.includes(A) && html.includes('handshakeAgeSeconds:</span> 100'), html);
+  });
+});
