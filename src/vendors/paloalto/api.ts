@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { HTTPS_PROBER, httpsEndpoint, httpsOptionsSchema } from '../../config/https-block.js';
 import type { ProbeLog } from '../../log/probe-log.js';
 import type { ProberDefinition } from '../../probe/prober.js';
-import { ParseError } from '../../util/errors.js';
 import { PanosApi, PanosApiError, xmlEscape } from './api-client.js';
 import { meansNoGlobalProtect, type PanosGpStatistics, type PanosGpUser } from './global-protect.js';
 import { addPaloaltoFamilies } from './metrics.js';
+import { optionalCommand, panosDetailOptions, panosMaxBytes } from './optional.js';
 import { buildPaloaltoSnapshot } from './snapshot.js';
 import type { XmlObject } from './xml.js';
 import {
@@ -21,15 +21,8 @@ import {
 const optionsSchema = z.strictObject({
   https: httpsOptionsSchema,
   /** Bound on each answer's body. */
-  max_response_bytes: z
-    .number()
-    .int()
-    .min(4096)
-    .max(64 << 20)
-    .default(4 << 20),
-  high_availability: z.boolean().default(true),
-  sa_detail: z.boolean().default(true),
-  globalprotect: z.boolean().default(true),
+  max_response_bytes: panosMaxBytes,
+  ...panosDetailOptions,
 });
 
 /**
@@ -53,31 +46,19 @@ function gpUsersOf(gateway: string): string {
 interface OptionalCtx {
   log: ProbeLog;
   commands: Record<string, boolean>;
-  /** The answer when the device's refusal means "nothing of this kind here". */
-  empty?: (deviceWords: string) => boolean;
 }
 
-/**
- * A command whose answer only adds detail: the device's refusal or a result the parser
- * cannot read is logged and recorded as a failed command, and the probe goes on. Transport
- * failures and aborts still end the probe.
- */
-async function optional<T>(api: PanosApi, [command, cmd]: readonly [string, string], parse: (r: XmlObject) => T, ctx: OptionalCtx & { emptyValue?: T }) {
-  try {
-    const value = parse(await api.op(command, cmd));
-    ctx.commands[command] = true;
-    return value;
-  } catch (err) {
-    if (err instanceof PanosApiError && ctx.emptyValue !== undefined && ctx.empty?.(err.deviceWords)) {
-      ctx.log.debug('panos command answered "none here"', { command, answer: err.deviceWords });
-      ctx.commands[command] = true;
-      return ctx.emptyValue;
-    }
-    if (!(err instanceof PanosApiError) && !(err instanceof ParseError)) throw err;
-    ctx.log.warn('panos optional command failed; probing on without it', { command, error: err.message });
-    ctx.commands[command] = false;
-    return undefined;
-  }
+/** An op command whose answer only adds detail (see optionalCommand); `empty` as there. */
+function optional<T>(
+  api: PanosApi,
+  [command, cmd]: readonly [string, string],
+  parse: (r: XmlObject) => T,
+  ctx: OptionalCtx & { empty?: (deviceWords: string) => T | undefined },
+): Promise<T | undefined> {
+  return optionalCommand(command, async () => parse(await api.op(command, cmd)), {
+    ...ctx,
+    refusal: (err) => (err instanceof PanosApiError ? err.deviceWords : undefined),
+  });
 }
 
 /**
@@ -86,7 +67,7 @@ async function optional<T>(api: PanosApi, [command, cmd]: readonly [string, stri
  */
 async function gpUsers(api: PanosApi, stats: PanosGpStatistics | undefined, ctx: OptionalCtx): Promise<PanosGpUser[] | undefined> {
   const names = stats?.gateways.map((g) => g.name) ?? [];
-  const gpCtx = { ...ctx, empty: meansNoGlobalProtect, emptyValue: [] as PanosGpUser[] };
+  const gpCtx = { ...ctx, empty: (words: string) => (meansNoGlobalProtect(words) ? [] : undefined) };
   if (names.length <= 1) return await optional(api, OP.gpUsers, (r) => parseGpCurrentUsersXml(r, names[0] ?? ''), gpCtx);
   const users: PanosGpUser[] = [];
   for (const name of names) {
@@ -118,7 +99,7 @@ export const paloaltoApi: ProberDefinition<typeof optionsSchema> = {
     const ikeSas = options.sa_detail ? await optional(api, OP.ikeSa, parseIkeSaXml, ctx) : undefined;
     const ipsecSas = options.sa_detail ? await optional(api, OP.ipsecSa, parseIpsecSaXml, ctx) : undefined;
     const gpStats = options.globalprotect
-      ? await optional(api, OP.gpStats, parseGpStatisticsXml, { ...ctx, empty: meansNoGlobalProtect, emptyValue: { gateways: [] } })
+      ? await optional(api, OP.gpStats, parseGpStatisticsXml, { ...ctx, empty: (words) => (meansNoGlobalProtect(words) ? { gateways: [] } : undefined) })
       : undefined;
     const users = options.globalprotect ? await gpUsers(api, gpStats, ctx) : undefined;
     log.debug('parsed', { tunnels: flow.tunnels.length, skipped_entries: flow.skippedLines, gp_users: users?.length, requests: api.requests });
