@@ -5,14 +5,13 @@ import {
   SCENARIOS,
   startPanosApiEmulator,
   startPanosEmulator,
-  type ChannelRequests,
   type PanosApiEmulator,
   type PanosEmulator,
   type PanosScenario,
 } from '../test/support/panos-emulator/index.js';
 import { makeTestPki } from '../test/support/test-pki.js';
 import { startExporterProcess, type ExporterProcess } from './support/exporter-process.js';
-import { fmt, medianSeconds, ratio } from './support/stats.js';
+import { fmt, ratio } from './support/stats.js';
 
 const PASSWORD_ENV = 'VPNX_BENCH_PANOS_PASSWORD';
 const API_KEY_ENV = 'VPNX_BENCH_PANOS_API_KEY';
@@ -66,92 +65,24 @@ async function selfMetric(exporter: ExporterProcess, name: string): Promise<numb
   return Number(m[1]);
 }
 
-interface Figures {
-  warm: number;
-  cold: number;
-  /** API with a password: a cold probe that also generates its key. */
-  coldKeygen?: number;
-  cpuPerWarmMs: number;
-  /** Round trips the exporter waits for per warm probe: SSH channel requests + commands; HTTP requests. */
-  roundTrips: number;
-  detail: string;
-  handshakesWarm: number;
-  handshakesCold: number;
+/** Median of a list of seconds. */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] as number;
 }
 
-async function probeFn(exporter: ExporterProcess, target: string) {
-  return async (module: string) => {
-    const res = await fetch(`${exporter.url}/probe?module=${module}&target=${target}`);
-    const text = await res.text();
-    if (!/^probe_success 1$/m.test(text)) throw new Error(`probe failed in the benchmark (${module}):\n${text.slice(0, 500)}`);
-  };
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return (performance.now() - t0) / 1000;
 }
 
-async function benchSsh(exporter: ExporterProcess, emu: PanosEmulator): Promise<Figures> {
-  const probe = await probeFn(exporter, `${emu.host}:${emu.port}`);
-  const handshakes = () => selfMetric(exporter, 'vpn_exporter_ssh_handshakes_total');
-  await probe('ssh');
-  const hsWarm = await handshakes();
-  const commandsBefore = emu.commands().length;
-  const requestsBefore = emu.requests();
-  const cpuBefore = exporter.cpuSeconds();
-  const warm = await medianSeconds(WARM_RUNS, () => probe('ssh'));
-  const warmProbes = WARM_RUNS + 1;
-  const cpuPerWarmMs = ((exporter.cpuSeconds() - cpuBefore) / warmProbes) * 1000;
-  const handshakesWarm = (await handshakes()) - hsWarm;
-  const commands = (emu.commands().length - commandsBefore) / warmProbes;
-  const after = emu.requests();
-  const requests = (Object.keys(after) as (keyof ChannelRequests)[]).reduce((n, k) => n + (after[k] - requestsBefore[k]), 0) / warmProbes;
-  const dialogue = emu.commands().slice(-commands);
-  // `exit` is written and the channel closed without waiting for an answer.
-  const awaited = dialogue.filter((c) => c !== 'exit').length;
-  let next = 0;
-  const hsCold = await handshakes();
-  const cold = await medianSeconds(COLD_RUNS, () => probe(`ssh_cold_${next++}`));
-  const handshakesCold = (await handshakes()) - hsCold;
-  return {
-    warm,
-    cold,
-    cpuPerWarmMs,
-    roundTrips: requests + awaited,
-    detail: `${requests} channel requests (session, pty, shell) + ${awaited} command lines (${dialogue.join(', ')})`,
-    handshakesWarm,
-    handshakesCold,
-  };
-}
-
-async function benchApi(exporter: ExporterProcess, emu: PanosApiEmulator): Promise<Figures> {
-  const probe = await probeFn(exporter, `${emu.host}:${emu.port}`);
-  await probe('api');
-  const hsWarm = emu.handshakes();
-  const before = emu.stats();
-  const cpuBefore = exporter.cpuSeconds();
-  const warm = await medianSeconds(WARM_RUNS, () => probe('api'));
-  const warmProbes = WARM_RUNS + 1;
-  const cpuPerWarmMs = ((exporter.cpuSeconds() - cpuBefore) / warmProbes) * 1000;
-  const handshakesWarm = emu.handshakes() - hsWarm;
-  const after = emu.stats();
-  const requests = (after.urls.length - before.urls.length) / warmProbes;
-  const asked = after.commands.slice(before.commands.length, before.commands.length + (after.commands.length - before.commands.length) / warmProbes);
-  let next = 0;
-  const hsCold = emu.handshakes();
-  const cold = await medianSeconds(COLD_RUNS, () => probe(`api_cold_${next++}`));
-  const handshakesCold = emu.handshakes() - hsCold;
-  const keygensBefore = emu.stats().keygens;
-  next = 0;
-  const coldKeygen = await medianSeconds(COLD_RUNS, () => probe(`api_keygen_cold_${next++}`));
-  const keygens = emu.stats().keygens - keygensBefore;
-  if (keygens !== COLD_MODULES) throw new Error(`${keygens} keygens for ${COLD_MODULES} cold password modules`);
-  return {
-    warm,
-    cold,
-    coldKeygen,
-    cpuPerWarmMs,
-    roundTrips: requests,
-    detail: `${requests} HTTPS requests (${asked.join(', ')})`,
-    handshakesWarm,
-    handshakesCold,
-  };
+/** What one warm probe costs the exporter and asks of the device: CPU, and the round trips counted on the device side. */
+async function perWarmProbe(exporter: ExporterProcess, probe: () => Promise<void>, deviceCount: () => number) {
+  const cpu0 = exporter.cpuSeconds();
+  const n0 = deviceCount();
+  for (let i = 0; i < WARM_RUNS; i++) await probe();
+  return { cpuMs: ((exporter.cpuSeconds() - cpu0) / WARM_RUNS) * 1000, roundTrips: (deviceCount() - n0) / WARM_RUNS };
 }
 
 /**
@@ -183,22 +114,71 @@ export async function benchPaloalto(): Promise<string[]> {
       let exporter: ExporterProcess | undefined;
       try {
         exporter = await startExporterProcess(yaml);
-        const s = await benchSsh(exporter, ssh);
-        const a = await benchApi(exporter, api);
-        if (s.handshakesWarm !== 0 || a.handshakesWarm !== 0 || s.handshakesCold !== COLD_MODULES || a.handshakesCold !== COLD_MODULES) {
-          throw new Error(
-            `pooling not as intended: ssh ${s.handshakesWarm}/${s.handshakesCold}, api ${a.handshakesWarm}/${a.handshakesCold} handshakes warm/cold`,
-          );
+        const probe = (target: string) => async (module: string) => {
+          const res = await fetch(`${exporter?.url}/probe?module=${module}&target=${target}`);
+          const text = await res.text();
+          if (!/^probe_success 1$/m.test(text)) throw new Error(`probe failed in the benchmark (${module}):\n${text.slice(0, 500)}`);
+        };
+        const viaSsh = probe(`${ssh.host}:${ssh.port}`);
+        const viaApi = probe(`${api.host}:${api.port}`);
+        const sshHandshakes = () => selfMetric(exporter as ExporterProcess, 'vpn_exporter_ssh_handshakes_total');
+        await viaSsh('ssh');
+        await viaApi('api');
+
+        // Round trips and CPU, one prober at a time. SSH: channel requests (session, pty,
+        // shell) and the command lines whose answer the prober waits for (`exit` is not
+        // awaited); the API: HTTP requests.
+        const reqs = () => Object.values(ssh.requests()).reduce((a, b) => a + b, 0);
+        const awaited = () => ssh.commands().filter((c) => c !== 'exit').length;
+        const commands0 = ssh.commands().length;
+        const s = await perWarmProbe(
+          exporter,
+          () => viaSsh('ssh'),
+          () => reqs() + awaited(),
+        );
+        const sshDialogue = ssh.commands().slice(commands0, commands0 + (ssh.commands().length - commands0) / WARM_RUNS);
+        const apiCommands0 = api.stats().commands.length;
+        const a = await perWarmProbe(
+          exporter,
+          () => viaApi('api'),
+          () => api.stats().urls.length,
+        );
+        const apiDialogue = api.stats().commands.slice(apiCommands0, apiCommands0 + (api.stats().commands.length - apiCommands0) / WARM_RUNS);
+
+        // Wall time, the two probers alternating, so a change in the machine's load hits both alike.
+        const hsSsh0 = await sshHandshakes();
+        const hsApi0 = api.handshakes();
+        const warm = { ssh: [] as number[], api: [] as number[] };
+        for (let i = 0; i < WARM_RUNS; i++) {
+          warm.ssh.push(await timed(() => viaSsh('ssh')));
+          warm.api.push(await timed(() => viaApi('api')));
         }
+        const warmHandshakes = [(await sshHandshakes()) - hsSsh0, api.handshakes() - hsApi0];
+        const cold = { ssh: [] as number[], api: [] as number[], keygen: [] as number[] };
+        const keygens0 = api.stats().keygens;
+        for (let i = 0; i < COLD_MODULES; i++) {
+          cold.ssh.push(await timed(() => viaSsh(`ssh_cold_${i}`)));
+          cold.api.push(await timed(() => viaApi(`api_cold_${i}`)));
+          cold.keygen.push(await timed(() => viaApi(`api_keygen_cold_${i}`)));
+        }
+        const coldHandshakes = [(await sshHandshakes()) - hsSsh0 - warmHandshakes[0]!, api.handshakes() - hsApi0 - warmHandshakes[1]!];
+        const keygens = api.stats().keygens - keygens0;
+        if (warmHandshakes.some((n) => n !== 0) || coldHandshakes[0] !== COLD_MODULES || coldHandshakes[1] !== 2 * COLD_MODULES || keygens !== COLD_MODULES) {
+          throw new Error(`pooling not as intended: warm handshakes ${warmHandshakes}, cold ${coldHandshakes}, keygens ${keygens}`);
+        }
+        const w = { ssh: median(warm.ssh), api: median(warm.api) };
+        const c = { ssh: median(cold.ssh), api: median(cold.api), keygen: median(cold.keygen) };
+        const load = (await import('node:os')).loadavg()[0]?.toFixed(1);
         out.push(
-          `PAN-OS, emulator ${label}, paloalto-ssh vs paloalto-api in one exporter:`,
-          '  prober        warm (median of 20)  cold (median of 5)  CPU/warm probe  round trips/warm probe',
-          `  paloalto-ssh  ${fmt(s.warm).padEnd(19)}  ${fmt(s.cold).padEnd(18)}  ${`${s.cpuPerWarmMs.toFixed(1)} ms`.padEnd(14)}  ${s.roundTrips}`,
-          `  paloalto-api  ${fmt(a.warm).padEnd(19)}  ${`${fmt(a.cold)} (${fmt(a.coldKeygen ?? 0)} with keygen)`.padEnd(18)}  ${`${a.cpuPerWarmMs.toFixed(1)} ms`.padEnd(14)}  ${a.roundTrips}`,
-          `  api/ssh       ${ratio(a.warm, s.warm).padEnd(19)}  ${ratio(a.cold, s.cold).padEnd(18)}  ${ratio(a.cpuPerWarmMs, s.cpuPerWarmMs)}`,
-          `  ssh: ${s.detail}`,
-          `  api: ${a.detail}`,
-          `  handshakes: 0 during the ${WARM_RUNS + 1} warm probes of each, ${COLD_MODULES} during the ${COLD_MODULES} cold ones of each`,
+          `PAN-OS, emulator ${label}, paloalto-ssh vs paloalto-api in one exporter (load average ${load} on this machine):`,
+          `  prober        warm (median of ${WARM_RUNS})  cold (median of ${COLD_MODULES})  CPU/warm probe  round trips/warm probe`,
+          `  paloalto-ssh  ${fmt(w.ssh).padEnd(19)}  ${fmt(c.ssh).padEnd(17)}  ${`${s.cpuMs.toFixed(1)} ms`.padEnd(14)}  ${s.roundTrips}`,
+          `  paloalto-api  ${fmt(w.api).padEnd(19)}  ${fmt(c.api).padEnd(17)}  ${`${a.cpuMs.toFixed(1)} ms`.padEnd(14)}  ${a.roundTrips}`,
+          `  api/ssh       ${ratio(w.api, w.ssh).padEnd(19)}  ${ratio(c.api, c.ssh).padEnd(17)}  ${ratio(a.cpuMs, s.cpuMs)}`,
+          `  paloalto-api cold with a password (keygen first): ${fmt(c.keygen)}, ${ratio(c.keygen, c.ssh)} of ssh cold`,
+          `  ssh per probe: ${sshDialogue.join(', ')}`,
+          `  api per probe: ${apiDialogue.join(', ')}`,
+          `  handshakes: 0 during the ${WARM_RUNS} warm probes of each; one per cold probe`,
           '',
         );
       } finally {
