@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { XMLParser } from 'fast-xml-parser';
 import { xmlGpCurrentUsers, xmlGpStatistics, xmlHaState, xmlIkeSa, xmlIpsecSa, xmlSystemInfo, xmlVpnFlow } from './api-render.js';
 import type { PanosScenario } from './scenario.js';
+import { listenOnLoopback } from './listen.js';
 
 /*
  * The PAN-OS XML API (`/api/`) over HTTPS only, serving a scenario of the SSH emulator.
@@ -148,15 +149,10 @@ export async function startPanosApiEmulator(scenario: PanosScenario, tls: { cert
     s.once('close', () => sockets.delete(s));
   });
   server.on('secureConnection', () => handshakes++);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('emulator has no TCP address');
+  const port = await listenOnLoopback(server);
   return {
     host: '127.0.0.1',
-    port: address.port,
+    port,
     apiKey,
     username: scenario.username,
     password: scenario.password,
