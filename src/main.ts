@@ -5,6 +5,7 @@ import { createLogger } from './log/logger.js';
 import { PROBERS } from './probers.js';
 import { startExporter } from './server.js';
 import { loadWebConfig } from './config/web-config.js';
+import { createHttpsTransport } from './transport/https/client.js';
 import { createSshTransport } from './transport/ssh/transport.js';
 import { VERSION, REVISION } from './version.js';
 
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
 
   const logger = createLogger(flags.logLevel, flags.logFormat);
   const ssh = createSshTransport({ logger, maxConnections: flags.sshMaxConnections });
+  const https = createHttpsTransport();
   let exporter;
   try {
     exporter = await startExporter({
@@ -55,12 +57,13 @@ async function main(): Promise<number> {
       maxConcurrency: flags.maxConcurrency,
       maxPerTarget: flags.maxPerTarget,
       logger,
-      services: { ssh },
+      services: { ssh, https },
       webConfigFile: flags.webConfigFile,
     });
   } catch (err) {
     logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot start');
     await ssh.close();
+    await https.close();
     return 1;
   }
   const running = exporter;
@@ -85,6 +88,7 @@ async function main(): Promise<number> {
   });
   await running.close();
   await ssh.close();
+  await https.close();
   return 0;
 }
 

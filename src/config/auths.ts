@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { redactSecrets } from './secret.js';
+import { httpsOptionsSchema } from './https-block.js';
 import { sshOptionsSchema } from './ssh-block.js';
 
 /**
  * Kinds of credentials and the module option each fills. A prober names the kind it takes
  * (ProberSchema.credentials); an auth of another kind does not fit it.
  */
-const KIND_SCHEMAS = { ssh: sshOptionsSchema } as const;
+const KIND_SCHEMAS = { ssh: sshOptionsSchema, https: httpsOptionsSchema } as const;
 
 export type CredentialKind = keyof typeof KIND_SCHEMAS;
 
@@ -26,7 +27,9 @@ const AUTH_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
 /** One auth: exactly one kind of credentials. Issues carry their path below `auths.<name>`. */
 export function parseAuth(name: string, raw: unknown): Auth | z.ZodError {
-  const shape = z.strictObject({ ssh: z.unknown().optional() }).refine((a) => Object.keys(a).length === 1, 'an auth holds one kind of credentials: ssh');
+  const shape = z
+    .strictObject({ ssh: z.unknown().optional(), https: z.unknown().optional() })
+    .refine((a) => Object.keys(a).length === 1, 'an auth holds one kind of credentials: ssh or https');
   const top = shape.safeParse(raw ?? {});
   if (!top.success) return top.error;
   if (!AUTH_NAME.test(name)) {

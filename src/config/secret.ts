@@ -28,7 +28,7 @@ export class Secret {
 const MAX_SECRET_FILE_BYTES = 1 << 20;
 
 /** Key names whose inline values are redacted wherever configuration is shown. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'private_key', 'passphrase', 'user_hash_key']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'private_key', 'passphrase', 'api_key', 'user_hash_key']);
 
 /**
  * A secret may be written inline, or as `{file: path}` / `{env: NAME}` so that

@@ -3,6 +3,7 @@ import type { ProberSchema } from '../config/config.js';
 import type { MetricSet } from '../exposition/metric-set.js';
 import type { ProbeLog } from '../log/probe-log.js';
 import type { GatewaySnapshot } from '../model/snapshot.js';
+import type { HttpsTransport } from '../transport/https/types.js';
 import type { SshTransport } from '../transport/ssh/types.js';
 
 /** Where a probe goes: parsed from `?target=`. */
@@ -16,6 +17,8 @@ export interface Target {
 /** Long-lived resources shared by every probe; created once at start-up. */
 export interface Services {
   ssh: SshTransport;
+  /** Kept-alive HTTPS connections per target and credentials. */
+  https: HttpsTransport;
 }
 
 export interface ProbeContext<Options> {
@@ -25,7 +28,7 @@ export interface ProbeContext<Options> {
   /** Fires when the probe's deadline passes or its HTTP client disconnects. */
   signal: AbortSignal;
   log: ProbeLog;
-  /** Long-lived shared resources (the SSH connection pool). */
+  /** Long-lived shared resources (the SSH connection pool, HTTPS clients). */
   services: Services;
 }
 

@@ -18,6 +18,7 @@ import { waitFor } from '../support/wait-for.js';
 import { run } from './support/netns.js';
 import { SERVER_NAMES, startOpenvpnLab, type OpenvpnLab, type ServerName } from './support/openvpn-lab.js';
 import { escapeRegExp } from '../support/regexp.js';
+import { createHttpsTransport } from '../../src/transport/https/client.js';
 
 const FORMAT: Record<ServerName, string> = { udp: 'v3', tcp: 'v2', v1: 'v1' };
 /** Keepalive pings move the counters between the status file's last rewrite and the management answer. */
@@ -269,7 +270,7 @@ test('no byte of a private or static key reaches the exporter, though every key 
       }),
       signal: AbortSignal.timeout(10_000),
       log: new CapturingProbeLog(undefined),
-      services: { ssh: recording },
+      services: { ssh: recording, https: createHttpsTransport() },
     });
     assert.equal(snapshot.certificates?.length, 7, "ca and cert of three servers, and v1's extra-certs");
   } finally {

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { createLogger } from '../../src/log/logger.js';
 import { CapturingProbeLog } from '../../src/log/probe-log.js';
+import { createHttpsTransport } from '../../src/transport/https/client.js';
 import { createSshTransport } from '../../src/transport/ssh/transport.js';
 import type { SshTransport } from '../../src/transport/ssh/types.js';
 import { wireguardSsh } from '../../src/vendors/wireguard/ssh.js';
@@ -213,7 +214,7 @@ describe("the gateway's private and preshared keys", () => {
           options,
           signal: AbortSignal.timeout(10_000),
           log,
-          services: { ssh: recording },
+          services: { ssh: recording, https: createHttpsTransport() },
         });
         // The config files were read (through sudo for the second login): names came from them.
         const users = snapshot.sessions.map((s) => s.user).sort();

@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log/logger.js';
 import { startExporter, type RunningExporter } from '../../src/server.js';
+import { createHttpsTransport } from '../../src/transport/https/client.js';
+import type { HttpsTransport } from '../../src/transport/https/types.js';
 import { createSshTransport } from '../../src/transport/ssh/transport.js';
 import type { SshTransport } from '../../src/transport/ssh/types.js';
 
 export interface TestExporter extends RunningExporter {
   configFile: string;
   ssh: SshTransport;
+  https: HttpsTransport;
   /** Every line the exporter logged, for asserting on reasons and on secrets never appearing. */
   logs: string[];
   get(path: string, init?: RequestInit): Promise<Response>;
@@ -39,6 +42,7 @@ export async function startTestExporter(
   });
   const logger = createLogger('debug', 'logfmt', sink);
   const ssh = createSshTransport({ logger, idleTimeoutMs: 30_000 });
+  const https = createHttpsTransport();
   const running = await startExporter({
     configFile,
     host: '127.0.0.1',
@@ -49,18 +53,20 @@ export async function startTestExporter(
     maxPerTarget: opts.maxPerTarget,
     routePrefix: opts.routePrefix,
     logger,
-    services: { ssh },
+    services: { ssh, https },
     webConfigFile: opts.webConfigFile,
   });
   return {
     ...running,
     configFile,
     ssh,
+    https,
     logs,
     get: (path, init) => fetch(running.url + path, init),
     close: async () => {
       await running.close();
       await ssh.close();
+      await https.close();
     },
   };
 }

@@ -104,7 +104,7 @@ const KEYS: [RegExp, Setter][] = [
 ];
 
 /** Values PAN-OS prints for "none": an empty field, `::` for no IPv6 address. */
-function blank(v: string): boolean {
+export function blank(v: string): boolean {
   return v === '' || v === '::' || v === '0.0.0.0' || v.toLowerCase() === 'n/a';
 }
 

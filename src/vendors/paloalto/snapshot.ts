@@ -6,7 +6,7 @@ import type { PanosSystemInfo } from './system-info.js';
 import type { PanosVpnFlow } from './vpn-flow.js';
 
 /**
- * `show vpn flow` states: active carries traffic; inactiv is down; init is negotiating,
+ * `show vpn flow` states: active carries traffic; inactiv (the CLI's column cuts the word) is down; init is negotiating,
  * which carries no traffic either, so it is down too (the detail keeps the word).
  */
 function stateOf(panosState: string): TunnelState {
@@ -14,6 +14,7 @@ function stateOf(panosState: string): TunnelState {
     case 'active':
       return 'up';
     case 'inactiv':
+    case 'inactive':
     case 'init':
       return 'down';
     default:

@@ -6,11 +6,11 @@ import { CliRefusal, DEFAULT_SETUP, PanosCliSession } from './cli-session.js';
 import { meansNoGlobalProtect, parseGpCurrentUsers, parseGpStatistics } from './global-protect.js';
 import { parseHaState } from './high-availability.js';
 import { parseIkeSa, parseIpsecSa } from './sa.js';
-import { ParseError } from '../../util/errors.js';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { SSH_PROBER, sshEndpoint, sshOptionsSchema } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addPaloaltoFamilies } from './metrics.js';
+import { optionalCommand, panosDetailOptions, panosMaxBytes } from './optional.js';
 
 const optionsSchema = z.strictObject({
   ssh: sshOptionsSchema,
@@ -19,49 +19,21 @@ const optionsSchema = z.strictObject({
     .array(z.string().regex(/^set cli [a-z -]+( \d+)?$/, 'only "set cli ..." commands'))
     .max(4)
     .default(DEFAULT_SETUP),
-  max_output_bytes: z
-    .number()
-    .int()
-    .min(4096)
-    .max(64 << 20)
-    .default(4 << 20),
-  /** `show high-availability state`: HA metrics, and tunnels on a passive unit as standby. */
-  high_availability: z.boolean().default(true),
-  /** `show vpn ike-sa` and `show vpn ipsec-sa`: SA detail per gateway and per proxy-id. */
-  sa_detail: z.boolean().default(true),
-  /** `show global-protect-gateway current-user` and `statistics`: GlobalProtect users as sessions. */
-  globalprotect: z.boolean().default(true),
+  max_output_bytes: panosMaxBytes,
+  ...panosDetailOptions,
 });
 
-/**
- * Runs a command whose answer only adds detail: a refusal or output the parser cannot
- * read is logged and recorded as a failed command, and the probe goes on with what it
- * has. `empty` is the answer when the refusal means "nothing of this kind here".
- * Transport failures and aborts still end the probe: the session is gone.
- */
-async function optional<T>(
+/** A CLI command whose answer only adds detail (see optionalCommand). */
+function optional<T>(
   cli: PanosCliSession,
   command: string,
   parse: (text: string) => T,
   ctx: { signal: AbortSignal; log: ProbeLog; commands: Record<string, boolean>; empty?: (cliError: string) => T | undefined },
 ): Promise<T | undefined> {
-  try {
-    const value = parse(await cli.run(command, ctx.signal));
-    ctx.commands[command] = true;
-    return value;
-  } catch (err) {
-    if (err instanceof CliRefusal) {
-      const empty = ctx.empty?.(err.cliError);
-      if (empty !== undefined) {
-        ctx.log.debug('panos command answered "none here"', { command, answer: err.cliError });
-        ctx.commands[command] = true;
-        return empty;
-      }
-    } else if (!(err instanceof ParseError)) throw err;
-    ctx.log.warn('panos optional command failed; probing on without it', { command, error: err.message });
-    ctx.commands[command] = false;
-    return undefined;
-  }
+  return optionalCommand(command, async () => parse(await cli.run(command, ctx.signal)), {
+    ...ctx,
+    refusal: (err) => (err instanceof CliRefusal ? err.cliError : undefined),
+  });
 }
 
 /** Wide enough that PAN-OS never wraps a `show vpn flow` row, even with long tunnel names. */

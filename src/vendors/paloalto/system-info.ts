@@ -31,9 +31,15 @@ export function parseSystemInfo(text: string): PanosSystemInfo {
     const key = (m[1] ?? '').toLowerCase();
     if (!(key in fields)) fields[key] = (m[2] ?? '').trim();
   }
-  if (!IDENTITY_KEYS.some((k) => k in fields)) {
-    throw new ParseError('not `show system info` output: no hostname, model, serial or sw-version line');
-  }
+  return systemInfoFromFields(fields, 'not `show system info` output: no hostname, model, serial or sw-version line');
+}
+
+/**
+ * The record from `key -> value` as the device names them, however it printed them (CLI
+ * lines, XML elements). Without any identity field this was other text: `missing` says so.
+ */
+export function systemInfoFromFields(fields: Record<string, string>, missing: string): PanosSystemInfo {
+  if (!IDENTITY_KEYS.some((k) => k in fields)) throw new ParseError(missing);
   const info: PanosSystemInfo = { fields: { ...fields } };
   const set = (prop: 'hostname' | 'ipAddress' | 'model' | 'serial' | 'swVersion' | 'family' | 'haState', key: string) => {
     const v = fields[key];

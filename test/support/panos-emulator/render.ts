@@ -85,7 +85,7 @@ export function gatewayOf(t: EmulatedTunnel): string {
 }
 
 /** Gateways with at least one active tunnel, each with its id and peer. */
-function upGateways(s: PanosScenario): { id: number; name: string; peer: string }[] {
+export function upGateways(s: PanosScenario): { id: number; name: string; peer: string }[] {
   const out = new Map<string, { id: number; name: string; peer: string }>();
   for (const t of s.tunnels) {
     const name = gatewayOf(t);
@@ -233,7 +233,7 @@ export function renderHaState(s: PanosScenario): string[] {
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-function panosTime(d: Date): string {
+export function panosTime(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${MONTHS[d.getUTCMonth()]}.${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
 }

@@ -4,6 +4,7 @@ import ssh2 from 'ssh2';
 import type { AuthContext, Connection, PseudoTtyInfo, ServerChannel } from 'ssh2';
 import { PanosCli } from './cli.js';
 import type { PanosScenario } from './scenario.js';
+import { listenOnLoopback } from './listen.js';
 
 const { Server, utils } = ssh2;
 
@@ -93,16 +94,11 @@ export async function startPanosEmulator(scenario: PanosScenario): Promise<Panos
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('emulator has no TCP address');
+  const port = await listenOnLoopback(server);
 
   return {
     host: '127.0.0.1',
-    port: address.port,
+    port,
     hostKeyFingerprint: fingerprint,
     username: scenario.username,
     password: scenario.password,

@@ -47,7 +47,15 @@ test('the commented SSH examples in modules.yaml are complete and valid once unc
     .join('\n')
     .replaceAll('/etc/vpn-exporter/', `${dir}/`);
   const config = parseConfig('modules.yaml', text, PROBERS);
-  assert.deepEqual([...config.modules.keys()].sort(), ['ipsec_ssh', 'openvpn_ssh', 'paloalto_ssh', 'strongswan_vici', 'strongswan_vici_ssh', 'wireguard_ssh']);
+  assert.deepEqual([...config.modules.keys()].sort(), [
+    'ipsec_ssh',
+    'openvpn_ssh',
+    'paloalto_api',
+    'paloalto_ssh',
+    'strongswan_vici',
+    'strongswan_vici_ssh',
+    'wireguard_ssh',
+  ]);
   const probers = new Set([...config.modules.values()].map((m) => m.prober.name));
   assert.deepEqual([...probers].sort(), [...PROBERS.keys()].sort(), 'one example per prober');
 });

@@ -17,6 +17,7 @@ import { Writable } from 'node:stream';
 import { ConfigError } from '../../../src/config/config.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { startExporter } from '../../../src/server.js';
+import { createHttpsTransport } from '../../../src/transport/https/client.js';
 import { createSshTransport } from '../../../src/transport/ssh/transport.js';
 import { parseSubjectAltNames } from '../../../src/web/security/client-cert.js';
 import { loadWebConfig, parseWebConfig } from '../../../src/config/web-config.js';
@@ -584,7 +585,7 @@ describe('invalid web configuration', () => {
           port: 0,
           timeoutOffsetSeconds: 0.5,
           logger,
-          services: { ssh },
+          services: { ssh, https: createHttpsTransport() },
           webConfigFile: fixture('bad-bcrypt.yml'),
         }),
         /bad-bcrypt\.yml: basic_auth_users\.carol: not a bcrypt hash/,

@@ -93,7 +93,7 @@ test('every credential the unit loads is used by modules.yaml under its director
 
 test("modules.yaml validates with the exporter's loader and registered probers", async () => {
   const { config } = await validateDeployModules(modulesText, CREDENTIALS, credentialIds);
-  assert.deepEqual([...config.modules.keys()].sort(), ['ipsec_ssh', 'openvpn_ssh', 'paloalto_ssh', 'strongswan_vici', 'wireguard_ssh']);
+  assert.deepEqual([...config.modules.keys()].sort(), ['ipsec_ssh', 'openvpn_ssh', 'paloalto_api', 'paloalto_ssh', 'strongswan_vici', 'wireguard_ssh']);
   for (const m of config.modules.values()) {
     if (m.prober.name.endsWith('-ssh')) assert.ok(m.allowList, `${m.name} limits its targets (allowed_targets)`);
   }
