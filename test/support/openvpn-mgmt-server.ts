@@ -122,7 +122,8 @@ export async function startFakeMgmtServer(opts: { mode?: MgmtMode; password?: st
       case 'status 3':
         if (mode === 'notification-flood') {
           const flood = () => {
-            while (!socket.destroyed && socket.write('>LOG:1795502820,I,MULTI: still here\r\n'));
+            const lines = '>LOG:1795502820,I,MULTI: still here\r\n'.repeat(256);
+            while (!socket.destroyed && socket.write(lines));
             if (!socket.destroyed) socket.once('drain', flood);
           };
           flood();
@@ -141,6 +142,8 @@ export async function startFakeMgmtServer(opts: { mode?: MgmtMode; password?: st
 
   const server = net.createServer((socket) => {
     sockets.add(socket);
+    // As OpenVPN's own management socket: an answer is not held back for an ACK.
+    socket.setNoDelay(true);
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
     queue.push(socket);
