@@ -1,5 +1,6 @@
 import { benchFleet } from './fleet.js';
 import { benchOpenvpn } from './openvpn.js';
+import { benchOpenvpnMgmt } from './openvpn-mgmt.js';
 import { benchPaloalto } from './paloalto.js';
 import { benchVici } from './vici.js';
 import { benchViciSsh } from './vici-ssh.js';
@@ -9,6 +10,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['vici', benchVici],
   ['vici-ssh', benchViciSsh],
   ['openvpn', benchOpenvpn],
+  ['openvpn-mgmt', benchOpenvpnMgmt],
   ['paloalto', benchPaloalto],
   ['fleet', benchFleet],
 ];
