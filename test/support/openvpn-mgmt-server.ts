@@ -37,7 +37,8 @@ function status3(): string {
     .replace(/\n/g, '\r\n');
 }
 
-export async function startFakeMgmtServer(opts: { mode?: MgmtMode; password?: string } = {}): Promise<FakeMgmtServer> {
+/** On loopback TCP, or on a unix socket at `path` (`management PATH unix`). */
+export async function startFakeMgmtServer(opts: { mode?: MgmtMode; password?: string; path?: string } = {}): Promise<FakeMgmtServer> {
   const mode = opts.mode ?? 'normal';
   const received: string[] = [];
   const sockets = new Set<net.Socket>();
@@ -143,14 +144,14 @@ export async function startFakeMgmtServer(opts: { mode?: MgmtMode; password?: st
   const server = net.createServer((socket) => {
     sockets.add(socket);
     // As OpenVPN's own management socket: an answer is not held back for an ACK.
-    socket.setNoDelay(true);
+    if (opts.path === undefined) socket.setNoDelay(true);
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
     queue.push(socket);
     serveNext();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => (opts.path === undefined ? server.listen(0, '127.0.0.1', resolve) : server.listen(opts.path, resolve)));
+  const port = opts.path === undefined ? (server.address() as net.AddressInfo).port : 0;
   return {
     host: '127.0.0.1',
     port,

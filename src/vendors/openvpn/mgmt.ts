@@ -51,6 +51,9 @@ const optionsSchema = z
 
 type Options = z.output<typeof optionsSchema>;
 
+/** How long a failed probe waits for its bridge's exit status, to give that as the reason. */
+const BRIDGE_EXIT_WAIT_MS = 1000;
+
 /** Notifications (`>LOG:`, `>CLIENT:` ...) skipped per probe before the interface counts as flooding. */
 const MAX_NOTIFICATIONS = 10_000;
 
@@ -156,9 +159,24 @@ async function probeInterface({ target, options, signal, log, services }: ProbeC
       version: version.version,
     });
   } catch (err) {
+    // A bridge that gave up ends its output before its exit status arrives: wait for it, briefly.
+    await Promise.all(bridges.map((b) => (b.exit() === undefined ? closedWithin(b.stream, BRIDGE_EXIT_WAIT_MS) : undefined)));
     throw bridgeFailure(bridges, `socket_command "${options.socket_command}"`) ?? err;
   } finally {
     if (session) session.close();
     else stream.destroy();
   }
+}
+
+function closedWithin(stream: Duplex, ms: number): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    stream.once('close', done);
+    function done() {
+      clearTimeout(timer);
+      stream.off('close', done);
+      resolve();
+    }
+  });
 }

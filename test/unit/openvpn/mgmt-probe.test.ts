@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { isAllowed } from '../../../src/config/allow-list.js';
 import { parseConfig } from '../../../src/config/modules.js';
@@ -8,6 +11,7 @@ import { sampleValue, startTestExporter, type TestExporter } from '../../support
 import { samples } from '../../support/exposition.js';
 import { freePort } from '../../support/free-port.js';
 import { startFakeMgmtServer, type FakeMgmtServer, type MgmtMode } from '../../support/openvpn-mgmt-server.js';
+import { startSshd, type Sshd } from '../../support/sshd.js';
 import { waitFor } from '../../support/wait-for.js';
 
 /*
@@ -91,7 +95,7 @@ describe('openvpn-mgmt over TCP', () => {
     assert.equal(samples(text, 'vpn_info')[0]?.labels.version, '2.6.14');
     assert.equal(samples(text, 'openvpn_status_info').length, 0, 'no status file was read');
     // The last thing the exporter said was quit, and it holds nothing afterwards.
-    assert.equal(good.received.at(-1), 'quit');
+    await waitFor('quit after the last answer', () => good.received.at(-1) === 'quit', { timeoutMs: 5000 });
     await waitFor('the exporter to let go of the interface', () => good.connections() === 0, { timeoutMs: 5000 });
   });
 
@@ -192,5 +196,63 @@ describe('openvpn-mgmt configuration', () => {
     assert.throws(() => load(`${ssh}    socket: /run/x.sock\n    socket_command: sudo -n socat STDIO UNIX-CONNECT:/run/x.sock\n`), /not both/);
     assert.throws(() => load('    pasword: x\n'), /pasword/);
     assert.throws(() => load('    password: "a\\nb"\n'), /single line/);
+  });
+});
+
+describe('openvpn-mgmt over SSH to a unix socket (a real sshd on loopback)', () => {
+  let sshd: Sshd;
+  let dir: string;
+  let onSocket: FakeMgmtServer;
+  let viaSsh: TestExporter;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'vpnx-mgmt-ssh-'));
+    chmodSync(dir, 0o755);
+    sshd = await startSshd();
+    const socket = join(dir, 'server.sock');
+    onSocket = await startFakeMgmtServer({ path: socket, password: PASSWORD });
+    // The test sshd's account is not root: the operator hands the socket over, as the README says.
+    chmodSync(socket, 0o666);
+    const login = `    ssh: {username: ${sshd.user}, password: ${sshd.password}, host_key_fingerprints: [${JSON.stringify(sshd.hostKeyFingerprint)}]}\n`;
+    const m = (name: string, body: string) => `  ${name}:\n    prober: openvpn-mgmt\n    timeout: ${TIMEOUT_S}s\n    password: ${PASSWORD}\n${login}${body}`;
+    viaSsh = await startTestExporter(
+      [
+        'modules:',
+        m('forward', `    socket: ${socket}\n`),
+        m('bridge', `    socket_command: socat STDIO UNIX-CONNECT:${socket}\n`),
+        m('bridge_broken', `    socket_command: socat STDIO UNIX-CONNECT:${join(dir, 'gone.sock')}\n`),
+        m('missing', `    socket: ${join(dir, 'gone.sock')}\n`),
+        '',
+      ].join('\n'),
+    );
+  });
+
+  after(async () => {
+    await viaSsh?.close();
+    await onSocket?.close();
+    await sshd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const probeVia = async (module: string) => {
+    const res = await viaSsh.get(`/api/probe?module=${module}&target=${sshd.host}:${sshd.port}`);
+    return JSON.parse(await res.text()) as ApiResult;
+  };
+
+  it('a stream-local forward and a bridge command both carry the dialogue', async () => {
+    for (const module of ['forward', 'bridge']) {
+      const r = await probeVia(module);
+      assert.equal(r.success, true, `${module}: ${r.reason}`);
+      await waitFor(`${module}: quit after the last answer`, () => onSocket.received.at(-1) === 'quit', { timeoutMs: 5000 });
+    }
+    await waitFor('the socket to be free', () => onSocket.connections() === 0, { timeoutMs: 5000 });
+  });
+
+  it('a missing socket names it; a failing bridge gives its exit and stderr', async () => {
+    const missing = await probeVia('missing');
+    assert.match(missing.reason ?? '', /refused a stream to .*gone\.sock/);
+    const broken = await probeVia('bridge_broken');
+    assert.equal(broken.success, false);
+    assert.match(broken.reason ?? '', /socket_command "socat .*" exited with code 1: .*gone\.sock/);
   });
 });
