@@ -24,6 +24,8 @@ const PROMPT = 'ENTER PASSWORD:';
  */
 export class ManagementSession {
   private notifications = 0;
+  /** Commands sent ahead by pipeline() whose answers are still to be read. */
+  private readonly sent: string[] = [];
 
   private constructor(
     private readonly conn: LineConnection,
@@ -48,10 +50,20 @@ export class ManagementSession {
     return session;
   }
 
+  /**
+   * Sends commands in one write, so their answers need one round trip, not one each; read
+   * them with lines() and success() in the same order. The interface reads its input line by
+   * line and answers in order. Never `quit` here: OpenVPN would drop the answers before it.
+   */
+  pipeline(commands: readonly string[]): void {
+    this.conn.write(commands.map((c) => `${c}\n`).join(''));
+    this.sent.push(...commands);
+  }
+
   /** A command answered by lines up to END (`version`, `state`, `status 3`); the lines without END. */
   async lines(command: string, signal: AbortSignal): Promise<string[]> {
     const started = performance.now();
-    this.conn.write(`${command}\n`);
+    this.send(command);
     const out: string[] = [];
     for (;;) {
       const line = await this.answerLine(command, signal);
@@ -66,7 +78,7 @@ export class ManagementSession {
   /** A command answered by one `SUCCESS: text` line (`load-stats`, `pid`); the text. */
   async success(command: string, signal: AbortSignal): Promise<string> {
     const started = performance.now();
-    this.conn.write(`${command}\n`);
+    this.send(command);
     for (;;) {
       const line = await this.answerLine(command, signal);
       if (line.startsWith('ERROR:')) throw failed(command, line);
@@ -77,6 +89,12 @@ export class ManagementSession {
       // Not an answer to this command (a stray line); skipped like a notification.
       this.skip(line);
     }
+  }
+
+  private send(command: string): void {
+    if (this.sent[0] === command) this.sent.shift();
+    else if (this.sent.length > 0) throw new Error(`bug: reading "${command}" while "${this.sent[0]}" is pipelined ahead of it`);
+    else this.conn.write(`${command}\n`);
   }
 
   /** `quit` and close at once; never throws. */

@@ -129,6 +129,7 @@ async function probeInterface({ target, options, signal, log, services }: ProbeC
   let session: ManagementSession | undefined;
   try {
     session = await ManagementSession.open(stream, where, { password: options.password?.reveal(), signal, log, limits });
+    session.pipeline(['version', 'state', 'load-stats', 'status 3']);
     const version = parseManagementVersion(await session.lines('version', signal));
     const state = parseManagementState(await session.lines('state', signal));
     const load = parseLoadStats(await session.success('load-stats', signal));
