@@ -81,13 +81,13 @@ export class LineConnection {
   close(farewell?: string): void {
     if (this.failure !== undefined || this.closing) return;
     this.closing = true;
+    this.fail(new ProbeError(`connection to ${this.where} was closed`), 'keep-lines');
     const timer = setTimeout(() => this.stream.destroy(), CLOSE_GRACE_MS);
     timer.unref();
     this.stream.end(farewell ?? '', () => {
       clearTimeout(timer);
       this.stream.destroy();
     });
-    this.fail(new ProbeError(`connection to ${this.where} was closed`), 'keep-lines');
   }
 
   private onData(chunk: Buffer): void {
