@@ -2,6 +2,7 @@ import { benchCardinality } from './cardinality.js';
 import { benchFleet } from './fleet.js';
 import { benchFleetPage } from './fleet-page.js';
 import { benchOpenvpn } from './openvpn.js';
+import { benchOpenvpnMgmt } from './openvpn-mgmt.js';
 import { benchPaloalto } from './paloalto.js';
 import { benchVici } from './vici.js';
 import { benchViciSsh } from './vici-ssh.js';
@@ -12,6 +13,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['vici', benchVici],
   ['vici-ssh', benchViciSsh],
   ['openvpn', benchOpenvpn],
+  ['openvpn-mgmt', benchOpenvpnMgmt],
   ['paloalto', benchPaloalto],
   ['wireguard', benchWireguard],
   ['fleet', benchFleet],

@@ -10,6 +10,8 @@ import type { Auth, CredentialKind } from './auths.js';
 export interface ProberSchema<Schema extends z.ZodType = z.ZodType> {
   name: string;
   defaultPort: number;
+  /** Where the default port depends on the options (openvpn-mgmt: 22 over SSH, else its TCP port). */
+  defaultPortFor?(options: z.output<Schema>): number;
   optionsSchema: Schema;
   /** The kind of credentials it takes in the option of that name (`ssh`), so `auths:` can supply them. */
   credentials?: CredentialKind;
@@ -24,6 +26,8 @@ export interface ModuleConfig<P extends ProberSchema = ProberSchema> {
   name: string;
   prober: P;
   timeoutMs: number;
+  /** The port of a target without one (and of allowed_targets entries without one). */
+  defaultPort: number;
   /** A probe within this long of the last fetch is answered from it (0: off). */
   minIntervalMs: number;
   /** Detail level, user labels and max_users: what a probe's answer may hold. */

@@ -99,9 +99,10 @@ function validateModule<P extends ProberSchema>(
   }
   const parsed = prober.optionsSchema.safeParse(options);
   if (!parsed.success) throw issuesError(file, parsed.error, path);
+  const defaultPort = prober.defaultPortFor?.(parsed.data) ?? prober.defaultPort;
   let allowList;
   if (allowed_targets !== undefined) {
-    const list = allowListSchema(prober.defaultPort).safeParse(allowed_targets);
+    const list = allowListSchema(defaultPort).safeParse(allowed_targets);
     if (!list.success) throw issuesError(file, list.error, [...path, 'allowed_targets']);
     allowList = list.data;
   }
@@ -111,6 +112,7 @@ function validateModule<P extends ProberSchema>(
     name,
     prober,
     timeoutMs: common.data.timeout,
+    defaultPort,
     minIntervalMs: common.data.min_interval,
     exposition: common.data.exposition,
     defaultAuth,

@@ -97,3 +97,16 @@ export const SSH_PROBER = { defaultPort: 22, credentials: 'ssh', requiresAllowLi
 export function commandPrefix(prefix: string): string {
   return prefix ? `${prefix} ` : '';
 }
+
+/** A unix socket on the gateway, reached by stream-local forwarding (a sun_path holds 107 bytes). */
+export const unixSocketPathSchema = z.string().regex(/^\/[A-Za-z0-9_./-]{1,106}$/, 'an absolute path of letters, digits and _ . / -');
+
+/**
+ * Instead of forwarding to a socket, run this and speak over its stdin/stdout: for accounts
+ * that may not open the socket, or servers that forbid stream-local forwarding. Plain words
+ * only, like command_prefix: it reaches the gateway's shell as written.
+ */
+export const socketCommandSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_./:=,@%+-]+( [A-Za-z0-9_./:=,@%+-]+)*$/, 'words of letters, digits and _ . / : = , @ % + - separated by single spaces')
+  .max(256);

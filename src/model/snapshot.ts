@@ -190,6 +190,23 @@ export interface OpenvpnServerDetail {
   routes: number;
   maxBcastMcastQueueLength?: number;
   dcoEnabled?: boolean;
+  /** What the management interface adds (openvpn-mgmt); absent for a status file. */
+  management?: OpenvpnManagementDetail;
+}
+
+/** From OpenVPN's management interface: `state`, `load-stats` and `version`. */
+export interface OpenvpnManagementDetail {
+  /** The daemon's state word: CONNECTED, RECONNECTING, EXITING, ... */
+  state: string;
+  /** Unix time the daemon entered it (an event time, hence absolute). */
+  stateSinceTimestamp: number;
+  stateDescription?: string;
+  /** `load-stats`: connected clients and the daemon's bytes on the network, all clients together. */
+  clients?: number;
+  bytesIn?: number;
+  bytesOut?: number;
+  version?: string;
+  managementVersion?: number;
 }
 
 export interface PaloaltoTunnelDetail {

@@ -67,7 +67,7 @@ export function parseProbeRequest(query: ProbeQuery, config: Config<ProberDefini
   if (debug !== undefined && !['true', 'false', ''].includes(debug)) throw bad('debug must be true or false');
   const module = config.modules.get(moduleName);
   if (!module) throw bad(`unknown module ${JSON.stringify(moduleName)}`);
-  const target = parseTarget(rawTarget, module.prober.defaultPort);
+  const target = parseTarget(rawTarget, module.defaultPort);
   if (!isAllowed(module.allowList, target.host, target.port)) {
     throw new ProbeRefusal(403, `target ${target.raw} is not in this module's allowed_targets`);
   }

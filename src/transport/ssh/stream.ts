@@ -2,7 +2,12 @@ import type { ClientChannel } from 'ssh2';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { onAbort } from '../../util/abort.js';
 import type { Lease } from './pool.js';
+import { ProbeError } from '../../util/errors.js';
 import type { BridgeExit, SshStream } from './types.js';
+
+/** A bridge's stderr kept for the reason; sudo and socat say what is wrong in a line or two. */
+export const BRIDGE_STDERR_BYTES = 4096;
+const MAX_REASON_CHARS = 300;
 
 /**
  * Hands a channel out as a plain byte stream. The channel's end returns the lease, so a
@@ -53,4 +58,22 @@ export function holdChannel(
     opts.log.debug('ssh stream closed', { host: label, exitCode: exit?.exitCode ?? undefined, ms: Math.round(performance.now() - started) });
   });
   return { stream: channel, exit: () => exit };
+}
+
+/**
+ * A bridge command (execStream) that ended with a complaint says more than "connection
+ * closed": its exit and the start of its stderr, or undefined when none complained.
+ */
+export function bridgeFailure(bridges: readonly SshStream[], label: string): ProbeError | undefined {
+  for (const b of bridges) {
+    const exit = b.exit();
+    if (exit === undefined || (exit.exitCode === 0 && exit.stderr.trim() === '')) continue;
+    const how = exit.exitSignal !== undefined ? `was killed by ${exit.exitSignal}` : `exited with code ${exit.exitCode}`;
+    const said = exit.stderr
+      .trim()
+      .replace(/\s*\n\s*/g, ' | ')
+      .slice(0, MAX_REASON_CHARS);
+    return new ProbeError(`${label} ${how}${said ? `: ${said}` : ''}`);
+  }
+  return undefined;
 }

@@ -1,7 +1,7 @@
-import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { abortReason, onAbort } from '../../util/abort.js';
+import { connectTcp, socketError } from '../tcp.js';
 import { ProbeError, ProtocolError, SizeLimitError } from '../../util/errors.js';
 import type { ViciMessage } from './message.js';
 import { ViciFramer, encodePacket, type Packet } from './packet.js';
@@ -65,34 +65,9 @@ export class ViciClient {
     socket.on('close', () => this.fail(this.closedError()));
   }
 
-  static connect(opts: ViciConnectOptions): Promise<ViciClient> {
-    const where = `${opts.host}:${opts.port}`;
-    const started = performance.now();
-    if (opts.signal.aborted) return Promise.reject(abortReason(opts.signal));
-    return new Promise<ViciClient>((resolve, reject) => {
-      const socket = net.connect({ host: opts.host, port: opts.port });
-      socket.setNoDelay(true);
-      const settle = (err: Error | undefined): void => {
-        dispose();
-        socket.off('connect', onConnect);
-        socket.off('error', onError);
-        if (err !== undefined) {
-          // A late error from the abandoned socket must not become an uncaught exception.
-          socket.on('error', () => {});
-          socket.destroy();
-          reject(err);
-          return;
-        }
-        const ms = Math.round(performance.now() - started);
-        opts.log.debug('vici connected', { target: where, ms });
-        resolve(ViciClient.over(socket, where, opts.log, opts));
-      };
-      const onConnect = (): void => settle(undefined);
-      const onError = (err: NodeJS.ErrnoException): void => settle(socketError(err, where));
-      socket.once('connect', onConnect);
-      socket.once('error', onError);
-      const dispose = onAbort(opts.signal, (reason) => settle(reason));
-    });
+  static async connect(opts: ViciConnectOptions): Promise<ViciClient> {
+    const socket = await connectTcp(opts);
+    return ViciClient.over(socket, `${opts.host}:${opts.port}`, opts.log, opts);
   }
 
   /**
@@ -293,19 +268,6 @@ export class ViciClient {
     const pending = this.framer.pendingBytes;
     if (pending > 0) return new ProbeError(`vici connection to ${this.where} closed mid-segment after ${pending} bytes`, { kind: 'connection_lost' });
     return new ProbeError(`vici connection closed by ${this.where}`, { kind: 'connection_lost' });
-  }
-}
-
-function socketError(err: NodeJS.ErrnoException, where: string): ProbeError {
-  switch (err.code) {
-    case 'ECONNREFUSED':
-      return new ProbeError(`connection refused by ${where}`, { cause: err });
-    case 'ECONNRESET':
-      return new ProbeError(`connection reset by ${where}`, { cause: err });
-    case 'EPIPE':
-      return new ProbeError(`connection closed by ${where} while sending`, { cause: err });
-    default:
-      return new ProbeError(`vici connection to ${where} failed: ${err.message}`, { cause: err });
   }
 }
 

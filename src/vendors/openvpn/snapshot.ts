@@ -1,5 +1,6 @@
 import type { OpenvpnStatus } from './status.js';
-import type { Certificate, Crl, GatewaySnapshot, OpenvpnServerDetail, Session, Tunnel } from '../../model/snapshot.js';
+import { MANAGEMENT_STATES } from './mgmt-replies.js';
+import type { Certificate, Crl, GatewaySnapshot, OpenvpnManagementDetail, OpenvpnServerDetail, Session, Tunnel, TunnelState } from '../../model/snapshot.js';
 
 export interface OpenvpnStatusRead {
   name: string;
@@ -7,6 +8,16 @@ export interface OpenvpnStatusRead {
   status: OpenvpnStatus;
   /** Seconds since OpenVPN wrote the file, by the gateway's own clock. */
   ageSeconds?: number;
+  /** Read live from the management interface: its state decides the tunnel's. */
+  management?: OpenvpnManagementDetail;
+}
+
+/** CONNECTED serves; the documented start-up, reconnect and exit states do not; another word is unknown. */
+const NOT_SERVING: ReadonlySet<string> = new Set(MANAGEMENT_STATES.filter((s) => s !== 'CONNECTED'));
+
+function tunnelState(management: OpenvpnManagementDetail | undefined): TunnelState {
+  if (management === undefined || management.state === 'CONNECTED') return 'up';
+  return NOT_SERVING.has(management.state) ? 'down' : 'unknown';
 }
 
 /** Each status file is one tunnel (a server instance or a client); each connected client a session. */
@@ -21,17 +32,19 @@ export function buildOpenvpnSnapshot(input: {
   const tunnels: Tunnel[] = [];
   const sessions: Session[] = [];
   const servers: OpenvpnServerDetail[] = [];
-  for (const { name, path, status, ageSeconds } of input.reads) {
+  for (const { name, path, status, ageSeconds, management } of input.reads) {
+    const state = tunnelState(management);
+    const detail = (text: string) => (management ? `${management.state}, ${text}` : text);
     if (status.format === 'client') {
       tunnels.push({
         name,
         kind: 'site-to-site',
-        state: 'up',
-        detail: 'client statistics',
+        state,
+        detail: detail('client statistics'),
         activeSessions: 0,
         traffic: { bytesIn: status.tunTapWriteBytes ?? 0, bytesOut: status.tunTapReadBytes ?? 0 },
       });
-      servers.push({ name, path, format: 'client', ageSeconds, clients: 0, routes: 0 });
+      servers.push({ name, path, format: 'client', ageSeconds, clients: 0, routes: 0, management });
       continue;
     }
     let bytesIn = 0;
@@ -55,8 +68,8 @@ export function buildOpenvpnSnapshot(input: {
     tunnels.push({
       name,
       kind: 'remote-access',
-      state: 'up',
-      detail: `${status.clients.length} client(s)`,
+      state,
+      detail: detail(`${status.clients.length} client(s)`),
       activeSessions: status.clients.length,
       traffic: { bytesIn, bytesOut },
     });
@@ -69,6 +82,7 @@ export function buildOpenvpnSnapshot(input: {
       routes: status.routes.length,
       maxBcastMcastQueueLength: status.globalStats.maxBcastMcastQueueLength,
       dcoEnabled: status.globalStats.dcoEnabled,
+      management,
     });
   }
   const titled = input.reads.map((r) => r.status).find((s) => s.format !== 'client' && s.version);

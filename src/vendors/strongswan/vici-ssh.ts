@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { ViciClient } from '../../transport/vici/client.js';
 import { ChannelRefusedError } from '../../transport/ssh/channel.js';
+import { BRIDGE_STDERR_BYTES, bridgeFailure } from '../../transport/ssh/stream.js';
 import { shellQuote } from '../../transport/ssh/sections.js';
 import type { SshEndpoint, SshStream, SshTransport } from '../../transport/ssh/types.js';
-import { SSH_PROBER, sshEndpoint, sshOptionsSchema } from '../../config/ssh-block.js';
+import { SSH_PROBER, socketCommandSchema, sshEndpoint, sshOptionsSchema, unixSocketPathSchema } from '../../config/ssh-block.js';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { ProbeError, errorMessage } from '../../util/errors.js';
 import type { ProberDefinition } from '../../probe/prober.js';
@@ -12,29 +13,14 @@ import { fetchViciSnapshot, viciFetchOptions } from './vici-fetch.js';
 
 const optionsSchema = z.strictObject({
   ssh: sshOptionsSchema,
-  /** charon.plugins.vici.socket without its unix:// (a sun_path holds 107 bytes). */
-  socket: z
-    .string()
-    .regex(/^\/[A-Za-z0-9_./-]{1,106}$/, 'an absolute path of letters, digits and _ . / -')
-    .default('/var/run/charon.vici'),
-  /**
-   * Instead of forwarding, run this and speak VICI over its stdin/stdout: for accounts that
-   * may not open the socket, or servers that forbid stream-local forwarding. Plain words
-   * only, like command_prefix: it reaches the gateway's shell as written.
-   */
-  socket_command: z
-    .string()
-    .regex(/^[A-Za-z0-9_./:=,@%+-]+( [A-Za-z0-9_./:=,@%+-]+)*$/, 'words of letters, digits and _ . / : = , @ % + - separated by single spaces')
-    .max(256)
-    .optional(),
+  /** charon.plugins.vici.socket without its unix://. */
+  socket: unixSocketPathSchema.default('/var/run/charon.vici'),
+  /** A bridge run instead of forwarding (sudo -n socat STDIO UNIX-CONNECT:...). */
+  socket_command: socketCommandSchema.optional(),
   ...viciFetchOptions,
 });
 
 type Options = z.output<typeof optionsSchema>;
-
-/** A bridge's stderr kept for the reason; sudo and socat say what is wrong in a line or two. */
-const MAX_STDERR_BYTES = 4096;
-const MAX_REASON_CHARS = 300;
 
 /**
  * strongSwan over VICI on the gateway's unix socket, carried by the pooled SSH connection:
@@ -56,7 +42,7 @@ export const strongswanViciSsh: ProberDefinition<typeof optionsSchema> = {
     const open = async (sessionSignal: AbortSignal): Promise<ViciClient> => {
       const command = options.socket_command;
       if (command !== undefined) {
-        const bridge = await services.ssh.execStream(endpoint, command, { signal: sessionSignal, log, maxStderrBytes: MAX_STDERR_BYTES });
+        const bridge = await services.ssh.execStream(endpoint, command, { signal: sessionSignal, log, maxStderrBytes: BRIDGE_STDERR_BYTES });
         bridges.push(bridge);
         return ViciClient.over(bridge.stream, `socket_command on ${target.raw}`, log, limits);
       }
@@ -73,25 +59,10 @@ export const strongswanViciSsh: ProberDefinition<typeof optionsSchema> = {
     try {
       return await fetchViciSnapshot(open, { pools: options.pools, certificates: options.certificates, signal, log });
     } catch (err) {
-      throw bridgeFailure(bridges, options.socket_command) ?? err;
+      throw bridgeFailure(bridges, `socket_command "${options.socket_command}"`) ?? err;
     }
   },
 };
-
-/** A bridge that ended with a complaint says more than "connection closed". */
-function bridgeFailure(bridges: SshStream[], command: string | undefined): ProbeError | undefined {
-  for (const b of bridges) {
-    const exit = b.exit();
-    if (exit === undefined || (exit.exitCode === 0 && exit.stderr.trim() === '')) continue;
-    const how = exit.exitSignal !== undefined ? `was killed by ${exit.exitSignal}` : `exited with code ${exit.exitCode}`;
-    const said = exit.stderr
-      .trim()
-      .replace(/\s*\n\s*/g, ' | ')
-      .slice(0, MAX_REASON_CHARS);
-    return new ProbeError(`socket_command "${command}" ${how}${said ? `: ${said}` : ''}`);
-  }
-  return undefined;
-}
 
 /**
  * OpenSSH refuses a stream-local forward with the same bare words whether the socket is

@@ -3,15 +3,18 @@
 // Topology (per lab instance, all names carry a unique prefix):
 //   <p>-lan   a bridge "br0" standing in for the internet, 192.0.2.0/24
 //   <p>-gw    the gateway: eth0 192.0.2.1, management 203.0.113.1 on lo (sshd listens there)
-//             servers udp (UDP 1194, status-version 3), tcp (TCP 1194, v2), v1 (UDP 1195, v1),
-//             each with its management interface on the namespace's own 127.0.0.1; their PKI in three
-//             forms: udp absolute paths and crl-verify, tcp inline <ca>/<cert>/<key>/<tls-crypt>,
-//             v1 `cd` into the PKI with relative paths, extra-certs and tls-auth. Every key is
-//             world-readable, so only the prober's own restraint keeps it on the gateway.
+//             servers udp (UDP 1194, status-version 3), tcp (TCP 1194, v2), v1 (UDP 1195, v1);
+//             their PKI in three forms: udp absolute paths and crl-verify, tcp inline
+//             <ca>/<cert>/<key>/<tls-crypt>, v1 `cd` into the PKI with relative paths, extra-certs and
+//             tls-auth. Every key is world-readable, so only the prober's own restraint keeps it on the
+//             gateway. Management interfaces the three ways OpenVPN offers: udp on 203.0.113.1:7505
+//             with a password file, tcp on a unix socket (owned by the ssh user, as an operator would
+//             hand it to a monitoring account), v1 on the namespace's own 127.0.0.1 without a password
 //   <p>-alice1, <p>-alice2 (same certificate, duplicate-cn), <p>-bob on udp; <p>-carol on tcp; <p>-dave on v1
 // The root namespace gets no lab address: socat forwards 127.0.0.1:<ephemeral> to the gateway's sshd.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOpenvpnStatus, type OpenvpnServerStatus } from '../../../src/vendors/openvpn/status.js';
@@ -36,6 +39,9 @@ import { makePki, type Pki } from './openvpn-pki.js';
 
 export type ServerName = 'udp' | 'tcp' | 'v1';
 
+/** Where a server's management interface listens. */
+type ManagementPlan = { tcp: string; port: number; password?: true } | { unix: string };
+
 interface ServerPlan {
   proto: 'udp' | 'tcp-server';
   port: number;
@@ -43,13 +49,20 @@ interface ServerPlan {
   /** The /26 the server hands out; the server itself takes .1 of it. */
   pool: string;
   tunnelAddress: string;
-  management: number;
+  management: ManagementPlan;
 }
 
 const SERVERS: Record<ServerName, ServerPlan> = {
-  udp: { proto: 'udp', port: 1194, statusVersion: 3, pool: '198.51.100.0', tunnelAddress: '198.51.100.1', management: 7505 },
-  tcp: { proto: 'tcp-server', port: 1194, statusVersion: 2, pool: '198.51.100.64', tunnelAddress: '198.51.100.65', management: 7506 },
-  v1: { proto: 'udp', port: 1195, statusVersion: 1, pool: '198.51.100.128', tunnelAddress: '198.51.100.129', management: 7507 },
+  udp: {
+    proto: 'udp',
+    port: 1194,
+    statusVersion: 3,
+    pool: '198.51.100.0',
+    tunnelAddress: '198.51.100.1',
+    management: { tcp: '203.0.113.1', port: 7505, password: true },
+  },
+  tcp: { proto: 'tcp-server', port: 1194, statusVersion: 2, pool: '198.51.100.64', tunnelAddress: '198.51.100.65', management: { unix: 'tcp-mgmt.sock' } },
+  v1: { proto: 'udp', port: 1195, statusVersion: 1, pool: '198.51.100.128', tunnelAddress: '198.51.100.129', management: { tcp: '127.0.0.1', port: 7507 } },
 };
 export const SERVER_NAMES = Object.keys(SERVERS) as ServerName[];
 
@@ -92,6 +105,13 @@ export interface OpenvpnLab {
   readonly pki: Pki;
   /** Every line of every private or static key the servers use (PEM armour excluded). */
   readonly gatewaySecrets: readonly string[];
+  /** The udp server's management interface (203.0.113.1:7505), as "127.0.0.1:<port>" from the test process. */
+  readonly managementTarget: string;
+  /** Its password, and the file OpenVPN reads it from (0600, the test process is root). */
+  readonly managementPassword: string;
+  readonly managementPasswordFile: string;
+  /** The tcp server's management socket on the gateway (owned by the ssh user). */
+  readonly managementSocket: string;
   /** Common names connected to each server, with how many clients share each. */
   readonly expectedClients: Readonly<Record<ServerName, Readonly<Record<string, number>>>>;
   /** Sends one command to a server's management interface; returns the answer without the greeting. */
@@ -161,10 +181,19 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
     teardown.add(`openvpn ${name}`, () => daemon.stop());
     return daemon;
   };
+  const mgmtDir = join(dir, 'mgmt');
+  mkdirSync(mgmtDir, { mode: 0o755 });
+  const managementPassword = `lab-mgmt-${randomBytes(9).toString('base64url')}`;
+  const managementPasswordFile = join(mgmtDir, 'password');
+  writeFileSync(managementPasswordFile, `${managementPassword}\n`, { mode: 0o600 });
+  const managementSocket = join(mgmtDir, 'tcp-mgmt.sock');
+  const managementAddress = (plan: ManagementPlan) => ('unix' in plan ? `UNIX-CONNECT:${join(mgmtDir, plan.unix)}` : `TCP:${plan.tcp}:${plan.port}`);
   const management = (server: ServerName, command: string) => {
     const daemon = daemons.get(server);
     if (!daemon?.isRunning()) return Promise.reject(new Error(`server ${server} is not running`));
-    return managementExchange(gwNs, SERVERS[server].management, command);
+    const plan = SERVERS[server].management;
+    const password = 'password' in plan ? managementPassword : undefined;
+    return managementExchange(gwNs, managementAddress(plan), command, password);
   };
 
   const expectedClients = Object.fromEntries(SERVER_NAMES.map((s) => [s, countBy(CLIENTS.filter((c) => c.server === s).map((c) => c.commonName))])) as Record<
@@ -184,9 +213,19 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
   };
 
   const waitManagement = (name: ServerName) =>
-    whileServerRuns(name, `server ${name} to answer on its management interface`, START_TIMEOUT_MS, async () =>
-      /^SUCCESS: pid=/m.test(await management(name, 'pid')),
-    );
+    whileServerRuns(name, `server ${name} to answer on its management interface`, START_TIMEOUT_MS, async () => {
+      const plan = SERVERS[name].management;
+      if ('unix' in plan) {
+        const socket = join(mgmtDir, plan.unix);
+        if (!existsSync(socket)) return false;
+        // OpenVPN creates it by its umask, for root only; the operator hands it to the monitoring account.
+        // The account comes with the sshd, which starts alongside.
+        const uid = sshUid();
+        if (uid === undefined) return false;
+        chownSync(socket, uid, 0);
+      }
+      return /^SUCCESS: pid=/m.test(await management(name, 'pid'));
+    });
 
   /** Until the daemon and its status file both show every expected client. */
   const waitServerReady = (name: ServerName, timeoutMs: number) => {
@@ -219,7 +258,7 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
       .map((l) => l.trim())
       .filter((l) => l.length >= 16 && !l.startsWith('-----') && !l.startsWith('#')),
   );
-  const launchServer = (name: ServerName) => startDaemon(name, gwNs, serverConfig(name, pki, statusFile(name)));
+  const launchServer = (name: ServerName) => startDaemon(name, gwNs, serverConfig(name, pki, statusFile(name), mgmtDir, managementPasswordFile));
   const sshdDir = join(dir, 'sshd');
   mkdirSync(sshdDir, { mode: 0o755 });
   for (const name of SERVER_NAMES) launchServer(name);
@@ -236,6 +275,9 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
   const fwd = await forwardPortFromNs(gwNs, { host: GW_MGMT, port: 22 }, join(dir, 'ssh-forward.log'));
   teardown.add('ssh forward', () => fwd.daemon.stop());
   const target = `127.0.0.1:${fwd.port}`;
+  const udpMgmt = SERVERS.udp.management as { tcp: string; port: number };
+  const mgmtFwd = await forwardPortFromNs(gwNs, { host: udpMgmt.tcp, port: udpMgmt.port }, join(dir, 'mgmt-forward.log'));
+  teardown.add('management forward', () => mgmtFwd.daemon.stop());
   const knownHostsFile = join(dir, 'known_hosts');
   writeFileSync(knownHostsFile, `[127.0.0.1]:${fwd.port} ${sshd.hostPublicKey}\n`);
 
@@ -252,6 +294,10 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
     configFiles: Object.fromEntries(SERVER_NAMES.map((s) => [s, join(dir, `${s}.conf`)])) as Record<ServerName, string>,
     pki,
     gatewaySecrets,
+    managementTarget: `127.0.0.1:${mgmtFwd.port}`,
+    managementPassword,
+    managementPasswordFile,
+    managementSocket,
     expectedClients,
     management,
     async killServer(name) {
@@ -276,8 +322,10 @@ async function build(prefix: string, dir: string, teardown: Teardown): Promise<O
   };
 }
 
-function serverConfig(name: ServerName, pki: Pki, statusFile: string): string {
+function serverConfig(name: ServerName, pki: Pki, statusFile: string, mgmtDir: string, passwordFile: string): string {
   const s = SERVERS[name];
+  const m = s.management;
+  const management = 'unix' in m ? `management ${join(mgmtDir, m.unix)} unix` : `management ${m.tcp} ${m.port}${m.password ? ` ${passwordFile}` : ''}`;
   return [
     `dev tun-${name}`,
     'dev-type tun',
@@ -295,7 +343,7 @@ function serverConfig(name: ServerName, pki: Pki, statusFile: string): string {
     ...serverPkiLines(name, pki),
     `status ${statusFile} 1`,
     `status-version ${s.statusVersion}`,
-    `management 127.0.0.1 ${s.management}`,
+    management,
     'verb 3',
     '',
   ].join('\n');
@@ -367,14 +415,16 @@ async function sendTraffic(ns: string, address: string, daemon: Daemon | undefin
  * (END for listings, SUCCESS:/ERROR: for the rest). OpenVPN serves one management client at a time, so the
  * connection is closed right after.
  */
-function managementExchange(ns: string, port: number, command: string, timeoutMs = 5000): Promise<string> {
+function managementExchange(ns: string, address: string, command: string, password: string | undefined, timeoutMs = 5000): Promise<string> {
+  const port = address;
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns, 'socat', 'STDIO', `TCP:127.0.0.1:${port}`], {
+    const child = spawn('ip', ['netns', 'exec', ns, 'socat', 'STDIO', address], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';
     let err = '';
     let sent = -1;
+    let answered = false;
     let settled = false;
     const finish = (error: Error | undefined, answer = '') => {
       if (settled) return;
@@ -393,6 +443,10 @@ function managementExchange(ns: string, port: number, command: string, timeoutMs
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
+      if (password !== undefined && !answered && out.includes('ENTER PASSWORD:')) {
+        answered = true;
+        child.stdin.write(`${password}\n`);
+      }
       if (sent < 0 && /^>INFO:[^\n]*\n/m.test(out)) {
         sent = out.length;
         child.stdin.write(`${command}\n`);
@@ -437,4 +491,13 @@ function countBy(items: readonly string[]): Record<string, number> {
 function sameCounts(a: Record<string, number>, b: Readonly<Record<string, number>>): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...keys].every((k) => a[k] === b[k]);
+}
+
+/** The ssh account's uid, once startSshd has made it. */
+function sshUid(): number | undefined {
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${SSH_USER}:`));
+  const uid = Number(line?.split(':')[2]);
+  return line !== undefined && Number.isInteger(uid) ? uid : undefined;
 }

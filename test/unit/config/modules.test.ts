@@ -30,7 +30,7 @@ test('the shipped modules.yaml is valid', async () => {
 
 test('the commented SSH examples in modules.yaml are complete and valid once uncommented', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vpnx-examples-'));
-  for (const f of ['id_ed25519', 'known_hosts', 'panos-password']) writeFileSync(join(dir, f), 'x\n');
+  for (const f of ['id_ed25519', 'known_hosts', 'panos-password', 'openvpn-mgmt-password']) writeFileSync(join(dir, f), 'x\n');
   // An example block starts at "  #<module>:" and runs over the "  #  " lines right after it.
   let inBlock = false;
   const text = readFileSync('modules.yaml', 'utf8')
@@ -49,6 +49,8 @@ test('the commented SSH examples in modules.yaml are complete and valid once unc
   const config = parseConfig('modules.yaml', text, PROBERS);
   assert.deepEqual([...config.modules.keys()].sort(), [
     'ipsec_ssh',
+    'openvpn_mgmt',
+    'openvpn_mgmt_ssh',
     'openvpn_ssh',
     'paloalto_api',
     'paloalto_ssh',

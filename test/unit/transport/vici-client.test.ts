@@ -63,7 +63,7 @@ describe('ViciClient against a scripted server', () => {
     assert.deepEqual(await client.request('version', undefined, deadline()), versionResponse());
     client.close();
     const lines = log.entries.map((e) => `${e.level} ${e.msg} ${e.fields.command ?? ''}`);
-    assert.deepEqual(lines, ['debug vici connected ', 'debug vici command echo', 'debug vici command version']);
+    assert.deepEqual(lines, ['debug tcp connected ', 'debug vici command echo', 'debug vici command version']);
     assert.ok(Number(log.entries[2]?.fields.bytes) > 50);
   });
 
