@@ -39,9 +39,10 @@ const MAX_REASON_CHARS = 300;
 /**
  * strongSwan over VICI on the gateway's unix socket, carried by the pooled SSH connection:
  * either an OpenSSH stream-local forward straight to the socket, or `socket_command`'s
- * stdio. The three VICI sessions are three channels; stream-local channels are not
- * sessions to OpenSSH (MaxSessions does not count them), bridge commands are, and the
- * pool spreads those over more connections when the server refuses.
+ * stdio. A probe's VICI commands are pipelined on one channel, so a probe starts one
+ * bridge process at most. Stream-local channels are not sessions to OpenSSH (MaxSessions
+ * does not count them), bridge commands are, and the pool spreads concurrent probes'
+ * bridges over more connections when the server refuses.
  */
 export const strongswanViciSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'strongswan-vici-ssh',
@@ -50,14 +51,12 @@ export const strongswanViciSsh: ProberDefinition<typeof optionsSchema> = {
   optionsSchema,
   async probe({ target, options, signal, log, services }) {
     const endpoint = sshEndpoint(target, options.ssh);
-    const bridges: SshStream[] = [];
-    let diagnosis: Promise<ProbeError> | undefined;
+    let bridge: SshStream | undefined;
     const limits = { maxResponseBytes: options.max_response_bytes };
     const open = async (sessionSignal: AbortSignal): Promise<ViciClient> => {
       const command = options.socket_command;
       if (command !== undefined) {
-        const bridge = await services.ssh.execStream(endpoint, command, { signal: sessionSignal, log, maxStderrBytes: MAX_STDERR_BYTES });
-        bridges.push(bridge);
+        bridge = await services.ssh.execStream(endpoint, command, { signal: sessionSignal, log, maxStderrBytes: MAX_STDERR_BYTES });
         return ViciClient.over(bridge.stream, `socket_command on ${target.raw}`, log, limits);
       }
       try {
@@ -65,32 +64,27 @@ export const strongswanViciSsh: ProberDefinition<typeof optionsSchema> = {
         return ViciClient.over(stream, `${options.socket} on ${target.raw}`, log, limits);
       } catch (err) {
         if (!(err instanceof ChannelRefusedError)) throw err;
-        // The three sessions are refused alike; one look at the socket explains them all.
-        diagnosis ??= diagnoseRefusal(services.ssh, endpoint, options, err, signal, log);
-        throw await diagnosis;
+        throw await diagnoseRefusal(services.ssh, endpoint, options, err, signal, log);
       }
     };
     try {
       return await fetchViciSnapshot(open, { pools: options.pools, certificates: options.certificates, signal, log });
     } catch (err) {
-      throw bridgeFailure(bridges, options.socket_command) ?? err;
+      throw (bridge && bridgeFailure(bridge, options.socket_command)) ?? err;
     }
   },
 };
 
 /** A bridge that ended with a complaint says more than "connection closed". */
-function bridgeFailure(bridges: SshStream[], command: string | undefined): ProbeError | undefined {
-  for (const b of bridges) {
-    const exit = b.exit();
-    if (exit === undefined || (exit.exitCode === 0 && exit.stderr.trim() === '')) continue;
-    const how = exit.exitSignal !== undefined ? `was killed by ${exit.exitSignal}` : `exited with code ${exit.exitCode}`;
-    const said = exit.stderr
-      .trim()
-      .replace(/\s*\n\s*/g, ' | ')
-      .slice(0, MAX_REASON_CHARS);
-    return new ProbeError(`socket_command "${command}" ${how}${said ? `: ${said}` : ''}`);
-  }
-  return undefined;
+function bridgeFailure(bridge: SshStream, command: string | undefined): ProbeError | undefined {
+  const exit = bridge.exit();
+  if (exit === undefined || (exit.exitCode === 0 && exit.stderr.trim() === '')) return undefined;
+  const how = exit.exitSignal !== undefined ? `was killed by ${exit.exitSignal}` : `exited with code ${exit.exitCode}`;
+  const said = exit.stderr
+    .trim()
+    .replace(/\s*\n\s*/g, ' | ')
+    .slice(0, MAX_REASON_CHARS);
+  return new ProbeError(`socket_command "${command}" ${how}${said ? `: ${said}` : ''}`);
 }
 
 /**
