@@ -257,4 +257,23 @@ describe('against a real charon (strongSwan lab)', () => {
     await screenshot(page, 'landing-lab-1280.png');
     await page.close();
   });
+
+  test('the sessions page lists the shunts and the certificates and CRL beside the sessions', async () => {
+    const page = await openLanding(`/sessions.html?target=${encodeURIComponent(lab.target)}&module=vici`);
+    const users = await column(page, 'sessions', 'User');
+    for (const user of ['alice', 'bob', 'carol']) assert.ok(users.includes(user), `${user} in ${users.join(', ')}`);
+    assert.deepEqual((await column(page, 'shunts', 'Conn')).sort(), [SHUNTS.drop.conn, SHUNTS.pass.conn].sort());
+    const modes = await column(page, 'shunts', 'Mode');
+    assert.equal(modes[(await column(page, 'shunts', 'Conn')).indexOf(SHUNTS.drop.conn)], 'drop');
+    const subjects = await column(page, 'certificates', 'Subject');
+    assert.ok(subjects.includes(PKI_NAMES.gwCn) && subjects.includes(PKI_NAMES.caCn), subjects.join(', '));
+    assert.equal((await column(page, 'certificates', 'Private key'))[subjects.indexOf(PKI_NAMES.gwCn)], 'held');
+    assert.match(
+      (await column(page, 'certificates', 'Expires'))[subjects.indexOf(PKI_NAMES.gwCn)] ?? '',
+      /^\d{4}-\d\d-\d\d \(in 29d|^\d{4}-\d\d-\d\d \(in 30d/,
+    );
+    assert.match((await column(page, 'crls', 'Next update'))[0] ?? '', /\(in (20|21)d/);
+    await screenshot(page, 'sessions-lab-1280.png');
+    await page.close();
+  });
 });
