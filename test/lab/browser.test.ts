@@ -222,6 +222,18 @@ describe('against a scripted VICI gateway', () => {
   });
 });
 
+/** The lab's bypass and drop conns as shunts; the gateway's certificate (key held) and the CA's; the CRL's next update. */
+async function assertShuntsAndCertificates(page: Page): Promise<void> {
+  const conns = await column(page, 'shunts', 'Conn');
+  assert.deepEqual([...conns].sort(), [SHUNTS.drop.conn, SHUNTS.pass.conn].sort());
+  assert.equal((await column(page, 'shunts', 'Mode'))[conns.indexOf(SHUNTS.drop.conn)], 'drop');
+  const subjects = await column(page, 'certificates', 'Subject');
+  assert.ok(subjects.includes(PKI_NAMES.gwCn) && subjects.includes(PKI_NAMES.caCn), subjects.join(', '));
+  assert.equal((await column(page, 'certificates', 'Private key'))[subjects.indexOf(PKI_NAMES.gwCn)], 'held');
+  assert.match((await column(page, 'certificates', 'Expires'))[subjects.indexOf(PKI_NAMES.gwCn)] ?? '', /^\d{4}-\d\d-\d\d \(in 29d|^\d{4}-\d\d-\d\d \(in 30d/);
+  assert.match((await column(page, 'crls', 'Next update'))[0] ?? '', /\(in (20|21)d/);
+}
+
 describe('against a real charon (strongSwan lab)', () => {
   let lab: ViciLab;
   before(async () => {
@@ -242,20 +254,18 @@ describe('against a real charon (strongSwan lab)', () => {
     const users = await column(page, 'sessions', 'User');
     for (const user of ['alice', 'bob', 'carol']) assert.ok(users.includes(user), `${user} in ${users.join(', ')}`);
     assert.ok((await column(page, 'sessions', 'Virtual IP')).some((v) => /^198\.51\.100\.1(2[89]|[3-5]\d)$/.test(v)));
-    // The bypass and drop conns are shunts, listed apart from the tunnels.
-    assert.deepEqual((await column(page, 'shunts', 'Conn')).sort(), [SHUNTS.drop.conn, SHUNTS.pass.conn].sort());
     assert.ok(!names.includes(SHUNTS.pass.conn), 'a shunt is not a tunnel');
-    // The gateway's certificate (held with its key) and the CA's, with the CRL's next update.
-    const subjects = await column(page, 'certificates', 'Subject');
-    assert.ok(subjects.includes(PKI_NAMES.gwCn) && subjects.includes(PKI_NAMES.caCn), subjects.join(', '));
-    const held = await column(page, 'certificates', 'Private key');
-    assert.equal(held[subjects.indexOf(PKI_NAMES.gwCn)], 'held');
-    assert.match(
-      (await column(page, 'certificates', 'Expires'))[subjects.indexOf(PKI_NAMES.gwCn)] ?? '',
-      /^\d{4}-\d\d-\d\d \(in 29d|^\d{4}-\d\d-\d\d \(in 30d/,
-    );
-    assert.match((await column(page, 'crls', 'Next update'))[0] ?? '', /\(in (20|21)d/);
+    await assertShuntsAndCertificates(page);
     await screenshot(page, 'landing-lab-1280.png');
+    await page.close();
+  });
+
+  test('the sessions page lists the shunts and the certificates and CRL beside the sessions', async () => {
+    const page = await openLanding(`/sessions.html?target=${encodeURIComponent(lab.target)}&module=vici`);
+    const users = await column(page, 'sessions', 'User');
+    for (const user of ['alice', 'bob', 'carol']) assert.ok(users.includes(user), `${user} in ${users.join(', ')}`);
+    await assertShuntsAndCertificates(page);
+    await screenshot(page, 'sessions-lab-1280.png');
     await page.close();
   });
 });

@@ -115,6 +115,9 @@ export async function startViciServer(opts: ViciServerOptions = {}): Promise<Scr
     };
     const framer = new ViciFramer();
     const registered = new Set<string>();
+    // charon answers a connection's messages in strict order: once a hostile server has
+    // misbehaved on a command, nothing it was sent after that command gets an answer either.
+    let spoiled = false;
     socket.on('data', (chunk: Buffer) => {
       let packets: Packet[];
       try {
@@ -123,39 +126,47 @@ export async function startViciServer(opts: ViciServerOptions = {}): Promise<Scr
         socket.destroy();
         return;
       }
-      for (const packet of packets) handle(socket, send, packet, registered);
+      for (const packet of packets) {
+        if (spoiled) return;
+        spoiled = handle(socket, send, packet, registered);
+      }
     });
   });
 
-  const handle = (socket: net.Socket, send: (packets: Buffer[]) => void, packet: Packet, registered: Set<string>): void => {
+  /** Answers one packet; true once the server misbehaved on it. */
+  const handle = (socket: net.Socket, send: (packets: Buffer[]) => void, packet: Packet, registered: Set<string>): boolean => {
     const name = packet.name ?? '';
     if (packet.type === EVENT_REGISTER || packet.type === EVENT_UNREGISTER) {
       if (!knownEvents.has(name)) {
         send([UNKNOWN_EVENT]);
-        return;
+        return false;
       }
       if (packet.type === EVENT_REGISTER) registered.add(name);
       else registered.delete(name);
       send([CONFIRM]);
-      return;
+      return false;
     }
-    if (packet.type !== CMD_REQUEST) return void socket.destroy();
+    if (packet.type !== CMD_REQUEST) {
+      socket.destroy();
+      return true;
+    }
     if (opts.recordCommands !== false) commands.push(name);
     const handler = opts.commands?.[name];
     if (opts.hostile !== undefined) {
       misbehave(socket, opts.hostile, handler, packet, registered);
-      return;
+      return true;
     }
     if (handler === undefined) {
       send([UNKNOWN_COMMAND]);
-      return;
+      return false;
     }
     const wire = wireOf(handler(packet.message ?? newMessage()), registered);
     if (wire.eventName === undefined || !registered.has(wire.eventName)) {
       send([wire.response]);
-      return;
+      return false;
     }
     send(pattern === 'charon' ? [...wire.each, wire.response] : [wire.joined, wire.response]);
+    return false;
   };
 
   const misbehave = (socket: net.Socket, mode: HostileMode, handler: CommandHandler | undefined, packet: Packet, registered: Set<string>): void => {

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { abortReason, onAbort } from '../../util/abort.js';
 import { connectTcp, socketError } from '../tcp.js';
-import { ProbeError, ProtocolError, SizeLimitError } from '../../util/errors.js';
+import { ProbeError, ProtocolError, SizeLimitError, errorMessage } from '../../util/errors.js';
 import type { ViciMessage } from './message.js';
 import { ViciFramer, encodePacket, type Packet } from './packet.js';
 import { CMD_REQUEST, CMD_RESPONSE, CMD_UNKNOWN, EVENT, EVENT_CONFIRM, EVENT_REGISTER, EVENT_UNKNOWN, EVENT_UNREGISTER, MAX_SEGMENT_BYTES } from './wire.js';
@@ -11,7 +11,7 @@ import { CMD_REQUEST, CMD_RESPONSE, CMD_UNKNOWN, EVENT, EVENT_CONFIRM, EVENT_REG
 export interface ViciLimits {
   /** Largest segment accepted from charon; checked at the header. Default 512 KiB. */
   maxSegmentBytes?: number;
-  /** Bytes received per command, events included. Default 256 MiB. */
+  /** Bytes received per call (a pipeline counts as one), events included. Default 256 MiB. */
   maxResponseBytes?: number;
   /** Events accepted per streamed command before it fails with SizeLimitError. Default 1,000,000. */
   maxEvents?: number;
@@ -26,6 +26,13 @@ export interface ViciConnectOptions extends ViciLimits {
 
 const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 const DEFAULT_MAX_EVENTS = 1_000_000;
+
+/** One command of a pipeline; `stream` for those that answer with events (list-sas…). */
+export interface ViciCommand {
+  command: string;
+  message?: ViciMessage | undefined;
+  stream?: { event: string; onEvent(message: ViciMessage): void };
+}
 
 interface Waiter {
   resolve(packet: Packet): void;
@@ -87,49 +94,74 @@ export class ViciClient {
   }
 
   /** Runs a command and returns its response message. */
-  request(command: string, message: ViciMessage | undefined, signal: AbortSignal): Promise<ViciMessage> {
-    return this.exclusive(command, signal, async () => {
-      this.send({ type: CMD_REQUEST, name: command, message });
-      return this.awaitResponse(command, signal, undefined);
-    });
+  async request(command: string, message: ViciMessage | undefined, signal: AbortSignal): Promise<ViciMessage> {
+    const [answer] = await this.pipeline([{ command, message }], signal);
+    if (answer instanceof Error) throw answer;
+    return answer!;
   }
 
   /**
    * Runs a command that answers with a stream of `eventName` events (list-sas,
    * list-conns…): registers for the event, hands each event to `onEvent` as it
-   * arrives, and returns the command's response once it has unregistered. Nothing
-   * is collected here: a caller that turns events into its own records lets the
-   * decoded messages die young, which for a large list-sas is most of the garbage
-   * collector's work. A throw from `onEvent` fails the command.
+   * arrives, and returns the command's response once it has unregistered.
    */
-  streamedRequest(
+  async streamedRequest(
     command: string,
     eventName: string,
     message: ViciMessage | undefined,
     signal: AbortSignal,
     onEvent: (message: ViciMessage) => void,
   ): Promise<ViciMessage> {
-    const maxEvents = this.maxEvents;
-    return this.exclusive(command, signal, async () => {
-      await this.eventRegistration(EVENT_REGISTER, eventName, signal);
-      let count = 0;
-      this.send({ type: CMD_REQUEST, name: command, message });
-      let response: ViciMessage;
-      try {
-        response = await this.awaitResponse(command, signal, (event) => {
-          if (event.name !== eventName) throw new ProtocolError(`unexpected event "${event.name}" during ${command}`);
-          if (++count > maxEvents) {
-            throw new SizeLimitError(`${command} streamed more than ${maxEvents} "${eventName}" events`);
-          }
-          onEvent(event.message!);
-        });
-      } catch (err) {
-        // An unknown command leaves the session intact; unregister so it stays usable.
-        if (this.failure === undefined) await this.eventRegistration(EVENT_UNREGISTER, eventName, signal);
-        throw err;
+    const [answer] = await this.pipeline([{ command, message, stream: { event: eventName, onEvent } }], signal);
+    if (answer instanceof Error) throw answer;
+    return answer!;
+  }
+
+  /**
+   * Sends every command at once and reads the answers in order: one round trip for all of
+   * them instead of one (or three, with event registration) per command. charon handles
+   * one connection's messages in strict order (vici_socket.c queues them per connection),
+   * so the answers come back as the requests went out.
+   *
+   * A streamed command is sent as register, request, unregister. Nothing is collected
+   * here: a caller that turns events into its own records lets the decoded messages die
+   * young, which for a large list-sas is most of the garbage collector's work. A throw
+   * from `onEvent` fails the session.
+   *
+   * An unknown command or event (an older daemon, a VICI proxy) is that command's answer,
+   * a ProtocolError in its slot, and the session goes on; anything else fails them all.
+   */
+  pipeline(commands: readonly ViciCommand[], signal: AbortSignal): Promise<(ViciMessage | ProtocolError)[]> {
+    return this.exclusive(signal, async () => {
+      const packets: Buffer[] = [];
+      for (const { command, message, stream } of commands) {
+        if (stream !== undefined) packets.push(encodePacket({ type: EVENT_REGISTER, name: stream.event }));
+        packets.push(encodePacket({ type: CMD_REQUEST, name: command, message }));
+        if (stream !== undefined) packets.push(encodePacket({ type: EVENT_UNREGISTER, name: stream.event }));
       }
-      await this.eventRegistration(EVENT_UNREGISTER, eventName, signal);
-      return response;
+      this.send(packets.length === 1 ? packets[0]! : Buffer.concat(packets));
+      const answers: (ViciMessage | ProtocolError)[] = [];
+      // Logged one by one, as each answer completes: bytes and time since the previous one.
+      let bytes = 0;
+      let since = performance.now();
+      for (const c of commands) {
+        try {
+          answers.push(await this.answer(c, signal));
+        } catch (err) {
+          this.log.debug('vici command failed', {
+            command: c.command,
+            bytes: this.received - bytes,
+            ms: Math.round(performance.now() - since),
+            error: errorMessage(err),
+          });
+          throw err;
+        }
+        const now = performance.now();
+        this.log.debug('vici command', { command: c.command, bytes: this.received - bytes, ms: Math.round(now - since) });
+        bytes = this.received;
+        since = now;
+      }
+      return answers;
     });
   }
 
@@ -138,7 +170,7 @@ export class ViciClient {
     this.fail(new ProbeError(`vici connection to ${this.where} was closed`));
   }
 
-  private async exclusive<T>(command: string, signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+  private async exclusive<T>(signal: AbortSignal, run: () => Promise<T>): Promise<T> {
     const previous = this.turn;
     let release!: () => void;
     this.turn = new Promise<void>((resolve) => (release = resolve));
@@ -149,20 +181,7 @@ export class ViciClient {
       if (signal.aborted) throw abortReason(signal);
       this.busy = running = true;
       this.received = 0;
-      const started = performance.now();
-      try {
-        const result = await run();
-        this.log.debug('vici command', { command, bytes: this.received, ms: Math.round(performance.now() - started) });
-        return result;
-      } catch (err) {
-        this.log.debug('vici command failed', {
-          command,
-          bytes: this.received,
-          ms: Math.round(performance.now() - started),
-          error: (err as Error).message,
-        });
-        throw err;
-      }
+      return await run();
     } finally {
       if (running) this.busy = false;
       // A caller that gave up waiting must still not let the next one overtake the running command.
@@ -170,38 +189,57 @@ export class ViciClient {
     }
   }
 
-  private send(packet: Packet): void {
+  private send(bytes: Buffer): void {
     if (this.failure !== undefined) throw this.failure;
-    this.socket.write(encodePacket(packet));
+    this.socket.write(bytes);
   }
 
-  private async eventRegistration(type: typeof EVENT_REGISTER | typeof EVENT_UNREGISTER, name: string, signal: AbortSignal): Promise<void> {
-    this.send({ type, name });
-    for (;;) {
-      const packet = await this.receive(signal);
-      if (packet.type === EVENT_CONFIRM) return;
-      if (packet.type === EVENT_UNKNOWN) throw new ProtocolError(`unknown event ${name}`);
-      // Events already in flight may still arrive before charon confirms an unregistration.
-      if (packet.type === EVENT && type === EVENT_UNREGISTER && packet.name === name) continue;
-      throw this.kill(new ProtocolError(`unexpected VICI packet type ${packet.type} while registering for ${name}`));
+  /** Reads one command's answers: registration, events, response, unregistration. */
+  private async answer({ command, stream }: ViciCommand, signal: AbortSignal): Promise<ViciMessage | ProtocolError> {
+    let refused: ProtocolError | undefined;
+    if (stream !== undefined) {
+      const reply = await this.receive(signal);
+      if (reply.type === EVENT_UNKNOWN) refused = new ProtocolError(`unknown event ${stream.event}`);
+      else if (reply.type !== EVENT_CONFIRM) throw this.unexpected(reply, `registering for ${stream.event}`);
     }
-  }
-
-  private async awaitResponse(command: string, signal: AbortSignal, onEvent: ((event: Packet) => void) | undefined): Promise<ViciMessage> {
+    let response: ViciMessage | undefined;
+    let count = 0;
     for (;;) {
       const packet = await this.receive(signal);
-      if (packet.type === CMD_RESPONSE) return packet.message!;
-      if (packet.type === CMD_UNKNOWN) throw new ProtocolError(`unknown command ${command}`);
-      if (packet.type === EVENT && onEvent !== undefined) {
-        try {
-          onEvent(packet);
-        } catch (err) {
-          throw this.kill(err as Error);
-        }
-        continue;
+      if (packet.type === CMD_RESPONSE) {
+        response = packet.message!;
+        break;
       }
-      throw this.kill(new ProtocolError(`unexpected VICI packet type ${packet.type} while waiting for ${command}`));
+      if (packet.type === CMD_UNKNOWN) {
+        refused ??= new ProtocolError(`unknown command ${command}`);
+        break;
+      }
+      if (packet.type !== EVENT || stream === undefined || refused !== undefined) throw this.unexpected(packet, `waiting for ${command}`);
+      if (packet.name !== stream.event) throw this.kill(new ProtocolError(`unexpected event "${packet.name}" during ${command}`));
+      if (++count > this.maxEvents) {
+        throw this.kill(new SizeLimitError(`${command} streamed more than ${this.maxEvents} "${stream.event}" events`));
+      }
+      try {
+        stream.onEvent(packet.message!);
+      } catch (err) {
+        throw this.kill(err as Error);
+      }
     }
+    if (stream !== undefined) {
+      for (;;) {
+        const reply = await this.receive(signal);
+        if (reply.type === EVENT_CONFIRM || reply.type === EVENT_UNKNOWN) break;
+        // Events already in flight may still arrive before charon confirms an unregistration.
+        if (reply.type === EVENT && reply.name === stream.event && refused === undefined) continue;
+        throw this.unexpected(reply, `unregistering from ${stream.event}`);
+      }
+    }
+    return refused ?? response!;
+  }
+
+  private unexpected(packet: Packet, when: string): Error {
+    const what = packet.type === EVENT ? `event "${packet.name}"` : `VICI packet type ${packet.type}`;
+    return this.kill(new ProtocolError(`unexpected ${what} while ${when}`));
   }
 
   private receive(signal: AbortSignal): Promise<Packet> {

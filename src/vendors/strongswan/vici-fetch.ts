@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { ViciClient } from '../../transport/vici/client.js';
+import type { ViciClient, ViciCommand } from '../../transport/vici/client.js';
+import { toMessage, type ViciMessage } from '../../transport/vici/message.js';
 import type { ProbeLog } from '../../log/probe-log.js';
 import type { Certificate, Crl, GatewaySnapshot, StrongswanIkeSa } from '../../model/snapshot.js';
-import { ProtocolError } from '../../util/errors.js';
 import { parseGetPools, parseListCertEvent, parseListConnEvent, parseListSaEvent, parseViciStats, parseViciVersion, viciUptime } from './vici-records.js';
 import { section } from './vici-value.js';
 import type { ConfiguredConn } from './records.js';
@@ -23,85 +23,67 @@ export const viciFetchOptions = {
   certificates: z.boolean().default(true),
 };
 
-/** Opens one VICI session; the signal fires when a sibling session failed or the probe ends. */
+/** Opens the probe's VICI session. */
 export type OpenVici = (signal: AbortSignal) => Promise<ViciClient>;
 
 /**
- * The strongSwan snapshot from VICI, whatever carries it. The six commands run on three
- * sessions at once (VICI allows one command in flight per session): the probe waits for
- * the slowest session, not for the sum, which matters where charon's two writes per
- * message meet a delayed ACK. The first failure cancels its siblings, and every session
- * is closed before this returns, so none outlives the probe.
+ * The strongSwan snapshot from VICI, whatever carries it. All commands go out at once on
+ * one session and charon answers them in order: one round trip for the probe, and one
+ * connection, channel or bridge process on the gateway (a `sudo socat` bridge costs more
+ * to start than the commands take). The session is closed before this returns.
  */
 export async function fetchViciSnapshot(
   open: OpenVici,
   opts: { pools: boolean; certificates: boolean; signal: AbortSignal; log: ProbeLog },
 ): Promise<GatewaySnapshot> {
-  const siblings = new AbortController();
-  const signal = AbortSignal.any([opts.signal, siblings.signal]);
-  const clients: ViciClient[] = [];
-  let firstError: unknown;
-  const session = async <T>(work: (client: ViciClient) => Promise<T>): Promise<T> => {
-    try {
-      const client = await open(signal);
-      clients.push(client);
-      return await work(client);
-    } catch (err) {
-      firstError ??= err;
-      siblings.abort(err);
-      throw err;
-    }
-  };
-  const settled = await Promise.allSettled([
-    session(
-      async (c) =>
-        [
-          await c.request('version', undefined, signal),
-          await c.request('stats', undefined, signal),
-          opts.pools ? await c.request('get-pools', { leases: 'yes' }, signal) : undefined,
-        ] as const,
-    ),
-    session(async (c) => {
-      const ikeSas: StrongswanIkeSa[] = [];
-      await c.streamedRequest('list-sas', 'list-sa', undefined, signal, (e) => ikeSas.push(...parseListSaEvent(e)));
-      return ikeSas;
-    }),
-    session(async (c) => {
-      const conns: ConfiguredConn[] = [];
-      await c.streamedRequest('list-conns', 'list-conn', undefined, signal, (e) => conns.push(...parseListConnEvent(e)));
-      if (!opts.certificates) return { conns };
-      const certificates: Certificate[] = [];
-      const crls: Crl[] = [];
-      try {
-        await c.streamedRequest('list-certs', 'list-cert', undefined, signal, (e) => {
-          const { certificate, crl } = parseListCertEvent(e);
-          if (certificate) certificates.push(certificate);
-          if (crl) crls.push(crl);
-        });
-      } catch (err) {
-        // A daemon (or a VICI proxy) without list-certs costs the certificates, not the probe.
-        if (err instanceof ProtocolError && /^unknown (command|event)/.test(err.message)) {
-          opts.log.debug('list-certs not supported', { reason: err.message });
-          return { conns };
-        }
-        throw err;
-      }
-      return { conns, certificates, crls };
-    }),
-  ]);
-  for (const c of clients) c.close();
-  const [daemon, sas, conns] = settled;
-  if (daemon.status !== 'fulfilled' || sas.status !== 'fulfilled' || conns.status !== 'fulfilled') throw firstError;
-  const [version, stats, pools] = daemon.value;
+  const { signal, log } = opts;
+  const ikeSas: StrongswanIkeSa[] = [];
+  const conns: ConfiguredConn[] = [];
+  const certificates: Certificate[] = [];
+  const crls: Crl[] = [];
+  const commands: ViciCommand[] = [
+    { command: 'version' },
+    { command: 'stats' },
+    { command: 'list-sas', stream: { event: 'list-sa', onEvent: (e) => ikeSas.push(...parseListSaEvent(e)) } },
+    { command: 'list-conns', stream: { event: 'list-conn', onEvent: (e) => conns.push(...parseListConnEvent(e)) } },
+  ];
+  if (opts.pools) commands.push({ command: 'get-pools', message: toMessage({ leases: 'yes' }) });
+  if (opts.certificates) {
+    const onEvent = (e: ViciMessage): void => {
+      const { certificate, crl } = parseListCertEvent(e);
+      if (certificate) certificates.push(certificate);
+      if (crl) crls.push(crl);
+    };
+    commands.push({ command: 'list-certs', stream: { event: 'list-cert', onEvent } });
+  }
+  const client = await open(signal);
+  let answers: (ViciMessage | Error)[];
+  try {
+    answers = await client.pipeline(commands, signal);
+  } finally {
+    client.close();
+  }
+  const answered = new Map<string, ViciMessage>();
+  commands.forEach(({ command }, i) => {
+    const got = answers[i]!;
+    if (!(got instanceof Error)) answered.set(command, got);
+    // A daemon (or a VICI proxy) without list-certs costs the certificates, not the probe.
+    else if (command === 'list-certs') log.debug('list-certs not supported', { reason: got.message });
+    else throw got;
+  });
+  const version = answered.get('version')!;
+  const stats = answered.get('stats')!;
+  const pools = answered.get('get-pools');
+  const certs = answered.has('list-certs');
   const snapshot = buildStrongswanSnapshot({
     info: { ...parseViciVersion(version), uptimeSeconds: viciUptime(section(stats, 'uptime'), Date.now() / 1000) },
-    conns: conns.value.conns,
-    ikeSas: sas.value,
-    certificates: conns.value.certificates,
-    crls: conns.value.crls,
+    conns,
+    ikeSas,
+    certificates: certs ? certificates : undefined,
+    crls: certs ? crls : undefined,
     pools: pools ? parseGetPools(pools) : [],
     stats: parseViciStats(stats),
   });
-  opts.log.debug('parsed', { ike_sas: snapshot.sessions.length, conns: snapshot.tunnels.length, pools: snapshot.pools.length });
+  log.debug('parsed', { ike_sas: snapshot.sessions.length, conns: snapshot.tunnels.length, pools: snapshot.pools.length });
   return snapshot;
 }

@@ -25,9 +25,10 @@ type Options = z.output<typeof optionsSchema>;
 /**
  * strongSwan over VICI on the gateway's unix socket, carried by the pooled SSH connection:
  * either an OpenSSH stream-local forward straight to the socket, or `socket_command`'s
- * stdio. The three VICI sessions are three channels; stream-local channels are not
- * sessions to OpenSSH (MaxSessions does not count them), bridge commands are, and the
- * pool spreads those over more connections when the server refuses.
+ * stdio. A probe's VICI commands are pipelined on one channel, so a probe starts one
+ * bridge process at most. Stream-local channels are not sessions to OpenSSH (MaxSessions
+ * does not count them), bridge commands are, and the pool spreads concurrent probes'
+ * bridges over more connections when the server refuses.
  */
 export const strongswanViciSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'strongswan-vici-ssh',
@@ -36,14 +37,12 @@ export const strongswanViciSsh: ProberDefinition<typeof optionsSchema> = {
   optionsSchema,
   async probe({ target, options, signal, log, services }) {
     const endpoint = sshEndpoint(target, options.ssh);
-    const bridges: SshStream[] = [];
-    let diagnosis: Promise<ProbeError> | undefined;
+    let bridge: SshStream | undefined;
     const limits = { maxResponseBytes: options.max_response_bytes };
     const open = async (sessionSignal: AbortSignal): Promise<ViciClient> => {
       const command = options.socket_command;
       if (command !== undefined) {
-        const bridge = await services.ssh.execStream(endpoint, command, { signal: sessionSignal, log, maxStderrBytes: BRIDGE_STDERR_BYTES });
-        bridges.push(bridge);
+        bridge = await services.ssh.execStream(endpoint, command, { signal: sessionSignal, log, maxStderrBytes: BRIDGE_STDERR_BYTES });
         return ViciClient.over(bridge.stream, `socket_command on ${target.raw}`, log, limits);
       }
       try {
@@ -51,15 +50,13 @@ export const strongswanViciSsh: ProberDefinition<typeof optionsSchema> = {
         return ViciClient.over(stream, `${options.socket} on ${target.raw}`, log, limits);
       } catch (err) {
         if (!(err instanceof ChannelRefusedError)) throw err;
-        // The three sessions are refused alike; one look at the socket explains them all.
-        diagnosis ??= diagnoseRefusal(services.ssh, endpoint, options, err, signal, log);
-        throw await diagnosis;
+        throw await diagnoseRefusal(services.ssh, endpoint, options, err, signal, log);
       }
     };
     try {
       return await fetchViciSnapshot(open, { pools: options.pools, certificates: options.certificates, signal, log });
     } catch (err) {
-      throw bridgeFailure(bridges, `socket_command "${options.socket_command}"`) ?? err;
+      throw (bridge && bridgeFailure([bridge], `socket_command "${options.socket_command}"`)) ?? err;
     }
   },
 };

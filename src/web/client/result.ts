@@ -1,6 +1,6 @@
 /** The landing page's view of one /api/probe answer: outcome, links, gateway tables and the raw metrics. */
 import type { GatewayInfo, GatewaySnapshot, WireguardDetail } from '../../model/snapshot.js';
-import { humanBytes, humanDuration } from '../pages/format.js';
+import { fromNow, humanBytes, humanDuration } from '../pages/format.js';
 import { el, table, type Child } from './dom.js';
 
 /** The body of a 200 from /api/probe (routes/api.ts). */
@@ -215,12 +215,10 @@ function wireguardNodes(w: WireguardDetail): HTMLElement[] {
 /** An absolute time with how far it is from now: "2026-12-31 (in 29d 4h)" or "(3d ago)". */
 function when(timestampSeconds: number, nowSeconds: number): Child {
   const at = new Date(timestampSeconds * 1000);
-  const delta = timestampSeconds - nowSeconds;
-  const relative = delta >= 0 ? `in ${humanDuration(delta)}` : `${humanDuration(-delta)} ago`;
-  return el('span', { class: delta >= 0 ? '' : 'expired' }, [
+  return el('span', { class: timestampSeconds >= nowSeconds ? '' : 'expired' }, [
     el('time', { datetime: at.toISOString() }, [at.toISOString().slice(0, 10)]),
     ' ',
-    el('span', { class: 'detail' }, [`(${relative})`]),
+    el('span', { class: 'detail' }, [`(${fromNow(timestampSeconds, nowSeconds)})`]),
   ]);
 }
 

@@ -31,3 +31,9 @@ export function humanDuration(seconds: number): string {
     .map(([v, unit]) => `${v}${unit}`)
     .join(' ');
 }
+
+/** How far a time is from now: "in 29d 4h" or "3d ago". */
+export function fromNow(timestampSeconds: number, nowSeconds: number): string {
+  const delta = timestampSeconds - nowSeconds;
+  return delta >= 0 ? `in ${humanDuration(delta)}` : `${humanDuration(-delta)} ago`;
+}

@@ -57,14 +57,16 @@ ${p.main}
 }
 
 /** A table whose header names each cell, so narrow screens can show rows as labelled cards. Cells are HTML, escaped by the caller. */
-export function renderTable(caption: string, headers: readonly string[], rows: readonly (readonly string[])[], empty: string): string {
-  if (rows.length === 0) return `<p class="empty">${escapeHtml(empty)}</p>`;
+/** `id` names the table for links and tests, as the browser script's tables are named. */
+export function renderTable(caption: string, headers: readonly string[], rows: readonly (readonly string[])[], empty: string, id?: string): string {
+  const idAttr = id === undefined ? '' : ` id="${escapeHtml(id)}"`;
+  if (rows.length === 0) return `<p class="empty"${idAttr}>${escapeHtml(empty)}</p>`;
   const head = headers.map((h) => `<th scope="col" role="columnheader">${escapeHtml(h)}</th>`).join('');
   const body = rows
     .map((cells) => `<tr role="row">${cells.map((cell, i) => `<td role="cell" data-label="${escapeHtml(headers[i] ?? '')}">${cell}</td>`).join('')}</tr>`)
     .join('\n');
   // Explicit roles: the narrow-screen card layout changes display, which costs table semantics in some browsers.
-  return `<div class="table-wrap"><table class="cards" role="table"><caption class="sr-only">${escapeHtml(caption)}</caption>
+  return `<div class="table-wrap"><table class="cards" role="table"${idAttr}><caption class="sr-only">${escapeHtml(caption)}</caption>
 <thead role="rowgroup"><tr role="row">${head}</tr></thead>
 <tbody role="rowgroup">
 ${body}

@@ -49,8 +49,21 @@ export function uiRoutes(deps: AppDeps): Hono<ProbeEnv> {
       const log = `<p><a href="logs?id=${p.id}">Log of probe #${p.id}</a></p>\n`;
       return page(c, renderMessagePage('sessions', 'Probe failed', p.failure ?? 'probe failed', v, log), 502);
     }
-    const rows = sessionRows(p.snapshot, p.request.target.host, Date.now());
-    const view = { target: p.target, module: p.module, id: p.id, durationSeconds: p.durationSeconds, info: p.snapshot.info, rows };
+    const now = Date.now();
+    const s = p.snapshot;
+    const rows = sessionRows(s, p.request.target.host, now);
+    const view = {
+      target: p.target,
+      module: p.module,
+      id: p.id,
+      durationSeconds: p.durationSeconds,
+      info: s.info,
+      rows,
+      shunts: s.shunts,
+      certificates: s.certificates,
+      crls: s.crls,
+      nowSeconds: now / 1000,
+    };
     return page(c, renderSessionsPage(view, v));
   });
   app.onError((err, c) => {

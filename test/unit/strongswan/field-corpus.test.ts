@@ -7,6 +7,12 @@ import { describe, it } from 'node:test';
 import { parseIpsecConf } from '../../../src/vendors/strongswan/ipsec-conf.js';
 import { buildIpsecSnapshot } from '../../../src/vendors/strongswan/ipsec-snapshot.js';
 import { parseIpsecStatus } from '../../../src/vendors/strongswan/ipsec-status.js';
+import { decode, encode, toMessage } from '../../../src/transport/vici/message.js';
+import type { ConfiguredConn } from '../../../src/vendors/strongswan/records.js';
+import { buildStrongswanSnapshot } from '../../../src/vendors/strongswan/snapshot.js';
+import { parseListConnEvent, parseListSaEvent } from '../../../src/vendors/strongswan/vici-records.js';
+import type { GatewaySnapshot, StrongswanIkeSa } from '../../../src/model/snapshot.js';
+import { parsePretty } from '../../lab/support/vici-compare.js';
 
 const DIR = join(import.meta.dirname, '../../fixtures/strongswan-field');
 
@@ -33,13 +39,30 @@ function load(file: string): { header: string[]; expect: Expect; body: string } 
   return { header, expect: JSON.parse(expectLine.slice('# expect: '.length)) as Expect, body: text.slice(split + 5) };
 }
 
+/**
+ * `swanctl --list-conns --pretty` and `--list-sas --pretty` output (the daemon's VICI messages printed one
+ * item a line), each message sent through the wire codec (encoded to VICI bytes and decoded) before the
+ * prober's parsers see it, as a probe's would be.
+ */
+function fromPretty(body: string): GatewaySnapshot {
+  const conns: ConfiguredConn[] = [];
+  const ikeSas: StrongswanIkeSa[] = [];
+  for (const m of parsePretty(body)) {
+    if (m.type !== 'event') continue;
+    const wire = decode(encode(toMessage(m.body)));
+    if (m.name === 'list-conn') conns.push(...parseListConnEvent(wire));
+    else if (m.name === 'list-sa') ikeSas.push(...parseListSaEvent(wire));
+  }
+  return buildStrongswanSnapshot({ info: { product: 'charon' }, conns, ikeSas, pools: [] });
+}
+
 describe('strongSwan output from the field', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.txt'));
   it('has fixtures', () => assert.ok(files.length >= 4, files.join(' ')));
   for (const file of files) {
     it(file, () => {
       const { expect, body } = load(file);
-      const snap = buildIpsecSnapshot(parseIpsecConf(''), parseIpsecStatus(body), undefined);
+      const snap = file.endsWith('.pretty.txt') ? fromPretty(body) : buildIpsecSnapshot(parseIpsecConf(''), parseIpsecStatus(body), undefined);
       assert.deepEqual(Object.fromEntries(snap.tunnels.map((t) => [t.name, [t.kind, t.state]])), expect.tunnels, 'tunnels, their kind and state');
       assert.equal(snap.sessions.length, expect.sessions, 'sessions');
       assert.deepEqual(snap.sessions.map((s) => s.user).sort(), [...expect.users].sort(), 'users');

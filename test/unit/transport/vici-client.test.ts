@@ -109,6 +109,40 @@ describe('ViciClient against a scripted server', () => {
     client.close();
   });
 
+  it('pipelines commands in one write and reads the answers in order; an unknown one fills only its own slot', async () => {
+    const server = await serve(normal);
+    const client = await connect(server);
+    const writes: number[] = [];
+    const socket = (client as unknown as { socket: { write(b: Buffer): boolean } }).socket;
+    const write = socket.write.bind(socket);
+    socket.write = (b: Buffer) => {
+      writes.push(b.length);
+      return write(b);
+    };
+    const events: ViciMessage[] = [];
+    const answers = await client.pipeline(
+      [
+        { command: 'version' },
+        { command: 'no-such' },
+        { command: 'list-sas', stream: { event: 'list-sa', onEvent: (m) => events.push(m) } },
+        { command: 'list-sas', stream: { event: 'no-event', onEvent: () => assert.fail('no event was registered') } },
+        { command: 'echo', message: toMessage({ a: '1' }) },
+      ],
+      deadline(),
+    );
+    assert.equal(writes.length, 1, 'one write for the whole pipeline');
+    assert.deepEqual(server.commands, ['version', 'no-such', 'list-sas', 'list-sas', 'echo']);
+    assert.deepEqual(answers[0], versionResponse());
+    assert.ok(answers[1] instanceof ProtocolError && answers[1].message === 'unknown command no-such');
+    assert.deepEqual(answers[2], toMessage({}));
+    assert.deepEqual(events, sas);
+    assert.ok(answers[3] instanceof ProtocolError && answers[3].message === 'unknown event no-event');
+    assert.deepEqual(answers[4], toMessage({ a: '1' }));
+    // Still in step: the next call gets its own answer.
+    assert.deepEqual(await client.request('stats', undefined, deadline()), statsResponse(sas.length));
+    client.close();
+  });
+
   it('fails fast on connection refused', async () => {
     const port = await freePort();
     const started = performance.now();

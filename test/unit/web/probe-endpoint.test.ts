@@ -46,10 +46,8 @@ test('a probe answers probe_success 1, its duration and the core family', async 
   assert.ok((sampleValue(text, 'probe_duration_seconds') ?? -1) > 0);
   assert.match(text, /^vpn_info\{vendor="strongswan",product="charon",version="5\.9\.\d+"/m);
   assert.match(text, /^vpn_tunnel_up\{/m);
-  // Three connections at once: version, stats, get-pools in order on one; list-sas and list-conns beside it.
-  const asked = charon.commands.slice(-5);
-  assert.deepEqual([...asked].sort(), ['get-pools', 'list-conns', 'list-sas', 'stats', 'version']);
-  assert.ok(asked.indexOf('version') < asked.indexOf('stats') && asked.indexOf('stats') < asked.indexOf('get-pools'));
+  // Every command pipelined on one connection, answered in the order sent.
+  assert.deepEqual(charon.commands.slice(-6), ['version', 'stats', 'list-sas', 'list-conns', 'get-pools', 'list-certs']);
 });
 
 test('bad requests are 400s with a one-line reason, and nothing is connected to', async () => {
@@ -115,7 +113,8 @@ test('a port with nothing listening fails fast with the reason', async () => {
 test('a client that disconnects mid-probe cancels it: the gateway connection closes', async () => {
   const ac = new AbortController();
   const pending = exporter.get(`/probe?module=vici_slow&target=127.0.0.1:${silent.port}`, { signal: ac.signal });
-  await waitFor('the probe to hold its 3 connections', () => silent.openConnections() === 3);
+  // All of a probe's commands share one connection.
+  await waitFor('the probe to hold its connection', () => silent.openConnections() === 1);
   ac.abort();
   await assert.rejects(pending);
   await waitFor('the silent gateway to see every connection closed', () => silent.openConnections() === 0);
@@ -182,13 +181,13 @@ test("a target outside the module's allowed_targets is a 403 on every endpoint a
   }
 });
 
-test('one failing command cancels its sibling connections: nothing outlives the probe', async () => {
+test('one failing command fails the probe and its connection is closed: nothing outlives the probe', async () => {
   const broken = await startViciServer({
     commands: {
       version: () => ({ response: versionResponse() }),
       stats: () => ({ response: statsResponse(3) }),
       'list-sas': () => ({ response: {}, events: listSaEvents(3), eventName: 'list-sa' }),
-      // list-conns unknown: CMD_UNKNOWN; get-pools never answered by the scripted server either.
+      // list-conns and get-pools unknown: CMD_UNKNOWN.
     },
   });
   try {
@@ -205,7 +204,8 @@ test('one failing command cancels its sibling connections: nothing outlives the 
 test('a client that goes away is named as the reason in the probe log', async () => {
   const ac = new AbortController();
   const pending = exporter.get(`/probe?module=vici_slow&target=127.0.0.1:${silent.port}`, { signal: ac.signal });
-  await waitFor('the probe to hold its 3 connections', () => silent.openConnections() === 3);
+  // All of a probe's commands share one connection.
+  await waitFor('the probe to hold its connection', () => silent.openConnections() === 1);
   ac.abort();
   await assert.rejects(pending);
   await waitFor('the cancelled probe in the log', () =>

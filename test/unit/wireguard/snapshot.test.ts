@@ -164,7 +164,10 @@ describe('WireGuard peers in /sessions and on the sessions page', () => {
     });
     assert.equal(byKey.get(A)?.remotehost, '192.0.2.11');
     assert.deepEqual(byKey.get(A)?.virtualAddresses, ['198.51.100.2/32', '203.0.113.16/28']);
-    const html = renderSessionsPage({ target: 'gw.example.net', module: 'wg', id: 1, durationSeconds: 0.1, info: snapshot.info, rows }, 'test');
+    const html = renderSessionsPage(
+      { target: 'gw.example.net', module: 'wg', id: 1, durationSeconds: 0.1, info: snapshot.info, rows, nowSeconds: NOW },
+      'test',
+    );
     assert.match(html, /<th[^>]*>Details<\/th>/);
     assert.ok(html.includes(A) && html.includes('handshakeAgeSeconds:</span> 100'), html);
   });
