@@ -1,3 +1,4 @@
+import { benchEngine } from './engine.js';
 import { benchFleet } from './fleet.js';
 import { benchOpenvpn } from './openvpn.js';
 import { benchPaloalto } from './paloalto.js';
@@ -11,6 +12,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['openvpn', benchOpenvpn],
   ['paloalto', benchPaloalto],
   ['fleet', benchFleet],
+  ['engine', benchEngine],
 ];
 const only = process.argv[2];
 for (const [name, bench] of benches) {
