@@ -217,7 +217,7 @@ async function launch(c: Contender): Promise<Launched> {
   child.once('exit', () => (exited = true));
   for (;;) {
     if (exited) throw new Error(`${c.name} exited before answering`);
-    if (performance.now() - t0 > 15_000) throw new Error(`${c.name} did not answer within 15 s`);
+    if (performance.now() - t0 > 60_000) throw new Error(`${c.name} did not answer within 60 s`);
     const ok = await fetch(`${url}/-/healthy`).then(
       (r) => r.ok,
       () => false,

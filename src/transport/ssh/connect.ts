@@ -1,6 +1,6 @@
 import { connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { AuthenticationType, Client, ConnectConfig } from 'ssh2';
+import ssh2, { type AuthenticationType, type Client, type ConnectConfig } from 'ssh2';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { onAbort, throwIfAborted } from '../../util/abort.js';
 import { ProbeError, errorMessage } from '../../util/errors.js';
@@ -39,9 +39,6 @@ export async function handshake(p: HandshakeParams): Promise<Established> {
   const { endpoint, log, signal } = p;
   const hostPort = `${endpoint.host}:${endpoint.port}`;
   const check = await prepareHostKeyCheck(endpoint.hostKey, endpoint.host, endpoint.port, log);
-  // Loaded on the first SSH connection: ssh2 and its crypto are a fifth of the start-up's
-  // module loading, and an exporter with VICI modules only never needs them.
-  const ssh2 = (await import('ssh2')).default;
   throwIfAborted(signal);
 
   const started = performance.now();
