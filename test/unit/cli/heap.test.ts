@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Loads src/cli/heap.ts in a fresh node, makes garbage, prints the young generation's size in MiB. */
+async function youngGenerationMiB(nodeArgs: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const script = `
+    await import('./src/cli/heap.ts');
+    const v8 = await import('node:v8');
+    let keep = [];
+    for (let i = 0; i < 2e6; i++) { keep.push({ i }); if (keep.length > 5000) keep = []; }
+    console.log(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size / 1048576);`;
+  const { stdout } = await run(process.execPath, [...nodeArgs, '--import', 'tsx', '--input-type=module', '-e', script], { env, timeout: 60_000 });
+  return Number(stdout.trim());
+}
+
+test('the young generation stays at its initial size instead of growing to 32 MiB', async () => {
+  assert.ok((await youngGenerationMiB([])) <= 2);
+});
+
+test('an operator who sizes the heap keeps their choice, on the command line or in NODE_OPTIONS', async () => {
+  assert.ok((await youngGenerationMiB(['--max-semi-space-size=8'])) > 2);
+  assert.ok((await youngGenerationMiB([], { ...process.env, NODE_OPTIONS: '--max-semi-space-size=8' })) > 2);
+});
