@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { Name } from '@peculiar/asn1-x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { CertificateList, type Name } from '@peculiar/asn1-x509';
 import type { Certificate, Crl } from '../model/snapshot.js';
 
 /*
@@ -69,22 +69,10 @@ function nameText(name: Name): string {
   return name.map((rdn) => rdn.map((atv) => `${atv.type}=${atv.value.toString()}`).join('+')).join(', ');
 }
 
-/**
- * The ASN.1 schema packages, loaded (synchronously, they are CommonJS) at the first CRL:
- * some 80 modules that most exporters never need, kept out of start-up.
- */
-let asn1: { schema: typeof import('@peculiar/asn1-schema'); x509: typeof import('@peculiar/asn1-x509') } | undefined;
-function loadAsn1() {
-  const require = createRequire(import.meta.url);
-  asn1 ??= { schema: require('@peculiar/asn1-schema'), x509: require('@peculiar/asn1-x509') };
-  return asn1;
-}
-
 export function decodeCrl(der: Buffer): Crl | undefined {
-  const { schema, x509 } = loadAsn1();
-  let crl: import('@peculiar/asn1-x509').CertificateList;
+  let crl: CertificateList;
   try {
-    crl = schema.AsnConvert.parse(der, x509.CertificateList);
+    crl = AsnConvert.parse(der, CertificateList);
   } catch {
     return undefined;
   }
