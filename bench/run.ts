@@ -1,4 +1,5 @@
 import { benchCardinality } from './cardinality.js';
+import { benchEngine } from './engine.js';
 import { benchFleet } from './fleet.js';
 import { benchFleetPage } from './fleet-page.js';
 import { benchOpenvpn } from './openvpn.js';
@@ -19,6 +20,7 @@ const benches: [string, () => Promise<string[]>][] = [
   ['fleet', benchFleet],
   ['fleet-page', benchFleetPage],
   ['cardinality', benchCardinality],
+  ['engine', benchEngine],
 ];
 const only = process.argv[2];
 for (const [name, bench] of benches) {

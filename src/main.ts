@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: V8's heap settings for a long-running service, before the other modules load.
+import './cli/heap.js';
 import { parseFlags, USAGE, UsageError, type Flags } from './cli/flags.js';
 import { loadConfig } from './config/modules.js';
 import { createLogger } from './log/logger.js';

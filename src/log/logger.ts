@@ -10,7 +10,11 @@ function logfmtValue(v: unknown): string {
   return BARE.test(s) ? s : JSON.stringify(s);
 }
 
-/** Renders pino's JSON lines as logfmt, the format Prometheus' own components log in. */
+/**
+ * Renders pino's JSON lines as logfmt, the format Prometheus' own components log in.
+ * Every probe writes through here, so the line is built in one pass over the parsed
+ * record, without intermediate arrays or copies.
+ */
 function logfmtDestination(out: NodeJS.WritableStream): DestinationStream {
   return {
     write(line: string) {
@@ -21,11 +25,14 @@ function logfmtDestination(out: NodeJS.WritableStream): DestinationStream {
         out.write(line);
         return;
       }
-      const { time, level, msg, ...rest } = record;
-      const parts = [`ts=${logfmtValue(time)}`, `level=${logfmtValue(level)}`];
-      for (const [k, v] of Object.entries(rest)) if (v !== undefined) parts.push(`${k}=${logfmtValue(v)}`);
-      if (msg !== undefined) parts.push(`msg=${logfmtValue(msg)}`);
-      out.write(`${parts.join(' ')}\n`);
+      let text = `ts=${logfmtValue(record.time)} level=${logfmtValue(record.level)}`;
+      for (const k in record) {
+        if (k === 'time' || k === 'level' || k === 'msg') continue;
+        const v = record[k];
+        if (v !== undefined) text += ` ${k}=${logfmtValue(v)}`;
+      }
+      if (record.msg !== undefined) text += ` msg=${logfmtValue(record.msg)}`;
+      out.write(`${text}\n`);
     },
   };
 }

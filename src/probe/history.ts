@@ -33,6 +33,8 @@ export type NewProbeRecord = Omit<ProbeRecord, 'id'>;
 export class ProbeHistory {
   private readonly records: ProbeRecord[] = [];
   private nextId = 1;
+  /** Successes among the records: with none, the oldest goes without a search. */
+  private successes = 0;
 
   constructor(readonly limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError('history limit must be a positive integer');
@@ -41,10 +43,12 @@ export class ProbeHistory {
   add(record: NewProbeRecord): ProbeRecord {
     const stored: ProbeRecord = { ...record, id: this.nextId++ };
     if (this.records.length >= this.limit) {
-      const oldestSuccess = this.records.findIndex((r) => r.success);
-      this.records.splice(Math.max(oldestSuccess, 0), 1);
+      const oldestSuccess = this.successes > 0 ? this.records.findIndex((r) => r.success) : -1;
+      const [dropped] = this.records.splice(Math.max(oldestSuccess, 0), 1);
+      if (dropped?.success) this.successes--;
     }
     this.records.push(stored);
+    if (stored.success) this.successes++;
     return stored;
   }
 

@@ -1,4 +1,3 @@
-import pLimit, { type LimitFunction } from 'p-limit';
 import { abortReason } from '../util/abort.js';
 import { ProbeTimeoutError } from '../util/errors.js';
 import type { ProbeBudget } from './budget.js';
@@ -41,13 +40,18 @@ const EWMA_ALPHA = 0.3;
 const MAX_REMEMBERED_TARGETS = 10_000;
 
 /**
- * One cap with its p-limit queue. p-limit cannot take an entry out of its queue,
- * so a waiter that gives up is marked abandoned: it leaves our counts at once, and
- * when p-limit reaches it, it returns immediately without holding the slot.
+ * One cap with its first-come-first-served queue. A waiter that gives up is marked
+ * abandoned: it leaves our counts at once, and when the queue reaches it, it passes
+ * its turn on without holding the slot. A free slot with nobody queued is taken at
+ * once, without a queue entry: the common case, on every probe.
  */
 class Gate {
-  readonly limit: LimitFunction;
-  /** Entries in p-limit not yet finished: waiting, abandoned but still queued, or holding. */
+  /** Turns waiting for a slot, oldest first, from `head` on. */
+  private readonly queue: (() => void)[] = [];
+  private head = 0;
+  /** Slots taken: by holders, and briefly by abandoned turns passing theirs on. */
+  private active = 0;
+  /** Entries not yet finished: waiting, abandoned but still queued, or holding. */
   entries = 0;
   /** Waiters that still want a slot. */
   waiting = 0;
@@ -59,8 +63,30 @@ class Gate {
     /** Typical time a slot is held, if known. */
     readonly typicalMs: () => number | undefined,
     readonly onIdle: () => void,
-  ) {
-    this.limit = pLimit(cap);
+  ) {}
+
+  /** Runs `turn` when a slot is free, in arrival order; the turn ends with endTurn(). */
+  private enqueue(turn: () => void): void {
+    if (this.active < this.cap && this.head === this.queue.length) {
+      this.active++;
+      turn();
+      return;
+    }
+    this.queue.push(turn);
+  }
+
+  private endTurn(): void {
+    this.active--;
+    while (this.active < this.cap && this.head < this.queue.length) {
+      const next = this.queue[this.head] as () => void;
+      this.queue[this.head++] = undefined as unknown as () => void;
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      this.active++;
+      next();
+    }
   }
 
   /**
@@ -116,7 +142,7 @@ class Gate {
         if (state === 'waiting') giveUp(whyGaveUp(signal, performance.now() - queuedAt));
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      void this.limit(() => {
+      this.enqueue(() => {
         signal.removeEventListener('abort', onAbort);
         const started = performance.now();
         const usual = this.typicalMs();
@@ -127,24 +153,22 @@ class Gate {
           );
         }
         if (state === 'abandoned') {
-          this.finish();
-          return undefined;
+          // Passed on after this turn, as a slot release would be: never from inside endTurn's loop.
+          queueMicrotask(() => this.finish());
+          return;
         }
         state = 'granted';
         this.waiting--;
         this.holders.set(token, started);
-        return new Promise<void>((done) => {
-          let held = true;
-          resolve({
-            waitedMs: started - queuedAt,
-            release: () => {
-              if (!held) return;
-              held = false;
-              this.holders.delete(token);
-              done();
-              this.finish();
-            },
-          });
+        let held = true;
+        resolve({
+          waitedMs: started - queuedAt,
+          release: () => {
+            if (!held) return;
+            held = false;
+            this.holders.delete(token);
+            this.finish();
+          },
         });
       });
     });
@@ -152,6 +176,7 @@ class Gate {
 
   private finish(): void {
     this.entries--;
+    this.endTurn();
     if (this.entries === 0) this.onIdle();
   }
 }
