@@ -210,7 +210,7 @@ describe('when charon dies', () => {
     const pid = charonPid();
     // Freeze charon the moment the exporter is connected, before its pipelined commands reach it:
     // the probe is then certainly mid-scrape (the kernel still takes the requests, nobody answers).
-    const connected = new RegExp(`^(?=.*\\btarget=${escapeRegExp(lab.target)}\\b)(?=.*msg="vici connected")`);
+    const connected = new RegExp(`^(?=.*\\btarget=${escapeRegExp(lab.target)}\\b)(?=.*msg="tcp connected")`);
     const hook = onExporterLog(connected, () => process.kill(pid, 'SIGSTOP'));
     let killed = false;
     try {
