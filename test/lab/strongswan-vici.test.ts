@@ -23,6 +23,7 @@ import {
   type Measurement,
 } from './support/vici-scenario.js';
 import { escapeRegExp } from '../support/regexp.js';
+import { waitFor } from '../support/wait-for.js';
 import { userHasher } from '../../src/exposition/privacy.js';
 import { samples } from '../support/exposition.js';
 import { userOf } from './support/vici-compare.js';
@@ -219,7 +220,9 @@ describe('when charon dies', () => {
       void pending.catch(() => undefined); // awaited below; not an unhandled rejection should the test fail earlier
       const frozen = await Promise.race([hook.fired.then(() => true), pending.then(() => false)]);
       assert.ok(frozen, `the probe ended before the exporter logged a line matching ${connected}:\n${exporter.logs.slice(-10).join('\n')}`);
-      assert.ok((await viciSessionsToCharon()) >= 1, "the probe's VICI sessions reach the frozen charon");
+      // The exporter's connection ends at the lab's socat forward, which then connects on to charon:
+      // the kernel completes that handshake for the frozen charon too, a moment later.
+      await waitFor("the probe's VICI session to reach the frozen charon", async () => (await viciSessionsToCharon()) >= 1);
       const metrics = await (await exporter.get('/metrics')).text();
       assert.equal(sampleValue(metrics, 'vpn_exporter_probes_in_flight'), 1, 'the probe is still running');
       const killedAt = performance.now();
