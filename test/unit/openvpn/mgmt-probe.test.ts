@@ -222,6 +222,7 @@ describe('openvpn-mgmt over SSH to a unix socket (a real sshd on loopback)', () 
   let viaSsh: TestExporter;
   let pki: LabPki;
   let serverConf: string;
+  let bigConf: string;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vpnx-mgmt-ssh-'));
@@ -237,7 +238,11 @@ describe('openvpn-mgmt over SSH to a unix socket (a real sshd on loopback)', () 
     // A server configuration with its CA as a file and its certificate inline, beside a missing CRL.
     serverConf = join(dir, 'server.conf');
     writeFileSync(serverConf, `ca pki/ca.crt\n<cert>\n${readFileSync(pki.gwCert, 'utf8')}</cert>\ncrl-verify pki/gone.crl\n`);
-    for (const f of [pki.caCert, pki.gwCert]) chmodSync(f, 0o644);
+    // A bundle too large for the module's bound: the certificate exec fails on its own.
+    bigConf = join(dir, 'big.conf');
+    writeFileSync(join(dir, 'pki', 'bundle.crt'), readFileSync(pki.caCert, 'utf8').repeat(8));
+    writeFileSync(bigConf, 'ca pki/bundle.crt\n');
+    for (const f of [pki.caCert, pki.gwCert, join(dir, 'pki', 'bundle.crt')]) chmodSync(f, 0o644);
     chmodSync(join(dir, 'pki'), 0o755);
     const m = (name: string, body: string) => `  ${name}:\n    prober: openvpn-mgmt\n    timeout: ${TIMEOUT_S}s\n    password: ${PASSWORD}\n${login}${body}`;
     viaSsh = await startTestExporter(
@@ -247,6 +252,7 @@ describe('openvpn-mgmt over SSH to a unix socket (a real sshd on loopback)', () 
         'modules:',
         m('forward', `    socket: ${socket}\n`),
         m('forward_pki', `    socket: ${socket}\n    config_files: [${serverConf}, ${join(dir, 'gone.conf')}]\n`),
+        m('forward_big', `    socket: ${socket}\n    max_response_bytes: 4096\n    config_files: [${bigConf}]\n`),
         `  tcp:\n    prober: openvpn-mgmt\n    timeout: ${TIMEOUT_S}s\n`,
         m('bridge', `    socket_command: socat STDIO UNIX-CONNECT:${socket}\n`),
         m('bridge_broken', `    socket_command: socat STDIO UNIX-CONNECT:${join(dir, 'gone.sock')}\n`),
@@ -291,6 +297,15 @@ describe('openvpn-mgmt over SSH to a unix socket (a real sshd on loopback)', () 
       );
     }
     assert.match(text, /certificates: not read.*gone\.c(rl|onf)/s, 'the unreadable files are named in the log');
+    await waitFor('the socket to be free', () => onSocket.connections() === 0, { timeoutMs: 5000 });
+  });
+
+  it('a certificate exec that fails (here: past max_response_bytes) costs the certificate series, not the probe', async () => {
+    const res = await viaSsh.get(`/probe?module=forward_big&target=${sshd.host}:${sshd.port}&debug=true`);
+    const text = await res.text();
+    assert.equal(sampleValue(text, 'probe_success'), 1, text);
+    assert.equal(samples(text, 'vpn_certificate_expiry_timestamp_seconds').length, 0, text);
+    assert.match(text, /certificates: not read/);
     await waitFor('the socket to be free', () => onSocket.connections() === 0, { timeoutMs: 5000 });
   });
 
