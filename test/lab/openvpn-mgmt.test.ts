@@ -3,18 +3,15 @@
 // through a real sshd's stream-local forwarding; the exporter in-process.
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { createLogger } from '../../src/log/logger.js';
 import { CapturingProbeLog } from '../../src/log/probe-log.js';
 import { createHttpsTransport } from '../../src/transport/https/client.js';
-import { createSshTransport } from '../../src/transport/ssh/transport.js';
-import type { SshTransport } from '../../src/transport/ssh/types.js';
 import { openvpnMgmt } from '../../src/vendors/openvpn/mgmt.js';
 import { parseOpenvpnStatus, type OpenvpnServerStatus } from '../../src/vendors/openvpn/status.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
 import { matching, samples } from '../support/exposition.js';
 import { run } from './support/netns.js';
+import { opensslTime, recordingSshTransport } from './support/recording-ssh.js';
 import { startOpenvpnLab, type OpenvpnLab, type ServerName } from './support/openvpn-lab.js';
 
 const TIMEOUT_S = 4;
@@ -148,14 +145,6 @@ test('a client connected by hand blocks the interface: the probe fails within it
   assert.match(await lab.management('udp', 'pid'), /^SUCCESS: pid=\d+/m);
 });
 
-/** "notAfter=Jan  2 03:04:05 2027 GMT" from openssl → Unix seconds. */
-async function opensslTime(args: string[]): Promise<number> {
-  const line = (await run('openssl', args)).stdout.trim();
-  const ms = Date.parse(line.replace(/^[A-Za-z]+=/, '').replace(/ GMT$/, ' UTC'));
-  assert.ok(Number.isFinite(ms), `openssl printed ${JSON.stringify(line)}`);
-  return ms / 1000;
-}
-
 test('over SSH with config_files: the session as by hand, and the certificates as openssl reads them', async () => {
   const text = await compareWithDaemon('mgmt_ssh_pki', lab.target, 'tcp');
   const [serverEnd, caEnd] = await Promise.all([
@@ -178,38 +167,7 @@ test('over SSH with config_files: the session as by hand, and the certificates a
 });
 
 test('no byte of a private or static key reaches the exporter: not over the exec, not over the socket', async () => {
-  const sinkLines: string[] = [];
-  const logger = createLogger(
-    'debug',
-    'logfmt',
-    new Writable({
-      write: (c: Buffer, _e, cb) => {
-        sinkLines.push(c.toString());
-        cb();
-      },
-    }),
-  );
-  const inner = createSshTransport({ logger, idleTimeoutMs: 5_000 });
-  const received: string[] = [];
-  const channels: string[] = [];
-  const recording: SshTransport = {
-    exec: async (endpoint, command, opts) => {
-      channels.push('exec');
-      const r = await inner.exec(endpoint, command, opts);
-      received.push(r.stdout, r.stderr);
-      return r;
-    },
-    openShell: () => Promise.reject(new Error('openvpn-mgmt opens no shell')),
-    openStreamLocal: async (endpoint, socketPath, opts) => {
-      channels.push('stream-local');
-      const s = await inner.openStreamLocal(endpoint, socketPath, opts);
-      s.stream.on('data', (chunk: Buffer) => received.push(chunk.toString('latin1')));
-      return s;
-    },
-    execStream: () => Promise.reject(new Error('this module forwards to the socket; no bridge command')),
-    stats: () => inner.stats(),
-    close: () => inner.close(),
-  };
+  const { transport: recording, received, channels, logLines: sinkLines } = recordingSshTransport();
   const [host, port] = lab.target.split(':');
   try {
     const snapshot = await openvpnMgmt.probe({
