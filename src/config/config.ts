@@ -15,11 +15,18 @@ export interface ProberSchema<Schema extends z.ZodType = z.ZodType> {
   optionsSchema: Schema;
   /** The kind of credentials it takes in the option of that name (`ssh`), so `auths:` can supply them. */
   credentials?: CredentialKind;
+  /** Where it depends on the module (openvpn-mgmt: ssh to a socket, none over TCP); else `credentials`. */
+  credentialsFor?(options: z.output<Schema>): CredentialKind | undefined;
   /**
    * Why these options make the module unsafe to point at arbitrary targets (so the
    * configuration must name allowed_targets), or undefined.
    */
   requiresAllowList?(options: z.output<Schema>): string | undefined;
+}
+
+/** The kind of credentials a module takes (so which auths fit it), given its validated options. */
+export function moduleCredentials(prober: ProberSchema, options: unknown): CredentialKind | undefined {
+  return prober.credentialsFor ? prober.credentialsFor(options) : prober.credentials;
 }
 
 export interface ModuleConfig<P extends ProberSchema = ProberSchema> {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { allowListSchema } from './allow-list.js';
 import { parseAuth, type Auth } from './auths.js';
 import { configError, issuesError, parseYaml, readYamlFile } from './config-file.js';
-import type { Config, ModuleConfig, ProberSchema } from './config.js';
+import { moduleCredentials, type Config, type ModuleConfig, type ProberSchema } from './config.js';
 import { durationMs } from './duration.js';
 import { DETAIL_LEVELS, USER_LABEL_MODES, type ExpositionPolicy } from '../exposition/policy.js';
 import { userHasher } from '../exposition/privacy.js';
@@ -99,6 +99,17 @@ function validateModule<P extends ProberSchema>(
   }
   const parsed = prober.optionsSchema.safeParse(options);
   if (!parsed.success) throw issuesError(file, parsed.error, path);
+  if (defaultAuth !== undefined) {
+    // The prober takes this kind, but maybe not as this module uses it (openvpn-mgmt over TCP).
+    const takes = moduleCredentials(prober, parsed.data);
+    const kind = auths.get(defaultAuth)?.kind;
+    if (takes !== kind)
+      throw configError(
+        file,
+        [...path, 'auth'],
+        `auth ${JSON.stringify(defaultAuth)} holds ${kind} credentials; this module (${prober.name}) takes ${takes ?? 'none'}`,
+      );
+  }
   const defaultPort = prober.defaultPortFor?.(parsed.data) ?? prober.defaultPort;
   let allowList;
   if (allowed_targets !== undefined) {

@@ -1,5 +1,5 @@
 import { isAllowed } from '../config/allow-list.js';
-import type { Config, ModuleConfig } from '../config/config.js';
+import { moduleCredentials, type Config, type ModuleConfig } from '../config/config.js';
 import type { ProberDefinition, Target } from './prober.js';
 import { ProbeRefusal } from './refusal.js';
 import { parseTarget } from './target.js';
@@ -85,10 +85,9 @@ function withAuth(module: ModuleConfig<ProberDefinition>, config: Config<ProberD
   const auth = config.auths.get(name);
   if (!auth) throw bad(`unknown auth ${JSON.stringify(name)}`);
   const { prober } = module;
-  if (prober.credentials !== auth.kind) {
-    throw bad(
-      `auth ${JSON.stringify(name)} holds ${auth.kind} credentials; module ${JSON.stringify(module.name)} (${prober.name}) takes ${prober.credentials ?? 'none'}`,
-    );
+  const takes = moduleCredentials(prober, module.options);
+  if (takes !== auth.kind) {
+    throw bad(`auth ${JSON.stringify(name)} holds ${auth.kind} credentials; module ${JSON.stringify(module.name)} (${prober.name}) takes ${takes ?? 'none'}`);
   }
   const options = { ...(module.options as Record<string, unknown>), [auth.kind]: auth.credentials };
   // The rule the loader applies to a module's own credentials holds for every auth it is sent with.

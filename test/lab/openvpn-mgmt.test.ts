@@ -4,10 +4,14 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
+import { CapturingProbeLog } from '../../src/log/probe-log.js';
+import { createHttpsTransport } from '../../src/transport/https/client.js';
+import { openvpnMgmt } from '../../src/vendors/openvpn/mgmt.js';
 import { parseOpenvpnStatus, type OpenvpnServerStatus } from '../../src/vendors/openvpn/status.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
-import { samples } from '../support/exposition.js';
+import { matching, samples } from '../support/exposition.js';
 import { run } from './support/netns.js';
+import { opensslTime, recordingSshTransport } from './support/recording-ssh.js';
 import { startOpenvpnLab, type OpenvpnLab, type ServerName } from './support/openvpn-lab.js';
 
 const TIMEOUT_S = 4;
@@ -25,6 +29,8 @@ before(async () => {
       `  mgmt_tcp:\n    prober: openvpn-mgmt\n    timeout: ${TIMEOUT_S}s\n    name: udp\n    password: {file: ${q(lab.managementPasswordFile)}}\n`,
       `  mgmt_wrong:\n    prober: openvpn-mgmt\n    timeout: ${TIMEOUT_S}s\n    name: udp\n    password: wrong-${lab.managementPassword.slice(-6)}-x\n`,
       `  mgmt_ssh:\n    prober: openvpn-mgmt\n    timeout: ${TIMEOUT_S}s\n    name: tcp\n${ssh}    socket: ${q(lab.managementSocket)}\n`,
+      // The tcp server's configuration holds its CA and certificate inline, beside its key and tls-crypt key.
+      `  mgmt_ssh_pki:\n    prober: openvpn-mgmt\n    timeout: ${TIMEOUT_S}s\n    name: tcp\n${ssh}    socket: ${q(lab.managementSocket)}\n    config_files: [${q(lab.configFiles.tcp)}]\n`,
       `  mgmt_ssh_missing:\n    prober: openvpn-mgmt\n    timeout: ${TIMEOUT_S}s\n${ssh}    socket: /run/no-such-openvpn.sock\n`,
       '',
     ].join('\n'),
@@ -137,6 +143,59 @@ test('a client connected by hand blocks the interface: the probe fails within it
   assert.equal(value(await probe('mgmt_tcp', lab.managementTarget), 'probe_success'), 1);
   // And the exporter holds nothing between probes: a client by hand is greeted at once.
   assert.match(await lab.management('udp', 'pid'), /^SUCCESS: pid=\d+/m);
+});
+
+test('over SSH with config_files: the session as by hand, and the certificates as openssl reads them', async () => {
+  const text = await compareWithDaemon('mgmt_ssh_pki', lab.target, 'tcp');
+  const [serverEnd, caEnd] = await Promise.all([
+    opensslTime(['x509', '-noout', '-enddate', '-in', lab.pki.server.cert]),
+    opensslTime(['x509', '-noout', '-enddate', '-in', lab.pki.ca]),
+  ]);
+  assert.deepEqual(
+    matching(text, 'vpn_certificate_expiry_timestamp_seconds', {})
+      .map((s) => [s.labels.subject, s.labels.issuer, s.labels.role, s.labels.private_key, s.value])
+      .sort(),
+    [
+      ['vpnx-lab-ca', 'vpnx-lab-ca', 'ca', 'false', caEnd],
+      ['vpnx-server', 'vpnx-lab-ca', 'end-entity', 'true', serverEnd],
+    ],
+    text,
+  );
+  // Without config_files, no certificate series: they come from the configuration alone.
+  const plain = await probe('mgmt_ssh', lab.target);
+  assert.equal(matching(plain, 'vpn_certificate_expiry_timestamp_seconds', {}).length, 0, plain);
+});
+
+test('no byte of a private or static key reaches the exporter: not over the exec, not over the socket', async () => {
+  const { transport: recording, received, channels, logLines: sinkLines } = recordingSshTransport();
+  const [host, port] = lab.target.split(':');
+  try {
+    const snapshot = await openvpnMgmt.probe({
+      target: { host: host as string, port: Number(port), raw: lab.target },
+      options: openvpnMgmt.optionsSchema.parse({
+        name: 'tcp',
+        ssh: { username: lab.sshUser, private_key: { file: lab.privateKeyFile }, known_hosts: lab.knownHostsFile },
+        socket: lab.managementSocket,
+        config_files: [lab.configFiles.tcp],
+      }),
+      signal: AbortSignal.timeout(10_000),
+      log: new CapturingProbeLog(undefined),
+      services: { ssh: recording, https: createHttpsTransport() },
+    });
+    assert.equal(snapshot.certificates?.length, 2, 'the inline ca and cert of the tcp server');
+    assert.equal(
+      snapshot.sessions.length,
+      Object.values(lab.expectedClients.tcp).reduce((a, b) => a + b, 0),
+    );
+  } finally {
+    await recording.close();
+  }
+  assert.deepEqual(channels.sort(), ['exec', 'stream-local'], 'one exec for the certificates beside the management session');
+  const bytes = received.join('\n');
+  assert.ok(bytes.includes('-----BEGIN CERTIFICATE-----') && bytes.includes('CLIENT_LIST'), 'the probe did receive the certificates and the status');
+  assert.ok(lab.gatewaySecrets.length >= 4, 'the lab has keys to look for');
+  const everything = [bytes, ...answers, ...exporter.logs, ...sinkLines].join('\n');
+  for (const secret of lab.gatewaySecrets) assert.ok(!everything.includes(secret), 'a line of a private or static key left the gateway');
 });
 
 test('the management password appears in no answer, page, history, log or metric', async () => {

@@ -2,13 +2,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import ssh2 from 'ssh2';
-import { createLogger } from '../../src/log/logger.js';
 import { CapturingProbeLog } from '../../src/log/probe-log.js';
-import { createSshTransport } from '../../src/transport/ssh/transport.js';
-import type { SshTransport } from '../../src/transport/ssh/types.js';
 import { openvpnSsh } from '../../src/vendors/openvpn/ssh.js';
 import { matching, samples } from '../support/exposition.js';
 import { parseOpenvpnStatus, type OpenvpnServerStatus } from '../../src/vendors/openvpn/status.js';
@@ -16,6 +12,7 @@ import { fingerprintOf } from '../../src/transport/ssh/host-key.js';
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
 import { waitFor } from '../support/wait-for.js';
 import { run } from './support/netns.js';
+import { opensslTime, recordingSshTransport } from './support/recording-ssh.js';
 import { SERVER_NAMES, startOpenvpnLab, type OpenvpnLab, type ServerName } from './support/openvpn-lab.js';
 import { escapeRegExp } from '../support/regexp.js';
 import { createHttpsTransport } from '../../src/transport/https/client.js';
@@ -197,14 +194,6 @@ test('the private key never appears in probe answers, debug output or exporter l
   );
 });
 
-/** "notAfter=Jan  2 03:04:05 2027 GMT" from openssl → Unix seconds. */
-async function opensslTime(args: string[]): Promise<number> {
-  const line = (await run('openssl', args)).stdout.trim();
-  const ms = Date.parse(line.replace(/^[A-Za-z]+=/, '').replace(/ GMT$/, ' UTC'));
-  assert.ok(Number.isFinite(ms), `openssl printed ${JSON.stringify(line)}`);
-  return ms / 1000;
-}
-
 test("certificate and CRL expiry from the three servers' configurations, as openssl reads the same files", async () => {
   const text = await probe('ovpn');
   const [serverEnd, caEnd, crlNext] = await Promise.all([
@@ -234,31 +223,7 @@ test("certificate and CRL expiry from the three servers' configurations, as open
 });
 
 test('no byte of a private or static key reaches the exporter, though every key file is readable', async () => {
-  const sinkLines: string[] = [];
-  const logger = createLogger(
-    'debug',
-    'logfmt',
-    new Writable({
-      write: (c: Buffer, _e, cb) => {
-        sinkLines.push(c.toString());
-        cb();
-      },
-    }),
-  );
-  const inner = createSshTransport({ logger, idleTimeoutMs: 5_000 });
-  const received: string[] = [];
-  const recording: SshTransport = {
-    exec: async (endpoint, command, opts) => {
-      const r = await inner.exec(endpoint, command, opts);
-      received.push(r.stdout, r.stderr);
-      return r;
-    },
-    openShell: () => Promise.reject(new Error('openvpn-ssh opens no shell')),
-    openStreamLocal: () => Promise.reject(new Error('openvpn-ssh opens no stream-local channel')),
-    execStream: () => Promise.reject(new Error('openvpn-ssh uses exec, not execStream')),
-    stats: () => inner.stats(),
-    close: () => inner.close(),
-  };
+  const { transport: recording, received, logLines: sinkLines } = recordingSshTransport();
   const [host, port] = lab.target.split(':');
   try {
     const snapshot = await openvpnSsh.probe({

@@ -1,17 +1,27 @@
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
-import { SSH_PROBER, socketCommandSchema, sshEndpoint, sshOptionsSchema, unixSocketPathSchema } from '../../config/ssh-block.js';
+import {
+  SSH_PROBER,
+  commandPrefix,
+  commandPrefixSchema,
+  socketCommandSchema,
+  sshEndpoint,
+  sshOptionsSchema,
+  unixSocketPathSchema,
+} from '../../config/ssh-block.js';
 import { secretSchema } from '../../config/secret.js';
 import type { ProberDefinition, ProbeContext } from '../../probe/prober.js';
 import { ChannelRefusedError } from '../../transport/ssh/channel.js';
+import { runSections } from '../../transport/ssh/sections.js';
 import { BRIDGE_STDERR_BYTES, bridgeFailure } from '../../transport/ssh/stream.js';
 import type { SshStream } from '../../transport/ssh/types.js';
 import { connectTcp } from '../../transport/tcp.js';
-import { ProbeError, ProbeTimeoutError } from '../../util/errors.js';
+import { ProbeError, ProbeTimeoutError, errorMessage } from '../../util/errors.js';
 import { KeyedMutex } from '../../util/keyed-mutex.js';
 import { addOpenvpnFamilies } from './metrics.js';
 import { parseLoadStats, parseManagementState, parseManagementVersion } from './mgmt-replies.js';
 import { ManagementSession } from './mgmt-session.js';
+import { collectOpenvpnPki, openvpnPkiOptions, openvpnPkiSections, pkiConfigFiles } from './pki.js';
 import { buildOpenvpnSnapshot } from './snapshot.js';
 import { parseOpenvpnStatus } from './status.js';
 
@@ -39,11 +49,26 @@ const optionsSchema = z
       .min(4096)
       .max(256 << 20)
       .default(16 << 20),
+    /**
+     * With ssh: server configurations whose certificates and CRLs are read (as openvpn-ssh
+     * does), in one exec beside the management session.
+     */
+    ...openvpnPkiOptions,
+    /** With ssh: `sudo -n` style prefix for reading config_files and the files they name. */
+    command_prefix: commandPrefixSchema,
   })
   .superRefine((o, ctx) => {
     const viaSocket = o.socket !== undefined || o.socket_command !== undefined;
     if (o.ssh && !viaSocket)
-      ctx.addIssue({ code: 'custom', path: ['socket'], message: 'with ssh, give socket (or socket_command): the management socket on the gateway' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['socket'],
+        message: 'with ssh, give socket (or socket_command): the management socket on the gateway; over TCP no ssh credentials (nor an ssh auth) apply',
+      });
+    if (!o.ssh && o.config_files.length > 0)
+      ctx.addIssue({ code: 'custom', path: ['config_files'], message: 'config_files are read over SSH: give ssh and socket (or socket_command)' });
+    if (!o.ssh && o.command_prefix !== '')
+      ctx.addIssue({ code: 'custom', path: ['command_prefix'], message: 'command_prefix applies to commands over SSH: give ssh' });
     if (!o.ssh && viaSocket) ctx.addIssue({ code: 'custom', path: ['ssh'], message: 'socket and socket_command are reached over SSH: give ssh' });
     if (o.socket !== undefined && o.socket_command !== undefined)
       ctx.addIssue({ code: 'custom', path: ['socket_command'], message: 'give socket or socket_command, not both' });
@@ -73,30 +98,60 @@ export const openvpnMgmt: ProberDefinition<typeof optionsSchema> = {
   ...SSH_PROBER,
   defaultPort: DEFAULT_TCP_PORT,
   defaultPortFor: (options) => (options.ssh ? SSH_PROBER.defaultPort : DEFAULT_TCP_PORT),
+  // Over TCP the module takes no credentials: an ssh auth sent to it is a bad request.
+  credentialsFor: (options) => (options.socket !== undefined || options.socket_command !== undefined ? 'ssh' : undefined),
   requiresAllowList: (options) => (options.ssh ? SSH_PROBER.requiresAllowList({ ssh: options.ssh }) : undefined),
   addVendorFamilies: addOpenvpnFamilies,
   optionsSchema,
   async probe(ctx) {
     const { target, options, signal } = ctx;
-    if (options.ssh && options.socket === undefined && options.socket_command === undefined) {
-      // Only an `?auth=` can bring ssh credentials to a TCP module: they would be sent nowhere.
-      throw new ProbeError('this module reaches the management interface over TCP; an ssh auth does not apply to it');
-    }
+    // The certificates need no turn at the interface: they are read meanwhile, on their own channel.
+    const reading = new AbortController();
+    const pki = readPki(ctx, AbortSignal.any([signal, reading.signal]));
     const key = options.ssh ? `ssh ${target.host}:${target.port} ${options.socket ?? options.socket_command}` : `tcp ${target.host}:${target.port}`;
     let turn = false;
     try {
-      return await interfaces.run(key, signal, () => {
+      const snapshot = await interfaces.run(key, signal, () => {
         turn = true;
         return probeInterface(ctx);
       });
+      const read = await pki;
+      return read ? { ...snapshot, certificates: read.certificates, crls: read.crls } : snapshot;
     } catch (err) {
       if (err instanceof ProbeTimeoutError && !turn) {
         throw new ProbeTimeoutError(`waiting for another probe of the same management interface to finish: ${err.message}`, { cause: err });
       }
       throw err;
+    } finally {
+      // A failed probe leaves no channel behind: stop the read and wait for its channel to close.
+      reading.abort();
+      await pki;
     }
   },
 };
+
+/**
+ * The certificates and CRLs of config_files, as openvpn-ssh reads them (the same filter on
+ * the gateway), in one exec on the pooled connection; the pool spreads it over another
+ * connection where the server limits sessions. Never rejects: a failed read costs the
+ * certificate series (logged), not the probe.
+ */
+async function readPki({ target, options, log, services }: ProbeContext<Options>, signal: AbortSignal) {
+  const configFiles = pkiConfigFiles(options);
+  if (!options.ssh || configFiles.length === 0) return undefined;
+  try {
+    const sections = openvpnPkiSections(configFiles, commandPrefix(options.command_prefix));
+    const results = await runSections(services.ssh, sshEndpoint(target, options.ssh), sections, {
+      signal,
+      log,
+      maxOutputBytes: options.max_response_bytes,
+    });
+    return collectOpenvpnPki(configFiles, results, log);
+  } catch (err) {
+    if (!signal.aborted) log.warn('certificates: not read', { reason: errorMessage(err) });
+    return undefined;
+  }
+}
 
 async function probeInterface({ target, options, signal, log, services }: ProbeContext<Options>) {
   const bridges: SshStream[] = [];

@@ -1,6 +1,8 @@
 import { posix } from 'node:path';
+import { z } from 'zod';
+import type { ProbeLog } from '../../log/probe-log.js';
 import type { Certificate, Crl } from '../../model/snapshot.js';
-import { shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
+import { shellQuote, type RemoteSection, type SectionResult } from '../../transport/ssh/sections.js';
 import { decodeCertificate, decodeCrl } from '../../util/x509.js';
 
 /*
@@ -19,6 +21,52 @@ import { decodeCertificate, decodeCrl } from '../../util/x509.js';
  * Paths from the configuration reach the shell only as the value of a variable ("$p"),
  * never as script text, so no file name can inject a command.
  */
+
+/** The options of every OpenVPN prober that reads server configurations over SSH. */
+export const openvpnPkiOptions = {
+  /**
+   * Server configurations whose `ca`, `cert`, `extra-certs` and `crl-verify` (files or
+   * inline blocks) give the certificate and CRL expiry series; filtered on the gateway.
+   */
+  config_files: z
+    .array(z.string().regex(/^\/[^\0\n]{0,1023}$/, 'an absolute path'))
+    .max(16)
+    .default([]),
+  /** Read the certificates and CRLs of config_files (the same switch as strongSwan's probers). */
+  certificates: z.boolean().default(true),
+};
+
+type PkiOptions = z.output<z.ZodObject<typeof openvpnPkiOptions>>;
+
+/** The configurations a probe reads: none when certificates are off. */
+export function pkiConfigFiles(options: PkiOptions): string[] {
+  return options.certificates ? options.config_files : [];
+}
+
+/** One section per configuration, with ids `pki0`, `pki1`, ... for collectOpenvpnPki. */
+export function openvpnPkiSections(configFiles: readonly string[], prefix: string): RemoteSection[] {
+  return configFiles.map((path, i) => openvpnPkiSection(`pki${i}`, path, prefix));
+}
+
+/**
+ * The certificates and CRLs of every configuration from the sections' results. An
+ * unreadable file costs its series (and is logged), not the probe.
+ */
+export function collectOpenvpnPki(
+  configFiles: readonly string[],
+  results: ReadonlyMap<string, SectionResult>,
+  log: ProbeLog,
+): { certificates: Certificate[]; crls: Crl[] } {
+  const pki = { certificates: [] as Certificate[], crls: [] as Crl[] };
+  for (const [i, path] of configFiles.entries()) {
+    const read = parseOpenvpnPki(path, results.get(`pki${i}`)?.output ?? '');
+    pki.certificates.push(...read.certificates);
+    pki.crls.push(...read.crls);
+    for (const note of read.notes) log.warn('certificates: not read', { note });
+    log.debug('certificates read', { config: path, certificates: read.certificates.length, crls: read.crls.length });
+  }
+  return pki;
+}
 
 /** Directives naming a public file, and the inline blocks of the same names, that are read. */
 const PUBLIC_DIRECTIVES = ['ca', 'cert', 'extra-certs', 'crl-verify'] as const;

@@ -8,8 +8,7 @@ import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh
 import { SSH_PROBER, commandPrefix, commandPrefixSchema, maxOutputBytesSchema, sshEndpoint, sshOptionsSchema } from '../../config/ssh-block.js';
 import type { ProberDefinition } from '../../probe/prober.js';
 import { addOpenvpnFamilies } from './metrics.js';
-import { openvpnPkiSection, parseOpenvpnPki } from './pki.js';
-import type { Certificate, Crl } from '../../model/snapshot.js';
+import { collectOpenvpnPki, openvpnPkiOptions, openvpnPkiSections, pkiConfigFiles } from './pki.js';
 
 const statusFileSchema = z.strictObject({
   /** The label people see (udp, tcp, ...): the tunnel name in metrics. */
@@ -29,16 +28,7 @@ const optionsSchema = z.strictObject({
   max_status_age: durationMs.default(180_000),
   /** Bound on everything the gateway sends back for one probe. */
   max_output_bytes: maxOutputBytesSchema,
-  /**
-   * Server configurations whose `ca`, `cert`, `extra-certs` and `crl-verify` (files or
-   * inline blocks) give the certificate and CRL expiry series; filtered on the gateway.
-   */
-  config_files: z
-    .array(z.string().regex(/^\/[^\0\n]{0,1023}$/, 'an absolute path'))
-    .max(16)
-    .default([]),
-  /** Read the certificates and CRLs of config_files (the same switch as strongSwan's probers). */
-  certificates: z.boolean().default(true),
+  ...openvpnPkiOptions,
 });
 
 /**
@@ -69,8 +59,8 @@ export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
       { id: 'hostname', command: 'uname -n' },
       ...options.status_files.map((f, i) => ({ id: `file${i}`, command: `${prefix}cat -- ${shellQuote(f.path)}` })),
     ];
-    const configFiles = options.certificates ? options.config_files : [];
-    sections.push(...configFiles.map((path, i) => openvpnPkiSection(`pki${i}`, path, prefix)));
+    const configFiles = pkiConfigFiles(options);
+    sections.push(...openvpnPkiSections(configFiles, prefix));
     if (cachedVersion === undefined) sections.push({ id: 'version', command: `${prefix}openvpn --version` });
     const endpoint = sshEndpoint(target, options.ssh);
     const results = await runSections(services.ssh, endpoint, sections, {
@@ -123,18 +113,7 @@ export const openvpnSsh: ProberDefinition<typeof optionsSchema> = {
       reads.push({ name: f.name, path: f.path, status, ageSeconds });
     }
     const hostname = results.get('hostname')?.output.trim() || undefined;
-    // Certificates are extra: an unreadable file costs its series (and is logged), not the probe.
-    let pki: { certificates: Certificate[]; crls: Crl[] } | undefined;
-    if (configFiles.length > 0) {
-      pki = { certificates: [], crls: [] };
-      for (const [i, path] of configFiles.entries()) {
-        const read = parseOpenvpnPki(path, results.get(`pki${i}`)?.output ?? '');
-        pki.certificates.push(...read.certificates);
-        pki.crls.push(...read.crls);
-        for (const note of read.notes) log.warn('certificates: not read', { note });
-        log.debug('certificates read', { config: path, certificates: read.certificates.length, crls: read.crls.length });
-      }
-    }
+    const pki = configFiles.length > 0 ? collectOpenvpnPki(configFiles, results, log) : undefined;
     return buildOpenvpnSnapshot({ reads, nowSeconds, version, hostname, ...(pki ? { pki } : {}) });
   },
 };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { freePort } from '../../support/free-port.js';
 import { startFakeMgmtServer, type FakeMgmtServer, type MgmtMode } from '../../support/openvpn-mgmt-server.js';
 import { startSshd, type Sshd } from '../../support/sshd.js';
 import { waitFor } from '../../support/wait-for.js';
+import { makeLabPki, type LabPki } from '../../lab/support/strongswan-pki.js';
 
 /*
  * openvpn-mgmt over TCP through the whole exporter, against a fake management interface that
@@ -197,6 +199,20 @@ describe('openvpn-mgmt configuration', () => {
     assert.throws(() => load('    pasword: x\n'), /pasword/);
     assert.throws(() => load('    password: "a\\nb"\n'), /single line/);
   });
+
+  it('refuses config_files and command_prefix over TCP: they are read over SSH', () => {
+    assert.throws(() => load('    config_files: [/etc/openvpn/server/server.conf]\n'), /config_files are read over SSH/);
+    assert.throws(() => load('    command_prefix: sudo -n\n'), /command_prefix applies to commands over SSH/);
+    const viaSsh = load(`${ssh}    socket: /run/x.sock\n    config_files: [/etc/openvpn/server/server.conf]\n    command_prefix: sudo -n\n`);
+    assert.ok(viaSsh.modules.get('m'));
+  });
+
+  it('a default auth takes effect only where it fits: an ssh auth on a module over TCP is a config error', () => {
+    const withAuth = (body: string) =>
+      parseConfig('m.yaml', `auths:\n  mon:\n${ssh.replace('    ssh:', '    ssh:')}modules:\n  m:\n    prober: openvpn-mgmt\n    auth: mon\n${body}`, PROBERS);
+    assert.throws(() => withAuth(''), /no ssh credentials \(nor an ssh auth\) apply/);
+    assert.equal(withAuth('    socket: /run/x.sock\n').modules.get('m')?.defaultAuth, 'mon');
+  });
 });
 
 describe('openvpn-mgmt over SSH to a unix socket (a real sshd on loopback)', () => {
@@ -204,6 +220,9 @@ describe('openvpn-mgmt over SSH to a unix socket (a real sshd on loopback)', () 
   let dir: string;
   let onSocket: FakeMgmtServer;
   let viaSsh: TestExporter;
+  let pki: LabPki;
+  let serverConf: string;
+  let bigConf: string;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'vpnx-mgmt-ssh-'));
@@ -213,12 +232,28 @@ describe('openvpn-mgmt over SSH to a unix socket (a real sshd on loopback)', () 
     onSocket = await startFakeMgmtServer({ path: socket, password: PASSWORD });
     // The test sshd's account is not root: the operator hands the socket over, as the README says.
     chmodSync(socket, 0o666);
-    const login = `    ssh: {username: ${sshd.user}, password: ${sshd.password}, host_key_fingerprints: [${JSON.stringify(sshd.hostKeyFingerprint)}]}\n`;
+    const credentials = `{username: ${sshd.user}, password: ${sshd.password}, host_key_fingerprints: [${JSON.stringify(sshd.hostKeyFingerprint)}]}`;
+    const login = `    ssh: ${credentials}\n`;
+    pki = makeLabPki(join(dir, 'pki'));
+    // A server configuration with its CA as a file and its certificate inline, beside a missing CRL.
+    serverConf = join(dir, 'server.conf');
+    writeFileSync(serverConf, `ca pki/ca.crt\n<cert>\n${readFileSync(pki.gwCert, 'utf8')}</cert>\ncrl-verify pki/gone.crl\n`);
+    // A bundle too large for the module's bound: the certificate exec fails on its own.
+    bigConf = join(dir, 'big.conf');
+    writeFileSync(join(dir, 'pki', 'bundle.crt'), readFileSync(pki.caCert, 'utf8').repeat(8));
+    writeFileSync(bigConf, 'ca pki/bundle.crt\n');
+    for (const f of [pki.caCert, pki.gwCert, join(dir, 'pki', 'bundle.crt')]) chmodSync(f, 0o644);
+    chmodSync(join(dir, 'pki'), 0o755);
     const m = (name: string, body: string) => `  ${name}:\n    prober: openvpn-mgmt\n    timeout: ${TIMEOUT_S}s\n    password: ${PASSWORD}\n${login}${body}`;
     viaSsh = await startTestExporter(
       [
+        'auths:',
+        `  mon:\n    ssh: ${credentials}`,
         'modules:',
         m('forward', `    socket: ${socket}\n`),
+        m('forward_pki', `    socket: ${socket}\n    config_files: [${serverConf}, ${join(dir, 'gone.conf')}]\n`),
+        m('forward_big', `    socket: ${socket}\n    max_response_bytes: 4096\n    config_files: [${bigConf}]\n`),
+        `  tcp:\n    prober: openvpn-mgmt\n    timeout: ${TIMEOUT_S}s\n`,
         m('bridge', `    socket_command: socat STDIO UNIX-CONNECT:${socket}\n`),
         m('bridge_broken', `    socket_command: socat STDIO UNIX-CONNECT:${join(dir, 'gone.sock')}\n`),
         m('missing', `    socket: ${join(dir, 'gone.sock')}\n`),
@@ -246,6 +281,41 @@ describe('openvpn-mgmt over SSH to a unix socket (a real sshd on loopback)', () 
       await waitFor(`${module}: quit after the last answer`, () => onSocket.received.at(-1) === 'quit', { timeoutMs: 5000 });
     }
     await waitFor('the socket to be free', () => onSocket.connections() === 0, { timeoutMs: 5000 });
+  });
+
+  it('with config_files, the certificates are read beside the session; an unreadable configuration costs only its own series', async () => {
+    const res = await viaSsh.get(`/probe?module=forward_pki&target=${sshd.host}:${sshd.port}&debug=true`);
+    const text = await res.text();
+    assert.equal(sampleValue(text, 'probe_success'), 1, text);
+    const expiries = samples(text, 'vpn_certificate_expiry_timestamp_seconds');
+    assert.equal(expiries.length, 2, text);
+    for (const pem of [pki.caCert, pki.gwCert]) {
+      const notAfter = Date.parse(new X509Certificate(readFileSync(pem)).validTo) / 1000;
+      assert.ok(
+        expiries.some((e) => e.value === notAfter),
+        `${pem}: its expiry ${notAfter} is exported`,
+      );
+    }
+    assert.match(text, /certificates: not read.*gone\.c(rl|onf)/s, 'the unreadable files are named in the log');
+    await waitFor('the socket to be free', () => onSocket.connections() === 0, { timeoutMs: 5000 });
+  });
+
+  it('a certificate exec that fails (here: past max_response_bytes) costs the certificate series, not the probe', async () => {
+    const res = await viaSsh.get(`/probe?module=forward_big&target=${sshd.host}:${sshd.port}&debug=true`);
+    const text = await res.text();
+    assert.equal(sampleValue(text, 'probe_success'), 1, text);
+    assert.equal(samples(text, 'vpn_certificate_expiry_timestamp_seconds').length, 0, text);
+    assert.match(text, /certificates: not read/);
+    await waitFor('the socket to be free', () => onSocket.connections() === 0, { timeoutMs: 5000 });
+  });
+
+  it('an ssh auth fits a module on a socket and is a 400 on one over TCP', async () => {
+    const fits = await viaSsh.get(`/api/probe?module=forward&target=${sshd.host}:${sshd.port}&auth=mon`);
+    const result = JSON.parse(await fits.text()) as ApiResult;
+    assert.equal(result.success, true, result.reason ?? '');
+    const misfit = await viaSsh.get(`/probe?module=tcp&target=${sshd.host}:${sshd.port}&auth=mon`);
+    assert.equal(misfit.status, 400);
+    assert.match(await misfit.text(), /auth "mon" holds ssh credentials; module "tcp" \(openvpn-mgmt\) takes none/);
   });
 
   it('a missing socket names it; a failing bridge gives its exit and stderr', async () => {
