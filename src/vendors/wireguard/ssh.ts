@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { durationMs } from '../../config/duration.js';
-import { CONFIG_FILTER_AWK, CONFIG_MARK, WG_FIELDS, WG_KEY, cleanPeerName, parseWgConfigNames, parseWgShowAll, type WgField } from './show.js';
+import { randomBytes } from 'node:crypto';
+import { CONFIG_FILTER_AWK, DUMP_FILTER_AWK, IFACES_MARK, WG_KEY, cleanPeerName, parseWgConfigNames, parseWgDump } from './show.js';
 import { buildWireguardSnapshot } from './snapshot.js';
 import { ProbeError } from '../../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
@@ -26,33 +27,46 @@ const optionsSchema = z.strictObject({
 });
 
 /**
- * The commands of one probe. Never `wg show all dump` or `private-key`: those print the
- * interface's private key. The config files pass through CONFIG_FILTER_AWK on the gateway,
- * so no PrivateKey or PresharedKey line is sent either.
+ * The commands of one probe, in one exec. `wg show all dump` prints the interface's private key
+ * and the peers' preshared keys, so its output reaches us only through DUMP_FILTER_AWK on the
+ * gateway (inside a command substitution: wg's stdout goes nowhere else); wg's stderr, which
+ * holds no key, comes as is. The config files pass through CONFIG_FILTER_AWK, one awk for all:
+ * it opens them itself, or, with a command prefix (the files are root's), reads what
+ * `<prefix> cat` gives it per interface. `token` marks the files' starts then (random per probe).
  */
-export function wireguardSections(options: { command_prefix: string; read_config: boolean; config_dir: string }): RemoteSection[] {
+export function wireguardSections(
+  options: { command_prefix: string; read_config: boolean; config_dir: string },
+  token = randomBytes(9).toString('hex'),
+): RemoteSection[] {
   const prefix = commandPrefix(options.command_prefix);
   const sections: RemoteSection[] = [
     { id: 'now', command: 'date +%s' },
     { id: 'hostname', command: 'uname -n' },
     { id: 'version', command: 'wg --version' },
-    ...WG_FIELDS.map((f) => ({ id: f, command: `${prefix}wg show all ${f}` })),
+    {
+      id: 'dump',
+      command:
+        `d=$({ ${prefix}wg show all dump </dev/null; printf '\\n%s\\n' "$?"; } | awk ${shellQuote(DUMP_FILTER_AWK)}); s=$?; ` +
+        `printf '%s\\n' "$d"; case $d in *${IFACES_MARK}*) w=\${d##*${IFACES_MARK}};; *) w=;; esac; (exit $s)`,
+    },
   ];
   if (options.read_config) {
     const dir = shellQuote(options.config_dir.replace(/\/+$/, '') || '/');
+    const awk = shellQuote(CONFIG_FILTER_AWK);
     sections.push({
       id: 'config',
-      command:
-        `for i in $(${prefix}wg show interfaces); do printf '${CONFIG_MARK}%s\\n' "$i"; ` +
-        `${prefix}cat -- ${dir}/"$i".conf 2>/dev/null | awk ${shellQuote(CONFIG_FILTER_AWK)}; done`,
+      // $w holds interface names DUMP_FILTER_AWK checked ([A-Za-z0-9_=+.-]): no quoting or glob issue.
+      command: prefix
+        ? `for i in $w; do printf '@@ %s %s\\n' ${token} "$i"; ${prefix}cat -- ${dir}/"$i".conf </dev/null 2>/dev/null; done | awk -v t=${token} ${awk}`
+        : `set --; for i in $w; do [ -r ${dir}/"$i".conf ] && set -- "$@" ${dir}/"$i".conf; done; [ $# = 0 ] || awk -v t= ${awk} "$@" </dev/null`,
     });
   }
   return sections;
 }
 
 /**
- * WireGuard over SSH: every interface and peer from `wg show all <field>` (the private-key
- * free forms), names from the module or the config files, the gateway's clock, all in one exec.
+ * WireGuard over SSH: every interface and peer from `wg show all dump` filtered on the gateway,
+ * names from the module or the config files, the gateway's clock, all in one exec.
  */
 export const wireguardSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'wireguard-ssh',
@@ -69,15 +83,13 @@ export const wireguardSsh: ProberDefinition<typeof optionsSchema> = {
     const nowSeconds = Number(results.get('now')?.output.trim());
     if (!Number.isFinite(nowSeconds) || nowSeconds <= 0) throw new ProbeError('the gateway did not tell its time (date +%s)');
 
-    const out = {} as Record<WgField, string>;
-    for (const f of WG_FIELDS) {
-      const r = results.get(f);
-      if (r?.exitCode !== 0) {
-        throw new ProbeError(`wg show all ${f} failed (exit ${r?.exitCode ?? '?'}): ${(r?.output ?? '').trim().slice(0, 200) || 'no output'}`);
-      }
-      out[f] = r.output;
+    const dump = results.get('dump');
+    if (dump?.exitCode !== 0) {
+      // wg's stderr and the filter's `?` lines: never a key. Bounded, without the interface list.
+      const said = (dump?.output ?? '').split('\n').filter((l) => l.trim() !== '' && !l.startsWith(IFACES_MARK));
+      throw new ProbeError(`wg show all dump failed (exit ${dump?.exitCode ?? '?'}): ${said.join(' ').slice(0, 200) || 'no output'}`);
     }
-    const shown = parseWgShowAll(out);
+    const shown = parseWgDump(dump.output);
     if (shown.skippedLines > 0) log.debug('wg show lines of an unknown form skipped', { lines: shown.skippedLines });
 
     const config = results.get('config');
