@@ -69,7 +69,8 @@ before(() => {
       '  "show all dump") grep -v "^#" "$WG_FIXTURE"; [ -n "$WG_STDERR" ] && echo "$WG_STDERR" >&2 ;;',
       '  *) echo "fake wg: $*" >&2; exit 64 ;;',
       'esac',
-      'exit "${WG_EXIT:-0}"',
+      '[ -n "$WG_EXIT" ] || WG_EXIT=0',
+      'exit "$WG_EXIT"',
       '',
     ].join('\n'),
   );
