@@ -11,6 +11,7 @@ import { ParseError } from '../../util/errors.js';
  *                    or `(none)`), latest handshake (0 = never), rx bytes, tx bytes,
  *                    persistent keepalive (`off` or seconds)
  *   `?`              a line of a form the filter does not know (nothing of it is sent)
+ *   `@now <seconds>` the gateway's clock, first
  *   `@ifaces …`      the names of the interfaces seen, for the config read that follows
  *
  * wg's dump prints the interface name on every line with `all` (the 1.0.20210914 quirk of
@@ -61,13 +62,15 @@ const ENDPOINT = /^(\[[0-9A-Fa-f:.%\w-]{2,64}\]|[0-9.]{7,15}):\d{1,5}$/;
  * line the 2nd field (the private key) is never printed, of a peer line the 3rd (the preshared
  * key); every printed field must have its expected shape or becomes `?`. The last line is wg's
  * exit status, which awk exits with (99 when it is missing), so a failing wg fails the section.
+ * It first prints `@now <Unix time>`: POSIX srand() seeds from the time of day and returns the
+ * previous seed, which saves the gateway a `date` process.
  * POSIX awk (mawk 1.3.4, gawk, busybox): no regex intervals.
  */
 export const DUMP_FILTER_AWK = [
   'function key(s) { return (length(s) == 44 && s ~ /^[A-Za-z0-9+\\/]+=$/) ? s : "?" }',
   'function ifn(s) { return (length(s) <= 15 && s ~ /^[A-Za-z0-9_=+.-]+$/) ? s : "?" }',
   'function num(s) { return s ~ /^[0-9]+$/ ? s : "?" }',
-  'BEGIN { FS = "\\t" }',
+  'BEGIN { FS = "\\t"; srand(); print "@now " srand() }',
   '{ last = $0 }',
   'NF >= 9 && ($4 == "(none)" || $4 ~ /:[0-9]+$/) {',
   '  ep = ($4 == "(none)" || $4 ~ /^[][0-9A-Za-z:.%_-]+$/) ? $4 : "?"',
@@ -88,6 +91,12 @@ export const DUMP_FILTER_AWK = [
 /** Starts the interface list DUMP_FILTER_AWK prints last. */
 export const IFACES_MARK = '@ifaces';
 
+/** The gateway's clock from the `@now` line of the filtered dump. */
+export function dumpClock(text: string): number | undefined {
+  const m = /^@now (\d{9,11})$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
 function lines(text: string): string[] {
   return text
     .split('\n')
@@ -104,7 +113,7 @@ const uint = (s: string | undefined): number | undefined => (s !== undefined && 
 export function parseWgDump(text: string): WgShowResult {
   let skipped = 0;
   let known = 0;
-  const all = lines(text).filter((l) => !l.startsWith(IFACES_MARK));
+  const all = lines(text).filter((l) => !l.startsWith('@'));
   const ifaces = new Map<string, WgInterfaceRecord>();
   const iface = (name: string): WgInterfaceRecord => {
     const found = ifaces.get(name);

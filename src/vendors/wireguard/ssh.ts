@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { durationMs } from '../../config/duration.js';
 import { randomBytes } from 'node:crypto';
-import { CONFIG_FILTER_AWK, DUMP_FILTER_AWK, IFACES_MARK, WG_KEY, cleanPeerName, parseWgConfigNames, parseWgDump } from './show.js';
+import { CONFIG_FILTER_AWK, DUMP_FILTER_AWK, IFACES_MARK, WG_KEY, cleanPeerName, dumpClock, parseWgConfigNames, parseWgDump } from './show.js';
 import { buildWireguardSnapshot } from './snapshot.js';
 import { ProbeError } from '../../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
@@ -40,8 +40,8 @@ export function wireguardSections(
 ): RemoteSection[] {
   const prefix = commandPrefix(options.command_prefix);
   const sections: RemoteSection[] = [
-    { id: 'now', command: 'date +%s' },
-    { id: 'hostname', command: 'uname -n' },
+    // The shell's own read where Linux has the file: one process fewer than uname.
+    { id: 'hostname', command: 'read -r h 2>/dev/null </proc/sys/kernel/hostname && printf "%s\\n" "$h" || uname -n' },
     { id: 'version', command: 'wg --version' },
     {
       id: 'dump',
@@ -80,15 +80,15 @@ export const wireguardSsh: ProberDefinition<typeof optionsSchema> = {
       log,
       maxOutputBytes: options.max_output_bytes,
     });
-    const nowSeconds = Number(results.get('now')?.output.trim());
-    if (!Number.isFinite(nowSeconds) || nowSeconds <= 0) throw new ProbeError('the gateway did not tell its time (date +%s)');
 
     const dump = results.get('dump');
     if (dump?.exitCode !== 0) {
-      // wg's stderr and the filter's `?` lines: never a key. Bounded, without the interface list.
-      const said = (dump?.output ?? '').split('\n').filter((l) => l.trim() !== '' && !l.startsWith(IFACES_MARK));
+      // wg's stderr and the filter's `?` lines: never a key. Bounded, without the @ lines (clock, interface list).
+      const said = (dump?.output ?? '').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('@'));
       throw new ProbeError(`wg show all dump failed (exit ${dump?.exitCode ?? '?'}): ${said.join(' ').slice(0, 200) || 'no output'}`);
     }
+    const nowSeconds = dumpClock(dump.output);
+    if (nowSeconds === undefined) throw new ProbeError("the gateway did not tell its time (awk's srand())");
     const shown = parseWgDump(dump.output);
     if (shown.skippedLines > 0) log.debug('wg show lines of an unknown form skipped', { lines: shown.skippedLines });
 

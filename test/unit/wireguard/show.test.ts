@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CONFIG_FILTER_AWK, parseWgConfigNames, parseWgDump, type WgInterfaceRecord } from '../../../src/vendors/wireguard/show.js';
+import { CONFIG_FILTER_AWK, dumpClock, parseWgConfigNames, parseWgDump, type WgInterfaceRecord } from '../../../src/vendors/wireguard/show.js';
 import { wireguardSections, wireguardSsh } from '../../../src/vendors/wireguard/ssh.js';
 import { buildSectionScript, splitSections } from '../../../src/transport/ssh/sections.js';
 import type { SshTransport } from '../../../src/transport/ssh/types.js';
@@ -175,6 +175,9 @@ describe('wg show all dump, filtered on the gateway', () => {
       assert.equal(dump?.exitCode, 0, dump?.output);
       const { interfaces, skippedLines } = parseWgDump(dump?.output ?? '');
       assert.equal(skippedLines, 0);
+      // The clock comes from awk's srand(), not from a date process.
+      const clock = dumpClock(dump?.output ?? '') ?? 0;
+      assert.ok(Math.abs(clock - Date.now() / 1000) < 600, `@now ${clock}`);
       assert.deepEqual(
         interfaces.map((i) => [i.name, i.publicKey, i.listenPort, i.peers.length]),
         [
