@@ -54,6 +54,19 @@ const UINT = /^\d{1,20}$/;
 const CIDR = /^[0-9A-Fa-f:.]{2,45}\/\d{1,3}$/;
 const ENDPOINT = /^(\[[0-9A-Fa-f:.%\w-]{2,64}\]|[0-9.]{7,15}):\d{1,5}$/;
 
+const CONFIG_FILTER_FN = [
+  'function cfg(line,  l) {',
+  '  l = tolower(line); sub(/\\r$/, "", l)',
+  '  if (l ~ /(private|preshared)[ \\t_-]*key/) print "-"',
+  '  else if (l ~ /^[ \\t]*\\[[a-z]+\\][ \\t]*$/) print l',
+  '  else if (l ~ /^[ \\t]*publickey[ \\t]*=/) print line',
+  '  else if (l ~ /^[ \\t]*#[ \\t]*(name|friendly_name)[ \\t]*=/) print line',
+  '  else if (l ~ /^[ \\t]*$/) print ""',
+  '  else if (l ~ /^[ \\t]*[#;]/) print "#"',
+  '  else print "-"',
+  '}',
+].join('\n');
+
 /**
  * Runs on the gateway over `{ wg show all dump; printf '\n%s\n' "$?"; }`. Lines are known by
  * their field count (at least 5 for an interface, 9 for a peer: columns a future wg appends are
@@ -66,7 +79,7 @@ const ENDPOINT = /^(\[[0-9A-Fa-f:.%\w-]{2,64}\]|[0-9.]{7,15}):\d{1,5}$/;
  * previous seed, which saves the gateway a `date` process.
  * POSIX awk (mawk 1.3.4, gawk, busybox): no regex intervals.
  */
-export const DUMP_FILTER_AWK = [
+export const DUMP_FILTER_AWK: string = [
   'function key(s) { return (length(s) == 44 && s ~ /^[A-Za-z0-9+\\/]+=$/) ? s : "?" }',
   'function ifn(s) { return (length(s) <= 15 && s ~ /^[A-Za-z0-9_=+.-]+$/) ? s : "?" }',
   'function num(s) { return s ~ /^[0-9]+$/ ? s : "?" }',
@@ -85,7 +98,17 @@ export const DUMP_FILTER_AWK = [
   '  print i "\\t" pub "\\t" $4 "\\t" fw; next',
   '}',
   'NF > 1 { print "?" }',
-  'END { print "@ifaces" ifs; exit (last ~ /^[0-9]+$/ ? last + 0 : 99) }',
+  'END {',
+  '  print "@ifaces" ifs',
+  '  n = split(ifs, names, " ")',
+  '  for (k = 1; k <= n && ENVIRON["VPNX_WG_DIR"] != ""; k++) {',
+  '    print "@@ " names[k]; f = ENVIRON["VPNX_WG_DIR"] "/" names[k] ".conf"',
+  '    if (ENVIRON["VPNX_WG_PREFIX"] == "") { while ((getline line < f) > 0) cfg(line); close(f) }',
+  '    else { c = "exec " ENVIRON["VPNX_WG_PREFIX"] " cat -- \\"$VPNX_WG_DIR/" names[k] ".conf\\" </dev/null 2>/dev/null"; while ((c | getline line) > 0) cfg(line); close(c) }',
+  '  }',
+  '  exit (last ~ /^[0-9]+$/ ? last + 0 : 99)',
+  '}',
+  CONFIG_FILTER_FN,
 ].join('\n');
 
 /** Starts the interface list DUMP_FILTER_AWK prints last. */
@@ -174,23 +197,14 @@ export function parseWgDump(text: string): WgShowResult {
  * section headers, `PublicKey` lines and `# Name =` / `# friendly_name =` comments pass;
  * blank lines stay blank, other comments become `#`, every other line `-`. A line that
  * mentions a private or preshared key in any spelling becomes `-` first, comment or not.
- * One awk reads every file: as file operands (each starts with CONFIG_MARK and the name of
- * its interface) or, when a command prefix must read them, from stdin where the shell put a
- * line `@@ <t> <interface>` before each file; `t` is random per probe, so a file cannot forge
- * the start of another. POSIX awk (mawk, gawk, busybox).
+ * DUMP_FILTER_AWK runs it, after the dump, over <VPNX_WG_DIR>/<interface>.conf of every
+ * interface it saw: opened itself, or through `<VPNX_WG_PREFIX> cat` when a command prefix must
+ * read root's files. Each file's text starts with CONFIG_MARK and the interface name, which
+ * no filtered line can forge (they start with `[`, `#`, `-`, blank or PublicKey).
+ * POSIX awk (mawk, gawk, busybox).
  */
-export const CONFIG_FILTER_AWK = [
-  't != "" && index($0, "@@ " t " ") == 1 { print "@@ " substr($0, length(t) + 5); next }',
-  't == "" && FNR == 1 && FILENAME != "" && FILENAME != "-" { f = FILENAME; sub(/^.*\\//, "", f); sub(/\\.conf$/, "", f); print "@@ " f }',
-  '{ l = tolower($0); sub(/\\r$/, "", l) }',
-  'l ~ /(private|preshared)[ \\t_-]*key/ { print "-"; next }',
-  'l ~ /^[ \\t]*\\[[a-z]+\\][ \\t]*$/ { print l; next }',
-  'l ~ /^[ \\t]*publickey[ \\t]*=/ { print $0; next }',
-  'l ~ /^[ \\t]*#[ \\t]*(name|friendly_name)[ \\t]*=/ { print $0; next }',
-  'l ~ /^[ \\t]*$/ { print ""; next }',
-  'l ~ /^[ \\t]*[#;]/ { print "#"; next }',
-  '{ print "-" }',
-].join('\n');
+/** The config filter alone, over stdin (for tests of the filter itself). */
+export const CONFIG_FILTER_AWK = `${CONFIG_FILTER_FN}\n{ cfg($0) }`;
 
 /** Starts the filtered text of one interface's config file in the prober's output. */
 export const CONFIG_MARK = '@@ ';

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { durationMs } from '../../config/duration.js';
-import { randomBytes } from 'node:crypto';
-import { CONFIG_FILTER_AWK, DUMP_FILTER_AWK, IFACES_MARK, WG_KEY, cleanPeerName, dumpClock, parseWgConfigNames, parseWgDump } from './show.js';
+import { DUMP_FILTER_AWK, WG_KEY, cleanPeerName, dumpClock, parseWgConfigNames, parseWgDump } from './show.js';
 import { buildWireguardSnapshot } from './snapshot.js';
 import { ProbeError } from '../../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
@@ -28,40 +27,24 @@ const optionsSchema = z.strictObject({
 
 /**
  * The commands of one probe, in one exec. `wg show all dump` prints the interface's private key
- * and the peers' preshared keys, so its output reaches us only through DUMP_FILTER_AWK on the
- * gateway (inside a command substitution: wg's stdout goes nowhere else); wg's stderr, which
- * holds no key, comes as is. The config files pass through CONFIG_FILTER_AWK, one awk for all:
- * it opens them itself, or, with a command prefix (the files are root's), reads what
- * `<prefix> cat` gives it per interface. `token` marks the files' starts then (random per probe).
+ * and the peers' preshared keys, so its stdout reaches us only through DUMP_FILTER_AWK on the
+ * gateway; wg's stderr, which holds no key, comes as is. The same awk then reads the config
+ * files for names (CONFIG_FILTER_AWK's rules), through `<prefix> cat` when there is a prefix.
  */
-export function wireguardSections(
-  options: { command_prefix: string; read_config: boolean; config_dir: string },
-  token = randomBytes(9).toString('hex'),
-): RemoteSection[] {
+export function wireguardSections(options: { command_prefix: string; read_config: boolean; config_dir: string }): RemoteSection[] {
   const prefix = commandPrefix(options.command_prefix);
-  const sections: RemoteSection[] = [
+  const dir = options.read_config ? shellQuote(options.config_dir.replace(/\/+$/, '') || '/') : "''";
+  return [
     // The shell's own read where Linux has the file: one process fewer than uname.
     { id: 'hostname', command: 'read -r h 2>/dev/null </proc/sys/kernel/hostname && printf "%s\\n" "$h" || uname -n' },
     { id: 'version', command: 'wg --version' },
     {
       id: 'dump',
       command:
-        `d=$({ ${prefix}wg show all dump </dev/null; printf '\\n%s\\n' "$?"; } | awk ${shellQuote(DUMP_FILTER_AWK)}); s=$?; ` +
-        `printf '%s\\n' "$d"; case $d in *${IFACES_MARK}*) w=\${d##*${IFACES_MARK}};; *) w=;; esac; (exit $s)`,
+        `{ ${prefix}wg show all dump </dev/null; printf '\\n%s\\n' "$?"; } | ` +
+        `VPNX_WG_DIR=${dir} VPNX_WG_PREFIX=${shellQuote(options.command_prefix.trim())} awk ${shellQuote(DUMP_FILTER_AWK)}`,
     },
   ];
-  if (options.read_config) {
-    const dir = shellQuote(options.config_dir.replace(/\/+$/, '') || '/');
-    const awk = shellQuote(CONFIG_FILTER_AWK);
-    sections.push({
-      id: 'config',
-      // $w holds interface names DUMP_FILTER_AWK checked ([A-Za-z0-9_=+.-]): no quoting or glob issue.
-      command: prefix
-        ? `for i in $w; do printf '@@ %s %s\\n' ${token} "$i"; ${prefix}cat -- ${dir}/"$i".conf </dev/null 2>/dev/null; done | awk -v t=${token} ${awk}`
-        : `set --; for i in $w; do [ -r ${dir}/"$i".conf ] && set -- "$@" ${dir}/"$i".conf; done; [ $# = 0 ] || awk -v t= ${awk} "$@" </dev/null`,
-    });
-  }
-  return sections;
 }
 
 /**
@@ -89,12 +72,13 @@ export const wireguardSsh: ProberDefinition<typeof optionsSchema> = {
     }
     const nowSeconds = dumpClock(dump.output);
     if (nowSeconds === undefined) throw new ProbeError("the gateway did not tell its time (awk's srand())");
-    const shown = parseWgDump(dump.output);
+    // The config files' filtered text follows the dump, from the first CONFIG_MARK line on.
+    const configAt = dump.output.search(/^@@ /m);
+    const shown = parseWgDump(configAt < 0 ? dump.output : dump.output.slice(0, configAt));
     if (shown.skippedLines > 0) log.debug('wg show lines of an unknown form skipped', { lines: shown.skippedLines });
 
-    const config = results.get('config');
-    const configNames = config ? parseWgConfigNames(config.output) : new Map<string, Map<string, string>>();
-    if (config) {
+    const configNames = parseWgConfigNames(configAt < 0 ? '' : dump.output.slice(configAt));
+    if (options.read_config) {
       for (const i of shown.interfaces) {
         if (!configNames.get(i.name)?.size && i.peers.length > 0) {
           log.debug('no peer names from the config file', { interface: i.name, dir: options.config_dir });
