@@ -11,8 +11,8 @@ const run = promisify(execFile);
  * wireguard-ssh against the lab's real wireguard-go (two interfaces, four peers) behind a
  * real sshd, side by side with what a user would script: `wg show all dump` over an ssh
  * ControlMaster that is already up. The probe does a little more: the same dump piped through
- * an awk filter on the gateway (it drops the private and preshared keys), one awk over the
- * config files for names, date, uname and `wg --version`, all in one exec. Needs root: the lab builds network namespaces (run
+ * an awk filter on the gateway (it drops the private and preshared keys, then reads the config
+ * files for names) and `wg --version`, all in one exec. Needs root: the lab builds network namespaces (run
  * under the lab lock).
  */
 export async function benchWireguard(): Promise<string[]> {
