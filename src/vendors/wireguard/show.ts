@@ -1,19 +1,23 @@
 import { ParseError } from '../../util/errors.js';
 
 /**
- * Parsers for `wg show all <field>` (wireguard-tools, wg(8)): one line per interface or
- * per peer, tab-separated, the interface name first. The private key is never among the
- * fields read here: `wg show all dump` and `wg show all private-key` print it, so the
- * prober never runs them.
+ * `wg show all dump` (wireguard-tools, wg(8)), filtered on the gateway by DUMP_FILTER_AWK
+ * before a byte is sent: dump prints the interface's private key and every peer's
+ * preshared key, so the filter prints only the fields named here, each checked against its
+ * shape, and never a whole line. What reaches the exporter, tab-separated:
  *
- * Lines are matched by shape: a line of a form we do not know (an extra column, a new
- * value syntax, a warning) is skipped and counted; only a section where no line at all
- * has the expected form fails the probe.
+ *   interface lines  name, public key or `(none)`, listen port, fwmark
+ *   peer lines       interface, public key, endpoint or `(none)`, allowed IPs (comma-separated
+ *                    or `(none)`), latest handshake (0 = never), rx bytes, tx bytes,
+ *                    persistent keepalive (`off` or seconds)
+ *   `?`              a line of a form the filter does not know (nothing of it is sent)
+ *   `@now <seconds>` the gateway's clock, first
+ *   `@ifaces …`      the names of the interfaces seen, for the config read that follows
+ *
+ * wg's dump prints the interface name on every line with `all` (the 1.0.20210914 quirk of
+ * `wg show all endpoints`, name on the first line only, is not in dump). The parser is as
+ * tolerant: a line of a form it does not know is skipped and counted.
  */
-
-/** The fields the prober asks for, one `wg show all <field>` each. */
-export const WG_FIELDS = ['public-key', 'listen-port', 'peers', 'endpoints', 'allowed-ips', 'latest-handshakes', 'transfer', 'persistent-keepalive'] as const;
-export type WgField = (typeof WG_FIELDS)[number];
 
 export interface WgPeerRecord {
   publicKey: string;
@@ -50,10 +54,70 @@ const UINT = /^\d{1,20}$/;
 const CIDR = /^[0-9A-Fa-f:.]{2,45}\/\d{1,3}$/;
 const ENDPOINT = /^(\[[0-9A-Fa-f:.%\w-]{2,64}\]|[0-9.]{7,15}):\d{1,5}$/;
 
-interface PeerLine {
-  iface?: string;
-  key: string;
-  values: string[];
+const CONFIG_FILTER_FN = [
+  'function cfg(line,  l) {',
+  '  l = tolower(line); sub(/\\r$/, "", l)',
+  '  if (l ~ /(private|preshared)[ \\t_-]*key/) print "-"',
+  '  else if (l ~ /^[ \\t]*\\[[a-z]+\\][ \\t]*$/) print l',
+  '  else if (l ~ /^[ \\t]*publickey[ \\t]*=/) print line',
+  '  else if (l ~ /^[ \\t]*#[ \\t]*(name|friendly_name)[ \\t]*=/) print line',
+  '  else if (l ~ /^[ \\t]*$/) print ""',
+  '  else if (l ~ /^[ \\t]*[#;]/) print "#"',
+  '  else print "-"',
+  '}',
+].join('\n');
+
+/**
+ * Runs on the gateway over `{ wg show all dump; printf '\n%s\n' "$?"; }`. Lines are known by
+ * their field count (at least 5 for an interface, 9 for a peer: columns a future wg appends are
+ * never printed) and by the shape of the fields that tell them apart (an interface's 4th field is
+ * its listen port, a number; a peer's is its endpoint, `(none)` or with a `:`). Of an interface
+ * line the 2nd field (the private key) is never printed, of a peer line the 3rd (the preshared
+ * key); every printed field must have its expected shape or becomes `?`. The last line is wg's
+ * exit status, which awk exits with (99 when it is missing), so a failing wg fails the section.
+ * It first prints `@now <Unix time>`: POSIX srand() seeds from the time of day and returns the
+ * previous seed, which saves the gateway a `date` process.
+ * POSIX awk (mawk 1.3.4, gawk, busybox): no regex intervals.
+ */
+export const DUMP_FILTER_AWK: string = [
+  'function key(s) { return (length(s) == 44 && s ~ /^[A-Za-z0-9+\\/]+=$/) ? s : "?" }',
+  'function ifn(s) { return (length(s) <= 15 && s ~ /^[A-Za-z0-9_=+.-]+$/) ? s : "?" }',
+  'function num(s) { return s ~ /^[0-9]+$/ ? s : "?" }',
+  'BEGIN { FS = "\\t"; srand(); print "@now " srand() }',
+  '{ last = $0 }',
+  'NF >= 9 && ($4 == "(none)" || $4 ~ /:[0-9]+$/) {',
+  '  ep = ($4 == "(none)" || $4 ~ /^[][0-9A-Za-z:.%_-]+$/) ? $4 : "?"',
+  '  ips = ($5 == "(none)" || $5 ~ /^[0-9A-Fa-f:.,\\/ ]+$/) ? $5 : "?"',
+  '  ka = $9 == "off" ? $9 : num($9)',
+  '  print ifn($1) "\\t" key($2) "\\t" ep "\\t" ips "\\t" num($6) "\\t" num($7) "\\t" num($8) "\\t" ka; next',
+  '}',
+  'NF >= 5 && $4 ~ /^[0-9]+$/ {',
+  '  i = ifn($1); if (i != "?" && !(i in seen)) { seen[i] = 1; ifs = ifs " " i }',
+  '  pub = $3 == "(none)" ? $3 : key($3)',
+  '  fw = ($5 == "off" || $5 ~ /^(0x)?[0-9a-fA-F]+$/) ? $5 : "?"',
+  '  print i "\\t" pub "\\t" $4 "\\t" fw; next',
+  '}',
+  'NF > 1 { print "?" }',
+  'END {',
+  '  print "@ifaces" ifs',
+  '  n = split(ifs, names, " ")',
+  '  for (k = 1; k <= n && ENVIRON["VPNX_WG_DIR"] != ""; k++) {',
+  '    print "@@ " names[k]; f = ENVIRON["VPNX_WG_DIR"] "/" names[k] ".conf"',
+  '    if (ENVIRON["VPNX_WG_PREFIX"] == "") { while ((getline line < f) > 0) cfg(line); close(f) }',
+  '    else { c = "exec " ENVIRON["VPNX_WG_PREFIX"] " cat -- \\"$VPNX_WG_DIR/" names[k] ".conf\\" </dev/null 2>/dev/null"; while ((c | getline line) > 0) cfg(line); close(c) }',
+  '  }',
+  '  exit (last ~ /^[0-9]+$/ ? last + 0 : 99)',
+  '}',
+  CONFIG_FILTER_FN,
+].join('\n');
+
+/** Starts the interface list DUMP_FILTER_AWK prints last. */
+export const IFACES_MARK = '@ifaces';
+
+/** The gateway's clock from the `@now` line of the filtered dump. */
+export function dumpClock(text: string): number | undefined {
+  const m = /^@now (\d{9,11})$/m.exec(text);
+  return m ? Number(m[1]) : undefined;
 }
 
 function lines(text: string): string[] {
@@ -66,154 +130,81 @@ function lines(text: string): string[] {
 const uint = (s: string | undefined): number | undefined => (s !== undefined && UINT.test(s) ? Number(s) : undefined);
 
 /**
- * Splits the output of every field into interfaces and peers. Throws ParseError only when
- * a field's output has lines but none of the expected form (garbage, another program).
+ * Interfaces and peers from the filtered dump. Throws ParseError only when there are lines
+ * but none of a known form (garbage, another program).
  */
-export function parseWgShowAll(out: Readonly<Record<WgField, string>>): WgShowResult {
+export function parseWgDump(text: string): WgShowResult {
   let skipped = 0;
+  let known = 0;
+  const all = lines(text).filter((l) => !l.startsWith('@'));
   const ifaces = new Map<string, WgInterfaceRecord>();
   const iface = (name: string): WgInterfaceRecord => {
-    const known = ifaces.get(name);
-    if (known) return known;
+    const found = ifaces.get(name);
+    if (found) return found;
     const created: WgInterfaceRecord = { name, peers: [] };
     ifaces.set(name, created);
     return created;
   };
-  /** Per field: the lines that parsed, or a ParseError naming the field when none did. */
-  const take = <T>(field: WgField, parse: (fields: string[]) => T | undefined): T[] => {
-    const all = lines(out[field]);
-    const good: T[] = [];
-    for (const line of all) {
-      const v = parse(line.split('\t'));
-      if (v === undefined) skipped++;
-      else good.push(v);
+  for (const line of all) {
+    const f = line.split('\t');
+    const name = f[0] ?? '';
+    if (!IFNAME.test(name)) {
+      skipped++;
+      continue;
     }
-    if (all.length > 0 && good.length === 0) {
-      const sample = JSON.stringify(all[0]?.slice(0, 60));
-      throw new ParseError(`wg show all ${field}: no line has the expected form (first line: ${sample})`);
-    }
-    return good;
-  };
-  const ifaceLine = (f: string[]): { iface: string; value: string } | undefined =>
-    f.length >= 2 && IFNAME.test(f[0] ?? '') ? { iface: f[0] as string, value: f[1] as string } : undefined;
-  // wireguard-tools 1.0.20210914 prints the interface name only on the first `endpoints` line
-  // of each interface; the others start with the key, which no interface name can be (44 > 15).
-  const peerLine = (f: string[], arity: number): PeerLine | undefined => {
-    if (f.length >= 1 + arity && IFNAME.test(f[0] ?? '') && WG_KEY.test(f[1] ?? '')) {
-      return { iface: f[0], key: f[1] as string, values: f.slice(2) };
-    }
-    if (f.length >= arity && WG_KEY.test(f[0] ?? '')) return { key: f[0] as string, values: f.slice(1) };
-    return undefined;
-  };
-
-  for (const l of take('public-key', (f) => {
-    const v = ifaceLine(f);
-    return v && (v.value === '(none)' || WG_KEY.test(v.value)) ? v : undefined;
-  })) {
-    iface(l.iface).publicKey = l.value === '(none)' ? undefined : l.value;
-  }
-  for (const l of take('listen-port', (f) => {
-    const v = ifaceLine(f);
-    const port = uint(v?.value);
-    return v && port !== undefined && port <= 65535 ? { iface: v.iface, port } : undefined;
-  })) {
-    iface(l.iface).listenPort = l.port;
-  }
-
-  // Peers by interface and key; `peers` gives the order, every other field may add to it.
-  const peers = new Map<string, WgPeerRecord>();
-  const peerKey = (i: string, k: string) => `${i}\u0000${k}`;
-  const peerOf = (l: PeerLine): WgPeerRecord | undefined => {
-    let name = l.iface;
-    if (name === undefined) {
-      // Only a key that exactly one interface knows can be placed.
-      const owners = [...ifaces.values()].filter((i) => i.peers.some((p) => p.publicKey === l.key));
-      if (owners.length !== 1) {
+    if (f.length === 4) {
+      const port = uint(f[2]);
+      if ((f[1] !== '(none)' && !WG_KEY.test(f[1] ?? '')) || port === undefined || port > 65535) {
         skipped++;
-        return undefined;
+        continue;
       }
-      name = (owners[0] as WgInterfaceRecord).name;
+      const i = iface(name);
+      i.publicKey = f[1] === '(none)' ? undefined : f[1];
+      i.listenPort = port;
+      known++;
+      continue;
     }
-    const k = peerKey(name, l.key);
-    let p = peers.get(k);
-    if (!p) {
-      p = { publicKey: l.key, allowedIps: [] };
-      peers.set(k, p);
+    if (f.length === 8 && WG_KEY.test(f[1] ?? '')) {
+      const [, key, endpoint, ips, hs, rx, tx, ka] = f as [string, string, string, string, string, string, string, string];
+      const p: WgPeerRecord = { publicKey: key, allowedIps: [] };
+      if (ENDPOINT.test(endpoint)) p.endpoint = endpoint;
+      else if (endpoint !== '(none)') skipped++;
+      if (ips !== '(none)') {
+        for (const cidr of ips.split(/[ ,]+/).filter(Boolean)) {
+          if (CIDR.test(cidr)) p.allowedIps.push(cidr);
+          else skipped++;
+        }
+      }
+      const t = uint(hs);
+      p.latestHandshake = t === 0 ? undefined : t;
+      p.rxBytes = uint(rx);
+      p.txBytes = uint(tx);
+      p.persistentKeepalive = ka === 'off' ? undefined : uint(ka);
       iface(name).peers.push(p);
+      known++;
+      continue;
     }
-    return p;
-  };
-
-  for (const l of take('peers', (f) =>
-    f.length >= 2 && IFNAME.test(f[0] ?? '') && WG_KEY.test(f[1] ?? '') ? { iface: f[0], key: f[1] as string, values: [] } : undefined,
-  )) {
-    peerOf(l);
+    skipped++;
   }
-  for (const l of take('endpoints', (f) => {
-    const p = peerLine(f, 2);
-    const v = p?.values[0];
-    return p && v !== undefined && (v === '(none)' || ENDPOINT.test(v)) ? p : undefined;
-  })) {
-    const p = peerOf(l);
-    if (p && l.values[0] !== '(none)') p.endpoint = l.values[0];
-  }
-  for (const l of take('allowed-ips', (f) => {
-    const p = peerLine(f, 2);
-    return p && p.values[0] !== undefined ? p : undefined;
-  })) {
-    const p = peerOf(l);
-    if (!p) continue;
-    const list = l.values[0] === '(none)' ? [] : (l.values[0] ?? '').split(/[ ,]+/).filter(Boolean);
-    for (const cidr of list) {
-      if (CIDR.test(cidr)) p.allowedIps.push(cidr);
-      else skipped++;
-    }
-  }
-  for (const l of take('latest-handshakes', (f) => {
-    const p = peerLine(f, 2);
-    return p && uint(p.values[0]) !== undefined ? p : undefined;
-  })) {
-    const p = peerOf(l);
-    const t = uint(l.values[0]) as number;
-    if (p) p.latestHandshake = t === 0 ? undefined : t;
-  }
-  for (const l of take('transfer', (f) => {
-    const p = peerLine(f, 3);
-    return p && uint(p.values[0]) !== undefined && uint(p.values[1]) !== undefined ? p : undefined;
-  })) {
-    const p = peerOf(l);
-    if (!p) continue;
-    p.rxBytes = uint(l.values[0]);
-    p.txBytes = uint(l.values[1]);
-  }
-  for (const l of take('persistent-keepalive', (f) => {
-    const p = peerLine(f, 2);
-    const v = p?.values[0];
-    return p && (v === 'off' || uint(v) !== undefined) ? p : undefined;
-  })) {
-    const p = peerOf(l);
-    if (p) p.persistentKeepalive = l.values[0] === 'off' ? undefined : uint(l.values[0]);
+  if (all.length > 0 && known === 0) {
+    throw new ParseError(`wg show all dump: no line has the expected form (first line: ${JSON.stringify(all[0]?.slice(0, 60))})`);
   }
   return { interfaces: [...ifaces.values()], skippedLines: skipped };
 }
 
 /**
- * Runs on the gateway over each config file, so that only what naming needs leaves it:
+ * Runs on the gateway over the config files, so that only what naming needs leaves it:
  * section headers, `PublicKey` lines and `# Name =` / `# friendly_name =` comments pass;
  * blank lines stay blank, other comments become `#`, every other line `-`. A line that
  * mentions a private or preshared key in any spelling becomes `-` first, comment or not.
+ * DUMP_FILTER_AWK runs it, after the dump, over <VPNX_WG_DIR>/<interface>.conf of every
+ * interface it saw: opened itself, or through `<VPNX_WG_PREFIX> cat` when a command prefix must
+ * read root's files. Each file's text starts with CONFIG_MARK and the interface name, which
+ * no filtered line can forge (they start with `[`, `#`, `-`, blank or PublicKey).
  * POSIX awk (mawk, gawk, busybox).
  */
-export const CONFIG_FILTER_AWK = [
-  '{ l = tolower($0); sub(/\\r$/, "", l) }',
-  'l ~ /(private|preshared)[ \\t_-]*key/ { print "-"; next }',
-  'l ~ /^[ \\t]*\\[[a-z]+\\][ \\t]*$/ { print l; next }',
-  'l ~ /^[ \\t]*publickey[ \\t]*=/ { print $0; next }',
-  'l ~ /^[ \\t]*#[ \\t]*(name|friendly_name)[ \\t]*=/ { print $0; next }',
-  'l ~ /^[ \\t]*$/ { print ""; next }',
-  'l ~ /^[ \\t]*[#;]/ { print "#"; next }',
-  '{ print "-" }',
-].join('\n');
+/** The config filter alone, over stdin (for tests of the filter itself). */
+export const CONFIG_FILTER_AWK = `${CONFIG_FILTER_FN}\n{ cfg($0) }`;
 
 /** Starts the filtered text of one interface's config file in the prober's output. */
 export const CONFIG_MARK = '@@ ';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { durationMs } from '../../config/duration.js';
-import { CONFIG_FILTER_AWK, CONFIG_MARK, WG_FIELDS, WG_KEY, cleanPeerName, parseWgConfigNames, parseWgShowAll, type WgField } from './show.js';
+import { DUMP_FILTER_AWK, WG_KEY, cleanPeerName, dumpClock, parseWgConfigNames, parseWgDump } from './show.js';
 import { buildWireguardSnapshot } from './snapshot.js';
 import { ProbeError } from '../../util/errors.js';
 import { runSections, shellQuote, type RemoteSection } from '../../transport/ssh/sections.js';
@@ -26,33 +26,30 @@ const optionsSchema = z.strictObject({
 });
 
 /**
- * The commands of one probe. Never `wg show all dump` or `private-key`: those print the
- * interface's private key. The config files pass through CONFIG_FILTER_AWK on the gateway,
- * so no PrivateKey or PresharedKey line is sent either.
+ * The commands of one probe, in one exec. `wg show all dump` prints the interface's private key
+ * and the peers' preshared keys, so its stdout reaches us only through DUMP_FILTER_AWK on the
+ * gateway; wg's stderr, which holds no key, comes as is. The same awk then reads the config
+ * files for names (CONFIG_FILTER_AWK's rules), through `<prefix> cat` when there is a prefix.
  */
 export function wireguardSections(options: { command_prefix: string; read_config: boolean; config_dir: string }): RemoteSection[] {
   const prefix = commandPrefix(options.command_prefix);
-  const sections: RemoteSection[] = [
-    { id: 'now', command: 'date +%s' },
-    { id: 'hostname', command: 'uname -n' },
+  const dir = options.read_config ? shellQuote(options.config_dir.replace(/\/+$/, '') || '/') : "''";
+  return [
+    // The shell's own read where Linux has the file: one process fewer than uname.
+    { id: 'hostname', command: 'read -r h 2>/dev/null </proc/sys/kernel/hostname && printf "%s\\n" "$h" || uname -n' },
     { id: 'version', command: 'wg --version' },
-    ...WG_FIELDS.map((f) => ({ id: f, command: `${prefix}wg show all ${f}` })),
-  ];
-  if (options.read_config) {
-    const dir = shellQuote(options.config_dir.replace(/\/+$/, '') || '/');
-    sections.push({
-      id: 'config',
+    {
+      id: 'dump',
       command:
-        `for i in $(${prefix}wg show interfaces); do printf '${CONFIG_MARK}%s\\n' "$i"; ` +
-        `${prefix}cat -- ${dir}/"$i".conf 2>/dev/null | awk ${shellQuote(CONFIG_FILTER_AWK)}; done`,
-    });
-  }
-  return sections;
+        `{ ${prefix}wg show all dump </dev/null; printf '\\n%s\\n' "$?"; } | ` +
+        `VPNX_WG_DIR=${dir} VPNX_WG_PREFIX=${shellQuote(options.command_prefix.trim())} awk ${shellQuote(DUMP_FILTER_AWK)}`,
+    },
+  ];
 }
 
 /**
- * WireGuard over SSH: every interface and peer from `wg show all <field>` (the private-key
- * free forms), names from the module or the config files, the gateway's clock, all in one exec.
+ * WireGuard over SSH: every interface and peer from `wg show all dump` filtered on the gateway,
+ * names from the module or the config files, the gateway's clock, all in one exec.
  */
 export const wireguardSsh: ProberDefinition<typeof optionsSchema> = {
   name: 'wireguard-ssh',
@@ -66,23 +63,22 @@ export const wireguardSsh: ProberDefinition<typeof optionsSchema> = {
       log,
       maxOutputBytes: options.max_output_bytes,
     });
-    const nowSeconds = Number(results.get('now')?.output.trim());
-    if (!Number.isFinite(nowSeconds) || nowSeconds <= 0) throw new ProbeError('the gateway did not tell its time (date +%s)');
 
-    const out = {} as Record<WgField, string>;
-    for (const f of WG_FIELDS) {
-      const r = results.get(f);
-      if (r?.exitCode !== 0) {
-        throw new ProbeError(`wg show all ${f} failed (exit ${r?.exitCode ?? '?'}): ${(r?.output ?? '').trim().slice(0, 200) || 'no output'}`);
-      }
-      out[f] = r.output;
+    const dump = results.get('dump');
+    if (dump?.exitCode !== 0) {
+      // wg's stderr and the filter's `?` lines: never a key. Bounded, without the @ lines (clock, interface list).
+      const said = (dump?.output ?? '').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('@'));
+      throw new ProbeError(`wg show all dump failed (exit ${dump?.exitCode ?? '?'}): ${said.join(' ').slice(0, 200) || 'no output'}`);
     }
-    const shown = parseWgShowAll(out);
+    const nowSeconds = dumpClock(dump.output);
+    if (nowSeconds === undefined) throw new ProbeError("the gateway did not tell its time (awk's srand())");
+    // The config files' filtered text follows the dump, from the first CONFIG_MARK line on.
+    const configAt = dump.output.search(/^@@ /m);
+    const shown = parseWgDump(configAt < 0 ? dump.output : dump.output.slice(0, configAt));
     if (shown.skippedLines > 0) log.debug('wg show lines of an unknown form skipped', { lines: shown.skippedLines });
 
-    const config = results.get('config');
-    const configNames = config ? parseWgConfigNames(config.output) : new Map<string, Map<string, string>>();
-    if (config) {
+    const configNames = parseWgConfigNames(configAt < 0 ? '' : dump.output.slice(configAt));
+    if (options.read_config) {
       for (const i of shown.interfaces) {
         if (!configNames.get(i.name)?.size && i.peers.length > 0) {
           log.debug('no peer names from the config file', { interface: i.name, dir: options.config_dir });
