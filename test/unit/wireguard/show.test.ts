@@ -13,6 +13,7 @@ import { CONFIG_FILTER_AWK, dumpClock, parseWgConfigNames, parseWgDump, type WgI
 import { wireguardSections, wireguardSsh } from '../../../src/vendors/wireguard/ssh.js';
 import { buildSectionScript, splitSections } from '../../../src/transport/ssh/sections.js';
 import type { SshTransport } from '../../../src/transport/ssh/types.js';
+import { createHttpsTransport } from '../../../src/transport/https/client.js';
 import { CapturingProbeLog } from '../../../src/log/probe-log.js';
 import { ParseError, ProbeError } from '../../../src/util/errors.js';
 
@@ -163,7 +164,7 @@ async function probeLocally(env: Record<string, string> = {}, extraPath: string[
     options,
     signal: AbortSignal.timeout(10_000),
     log: new CapturingProbeLog(undefined),
-    services: { ssh: localTransport(env, extraPath) },
+    services: { ssh: localTransport(env, extraPath), https: createHttpsTransport() },
   });
 }
 
