@@ -3,12 +3,13 @@
 #   docker build -t vpn-exporter:0.1.0 --build-arg REVISION=$(git rev-parse --short HEAD) .
 #   docker run -p 9234:9234 -v $PWD/modules.yaml:/etc/vpn-exporter/modules.yaml:ro vpn-exporter:0.1.0
 
-# --- build: tsc, then esbuild for the browser script; full (dev) dependencies --
+# --- build: esbuild, the exporter as one file and the browser script; full (dev) dependencies --
 FROM node:22-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json tsconfig.client.json ./
+COPY tsconfig.json tsconfig.client.json ./
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build
 
@@ -32,7 +33,8 @@ ENV NODE_ENV=production \
     VPN_EXPORTER_REVISION=${REVISION}
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY --from=build /src/dist/src ./dist/src
+# dist/vpn-exporter.mjs and dist/client/ui.js; node_modules still serves ssh2, which stays outside the bundle.
+COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY modules.yaml /etc/vpn-exporter/modules.yaml
 # The image's own `node` user (uid 1000); numeric so Kubernetes can check runAsNonRoot.
@@ -41,5 +43,5 @@ EXPOSE 9234
 # Assumes the default listen port; change it here too if --web.listen-address changes.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9234/-/healthy').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "dist/src/main.js"]
+ENTRYPOINT ["node", "dist/vpn-exporter.mjs"]
 CMD ["--config.file=/etc/vpn-exporter/modules.yaml"]

@@ -103,7 +103,7 @@ function oursCommand(dir: string): (port: number) => string[] {
 `,
   );
   // The built exporter as an operator runs it (npm start), default flags.
-  return (port) => [process.execPath, 'dist/src/main.js', `--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`];
+  return (port) => [process.execPath, 'dist/vpn-exporter.mjs', `--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`];
 }
 
 function blackboxCommand(dir: string): (port: number) => string[] {

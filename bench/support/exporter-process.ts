@@ -25,7 +25,7 @@ export async function startExporterProcess(modulesYaml: string, extraArgs: strin
   writeFileSync(config, modulesYaml);
   const child: ChildProcess = spawn(
     process.execPath,
-    ['dist/src/main.js', `--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.level=info', ...extraArgs],
+    ['dist/vpn-exporter.mjs', `--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.level=info', ...extraArgs],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const pid = child.pid as number;

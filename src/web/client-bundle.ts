@@ -5,9 +5,10 @@
  * module-less script from elsewhere.
  *
  * Two ways to run, one set of bundle options:
- * - Compiled (dist, the image): `npm run build` runs this file under tsx to write
- *   the bundle next to the compiled module (dist/src/web/client/ui.js), and the
- *   server reads that file. esbuild is a dev dependency and is never loaded.
+ * - Built (dist, the image): `npm run build` runs this file under tsx to write
+ *   dist/client/ui.js beside the server bundle dist/vpn-exporter.mjs
+ *   (scripts/bundle-exporter.ts), and the server reads that file. esbuild is a dev
+ *   dependency and is never loaded.
  * - From source under tsx (every test, `node --import tsx src/main.ts`): the server
  *   bundles on the first request, once per process, so it always serves the
  *   current source and never a stale build.
@@ -20,8 +21,8 @@ const HERE = fileURLToPath(import.meta.url);
 const FROM_SOURCE = HERE.endsWith('.ts');
 /** The repository root, when running from source (src/web/client-bundle.ts). */
 const ROOT = resolve(dirname(HERE), '../..');
-/** Where `npm run build` writes the bundle: beside this module's compiled twin (tsconfig outDir dist, rootDir .). */
-const BUILT_FROM_ROOT = 'dist/src/web/client/ui.js';
+/** Where `npm run build` writes the bundle: client/ui.js beside the server bundle, dist/vpn-exporter.mjs. */
+const BUILT_FROM_ROOT = 'dist/client/ui.js';
 
 /** Bundles src/web/client/ui.ts; only from source, where the dev dependencies are installed. */
 export async function bundleClient(): Promise<string> {
@@ -57,7 +58,8 @@ export function clientScript(): Promise<string> {
 }
 
 // `node --import tsx src/web/client-bundle.ts [outfile]`, as `npm run build` runs it.
-if (process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
+// FROM_SOURCE: in the server bundle this module's URL is the bundle's, the very file node runs.
+if (FROM_SOURCE && process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
   const outfile = resolve(process.argv[2] ?? resolve(ROOT, BUILT_FROM_ROOT));
   await mkdir(dirname(outfile), { recursive: true });
   await writeFile(outfile, await bundleClient());

@@ -133,7 +133,7 @@ test('no ADD of remote URLs (no ADD at all), OCI labels, ENTRYPOINT and CMD', ()
   for (const key of ['title', 'description', 'version', 'revision', 'licenses']) {
     assert.match(labels, new RegExp(`org\\.opencontainers\\.image\\.${key}=`), key);
   }
-  assert.deepEqual(JSON.parse(ops(final, 'ENTRYPOINT')[0]!.args), ['node', 'dist/src/main.js']);
+  assert.deepEqual(JSON.parse(ops(final, 'ENTRYPOINT')[0]!.args), ['node', 'dist/vpn-exporter.mjs']);
   assert.deepEqual(JSON.parse(ops(final, 'CMD')[0]!.args), ['--config.file=/etc/vpn-exporter/modules.yaml']);
 });
 
@@ -155,10 +155,13 @@ test('what the image copies from the context exists and .dockerignore does not e
   }
 });
 
-test('ENTRYPOINT dist/src/main.js is where tsc puts src/main.ts', () => {
-  const tsconfig = JSON.parse(readFileSync(join(REPO_ROOT, 'tsconfig.json'), 'utf8')) as { compilerOptions: { outDir: string; rootDir: string } };
-  assert.equal(tsconfig.compilerOptions.outDir, 'dist');
-  assert.equal(tsconfig.compilerOptions.rootDir, '.');
+test('ENTRYPOINT dist/vpn-exporter.mjs is where npm run build bundles src/main.ts', () => {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
+  assert.match(pkg.scripts.build!, /scripts\/bundle-exporter\.ts/);
+  const script = readFileSync(join(REPO_ROOT, 'scripts/bundle-exporter.ts'), 'utf8');
+  assert.match(script, /entryPoints: \['src\/main\.ts'\]/);
+  assert.match(script, /BUNDLE_FROM_ROOT = 'dist\/vpn-exporter\.mjs'/);
+  assert.equal(pkg.bin['vpn-exporter'], 'dist/vpn-exporter.mjs');
   assert.ok(existsSync(join(REPO_ROOT, 'src/main.ts')));
 });
 

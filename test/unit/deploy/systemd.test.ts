@@ -53,7 +53,7 @@ test('the unit has Unit, Service and Install sections', () => {
 test('the service runs the built exporter with the modules file and reloads with SIGHUP', () => {
   const exec = value('ExecStart')!.split(/\s+/);
   assert.match(exec[0]!, /^\/.*\/node$/);
-  assert.match(exec[1]!, /\/dist\/src\/main\.js$/);
+  assert.match(exec[1]!, /\/dist\/vpn-exporter\.mjs$/);
   assert.ok(exec.includes('--config.file=/etc/vpn-exporter/modules.yaml'));
   assert.equal(value('ExecReload'), '/bin/kill -HUP $MAINPID');
 });
