@@ -36,7 +36,9 @@ export function runCommand(cmd: string, args: string[], opts: { cwd?: string; ti
 }
 
 export function promtool(args: string[], cwd = DEPLOY_PROMETHEUS): Promise<CommandResult> {
-  return runCommand('promtool', args, { cwd });
+  // `promtool test rules` over every rule test takes ~10 s on an idle machine and 30-60 s at a
+  // load average of 12-24: the kill timer is not an assertion, so it leaves ample room.
+  return runCommand('promtool', args, { cwd, timeoutMs: 300_000 });
 }
 
 // ---------------------------------------------------------------------------
