@@ -11,7 +11,7 @@ import { parseOpenvpnStatus, type OpenvpnServerStatus } from '../../src/vendors/
 import { sampleValue, startTestExporter, type TestExporter } from '../support/exporter.js';
 import { matching, samples } from '../support/exposition.js';
 import { run } from './support/netns.js';
-import { opensslTime, recordingSshTransport } from './support/recording-ssh.js';
+import { assertLabCertificates, recordingSshTransport } from './support/recording-ssh.js';
 import { startOpenvpnLab, type OpenvpnLab, type ServerName } from './support/openvpn-lab.js';
 
 const TIMEOUT_S = 4;
@@ -147,20 +147,7 @@ test('a client connected by hand blocks the interface: the probe fails within it
 
 test('over SSH with config_files: the session as by hand, and the certificates as openssl reads them', async () => {
   const text = await compareWithDaemon('mgmt_ssh_pki', lab.target, 'tcp');
-  const [serverEnd, caEnd] = await Promise.all([
-    opensslTime(['x509', '-noout', '-enddate', '-in', lab.pki.server.cert]),
-    opensslTime(['x509', '-noout', '-enddate', '-in', lab.pki.ca]),
-  ]);
-  assert.deepEqual(
-    matching(text, 'vpn_certificate_expiry_timestamp_seconds', {})
-      .map((s) => [s.labels.subject, s.labels.issuer, s.labels.role, s.labels.private_key, s.value])
-      .sort(),
-    [
-      ['vpnx-lab-ca', 'vpnx-lab-ca', 'ca', 'false', caEnd],
-      ['vpnx-server', 'vpnx-lab-ca', 'end-entity', 'true', serverEnd],
-    ],
-    text,
-  );
+  await assertLabCertificates(text, lab.pki);
   // Without config_files, no certificate series: they come from the configuration alone.
   const plain = await probe('mgmt_ssh', lab.target);
   assert.equal(matching(plain, 'vpn_certificate_expiry_timestamp_seconds', {}).length, 0, plain);

@@ -3,6 +3,7 @@
 // channel's data, with a logger whose lines are kept too; and openssl's own expiry reading.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
+import { matching } from '../../support/exposition.js';
 import { createLogger } from '../../../src/log/logger.js';
 import { createSshTransport } from '../../../src/transport/ssh/transport.js';
 import type { SshTransport } from '../../../src/transport/ssh/types.js';
@@ -56,4 +57,25 @@ export async function opensslTime(args: string[]): Promise<number> {
   const ms = Date.parse(line.replace(/^[A-Za-z]+=/, '').replace(/ GMT$/, ' UTC'));
   assert.ok(Number.isFinite(ms), `openssl printed ${JSON.stringify(line)}`);
   return ms / 1000;
+}
+
+/**
+ * The OpenVPN lab's CA and server certificate, as every configuration form names them, in the
+ * exported certificate series, each expiry as openssl reads it from the same file.
+ */
+export async function assertLabCertificates(text: string, pki: { ca: string; server: { cert: string } }): Promise<void> {
+  const [serverEnd, caEnd] = await Promise.all([
+    opensslTime(['x509', '-noout', '-enddate', '-in', pki.server.cert]),
+    opensslTime(['x509', '-noout', '-enddate', '-in', pki.ca]),
+  ]);
+  assert.deepEqual(
+    matching(text, 'vpn_certificate_expiry_timestamp_seconds', {})
+      .map((s) => [s.labels.subject, s.labels.issuer, s.labels.role, s.labels.private_key, s.value])
+      .sort(),
+    [
+      ['vpnx-lab-ca', 'vpnx-lab-ca', 'ca', 'false', caEnd],
+      ['vpnx-server', 'vpnx-lab-ca', 'end-entity', 'true', serverEnd],
+    ],
+    text,
+  );
 }
