@@ -33,7 +33,8 @@ ENV NODE_ENV=production \
     VPN_EXPORTER_REVISION=${REVISION}
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-# dist/vpn-exporter.mjs and dist/client/ui.js; node_modules still serves ssh2, which stays outside the bundle.
+# dist/: the launcher vpn-exporter.mjs, the bundle server.cjs with its V8 code cache (built by this
+# same node:22-slim, as the cache requires), client/ui.js; node_modules still serves ssh2, outside the bundle.
 COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY modules.yaml /etc/vpn-exporter/modules.yaml

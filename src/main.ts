@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // First: V8's heap settings for a long-running service, before the other modules load.
 import './cli/heap.js';
+import { codeCacheState } from './cli/code-cache.js';
 import { parseFlags, USAGE, UsageError, type Flags } from './cli/flags.js';
 import { loadConfig } from './config/modules.js';
 import { createLogger } from './log/logger.js';
@@ -8,6 +9,7 @@ import { PROBERS } from './probers.js';
 import { startExporter } from './server.js';
 import { loadWebConfig } from './config/web-config.js';
 import { createHttpsTransport } from './transport/https/client.js';
+import { loadSsh2 } from './transport/ssh/connect.js';
 import { createSshTransport } from './transport/ssh/transport.js';
 import { VERSION, REVISION } from './version.js';
 
@@ -25,7 +27,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (flags.version) {
-    process.stdout.write(`vpn-exporter ${VERSION} (revision ${REVISION}, node ${process.version})\n`);
+    process.stdout.write(`vpn-exporter ${VERSION} (revision ${REVISION}, node ${process.version}, ${codeCacheState()})\n`);
     return 0;
   }
   if (flags.configCheck) {
@@ -69,6 +71,10 @@ async function main(): Promise<number> {
     return 1;
   }
   const running = exporter;
+  // Listening first, then what the first SSH probe needs (src/transport/ssh/connect.ts).
+  setImmediate(() => {
+    loadSsh2().catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot load ssh2'));
+  });
   if (flags.externalUrl) logger.info({ external_url: flags.externalUrl }, 'reachable as');
   process.on('SIGHUP', () => {
     // A refused file is logged (and shown in the reload gauge) by the reloader itself;
@@ -94,4 +100,8 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+// Not a top-level await: the build bundles this file as CommonJS, which V8's code cache needs
+// (src/cli/launcher.ts).
+main().then((code) => {
+  process.exitCode = code;
+});

@@ -6,7 +6,7 @@
  *
  * Two ways to run, one set of bundle options:
  * - Built (dist, the image): `npm run build` runs this file under tsx to write
- *   dist/client/ui.js beside the server bundle dist/vpn-exporter.mjs
+ *   dist/client/ui.js beside the server bundle dist/server.cjs
  *   (scripts/bundle-exporter.ts), and the server reads that file. esbuild is a dev
  *   dependency and is never loaded.
  * - From source under tsx (every test, `node --import tsx src/main.ts`): the server
@@ -21,7 +21,7 @@ const HERE = fileURLToPath(import.meta.url);
 const FROM_SOURCE = HERE.endsWith('.ts');
 /** The repository root, when running from source (src/web/client-bundle.ts). */
 const ROOT = resolve(dirname(HERE), '../..');
-/** Where `npm run build` writes the bundle: client/ui.js beside the server bundle, dist/vpn-exporter.mjs. */
+/** Where `npm run build` writes the bundle: client/ui.js beside the server bundle, dist/server.cjs. */
 const BUILT_FROM_ROOT = 'dist/client/ui.js';
 
 /** Bundles src/web/client/ui.ts; only from source, where the dev dependencies are installed. */
@@ -60,7 +60,13 @@ export function clientScript(): Promise<string> {
 // `node --import tsx src/web/client-bundle.ts [outfile]`, as `npm run build` runs it.
 // FROM_SOURCE: in the server bundle this module's URL is the bundle's, the very file node runs.
 if (FROM_SOURCE && process.argv[1] !== undefined && resolve(process.argv[1]) === HERE) {
+  // Not a top-level await: the server bundle, which includes this module, is CommonJS.
   const outfile = resolve(process.argv[2] ?? resolve(ROOT, BUILT_FROM_ROOT));
-  await mkdir(dirname(outfile), { recursive: true });
-  await writeFile(outfile, await bundleClient());
+  mkdir(dirname(outfile), { recursive: true })
+    .then(bundleClient)
+    .then((text) => writeFile(outfile, text))
+    .catch((err: unknown) => {
+      process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    });
 }

@@ -6,6 +6,7 @@ import { createLogger } from '../../src/log/logger.js';
 import { startExporter, type RunningExporter } from '../../src/server.js';
 import { createHttpsTransport } from '../../src/transport/https/client.js';
 import type { HttpsTransport } from '../../src/transport/https/types.js';
+import { loadSsh2 } from '../../src/transport/ssh/connect.js';
 import { createSshTransport } from '../../src/transport/ssh/transport.js';
 import type { SshTransport } from '../../src/transport/ssh/types.js';
 
@@ -42,6 +43,8 @@ export async function startTestExporter(
   });
   const logger = createLogger('debug', 'logfmt', sink);
   const ssh = createSshTransport({ logger, idleTimeoutMs: 30_000 });
+  // As main.ts does once listening: a test's first SSH probe then does not pay for loading ssh2.
+  await loadSsh2();
   const https = createHttpsTransport();
   const running = await startExporter({
     configFile,

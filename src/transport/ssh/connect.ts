@@ -1,6 +1,6 @@
 import { connect as tcpConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import ssh2, { type AuthenticationType, type Client, type ConnectConfig } from 'ssh2';
+import type { AuthenticationType, Client, ConnectConfig } from 'ssh2';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { onAbort, throwIfAborted } from '../../util/abort.js';
 import { ProbeError, errorMessage } from '../../util/errors.js';
@@ -35,17 +35,30 @@ export function endpointLabel(e: SshEndpoint): string {
  * authentication. On any failure or abort the socket is destroyed before the
  * promise settles, so nothing outlives a failed attempt.
  */
+let ssh2: Promise<typeof import('ssh2')> | undefined;
+
+/**
+ * ssh2, loaded on first use: ~60 files and its poly1305 module, 60-100 ms that start-up no
+ * longer waits for (issue #13 §6). main.ts calls this once it listens, so a probe rarely
+ * finds it still loading; one that does waits for the same load.
+ */
+export function loadSsh2(): Promise<typeof import('ssh2')> {
+  ssh2 ??= import('ssh2');
+  return ssh2;
+}
+
 export async function handshake(p: HandshakeParams): Promise<Established> {
   const { endpoint, log, signal } = p;
   const hostPort = `${endpoint.host}:${endpoint.port}`;
   const check = await prepareHostKeyCheck(endpoint.hostKey, endpoint.host, endpoint.port, log);
+  const { Client: SshClient } = await loadSsh2();
   throwIfAborted(signal);
 
   const started = performance.now();
   log.debug('ssh connecting', { host: hostPort, user: endpoint.credentials.username, via: p.sock ? 'jump' : 'tcp' });
   // Without noDelay, Nagle and delayed ACKs add ~40 ms to every channel round trip.
   const sock = p.sock ?? tcpConnect({ host: endpoint.host, port: endpoint.port, noDelay: true });
-  const client = new ssh2.Client();
+  const client = new SshClient();
   const kill = () => {
     client.destroy();
     sock.destroy();

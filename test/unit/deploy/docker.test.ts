@@ -155,12 +155,13 @@ test('what the image copies from the context exists and .dockerignore does not e
   }
 });
 
-test('ENTRYPOINT dist/vpn-exporter.mjs is where npm run build bundles src/main.ts', () => {
+test('ENTRYPOINT dist/vpn-exporter.mjs is the launcher npm run build writes beside the bundle of src/main.ts', () => {
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string>; bin: Record<string, string> };
   assert.match(pkg.scripts.build!, /scripts\/bundle-exporter\.ts/);
   const script = readFileSync(join(REPO_ROOT, 'scripts/bundle-exporter.ts'), 'utf8');
   assert.match(script, /entryPoints: \['src\/main\.ts'\]/);
-  assert.match(script, /BUNDLE_FROM_ROOT = 'dist\/vpn-exporter\.mjs'/);
+  assert.match(script, /entryPoints: \['src\/cli\/launcher\.ts'\]/);
+  assert.match(script, /LAUNCHER_FROM_ROOT = 'dist\/vpn-exporter\.mjs'/);
   assert.equal(pkg.bin['vpn-exporter'], 'dist/vpn-exporter.mjs');
   assert.ok(existsSync(join(REPO_ROOT, 'src/main.ts')));
 });
