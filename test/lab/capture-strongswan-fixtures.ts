@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStrokeLab, startViciLab } from './support/strongswan-lab.js';
 import { strokeIncludedConf } from './support/strongswan-config.js';
+import { shareSiteAIkeSa, sharedIkeGatewayConf } from './support/shared-ike-scenario.js';
 
 const OUT = join(import.meta.dirname, '..', 'fixtures', 'strongswan');
 
@@ -44,6 +45,12 @@ async function main(): Promise<void> {
     write('ipsec-version.txt', await stroke.ipsec(['version']));
     write('ipsec.conf', readFileSync(join(stroke.dir, 'gw', 'ipsec.conf'), 'utf8'));
     write('ipsec.lab-extra.conf', strokeIncludedConf());
+    // Last, as it adds conns: two conns to site-a's peer sharing one IKE_SA, on the gateway and on the peer.
+    await shareSiteAIkeSa(stroke);
+    write('ipsec-statusall-shared-ike.txt', await stroke.ipsec(['statusall']));
+    write('ipsec.lab-extra-shared-ike.conf', sharedIkeGatewayConf());
+    const peer = [await stroke.siteASwanctl(['--list-conns', '--pretty']), await stroke.siteASwanctl(['--list-sas', '--pretty'])];
+    write('swanctl-peer-shared-ike.pretty.txt', peer.join(''));
   } finally {
     await stroke.stop();
   }
@@ -71,6 +78,14 @@ pools 198.51.100.128/28 and 198.51.100.144/28.
 - \`ipsec.conf\` is the file used; it includes \`/etc/ipsec.d/policies/lab-extra.conf\` (\`ipsec.lab-extra.conf\` here).
 - \`site-a\` up, \`site-b\` down (from the included file), \`rw-eap\` with alice and bob, \`parked\` has auto=ignore.
 - \`ipsec-status-site-a.txt\` / \`ipsec-status-site-b.txt\`: \`ipsec status NAME\` for an up and a down conn.
+
+## Two conns sharing one IKE_SA (\`*shared-ike*\`, test/lab/support/shared-ike-scenario.ts)
+- Gateway: \`ipsec.lab-extra-shared-ike.conf\` was appended to the included file (\`site-a-2\`, \`site-a-3\`, both
+  also=site-a), then \`ipsec update\`; stroke merged both into site-a's peer config. \`ipsec-statusall-shared-ike.txt\`:
+  no main line for them under "Connections:", only child lines; \`site-a-2{N}\` INSTALLED under \`site-a[M]\`.
+- Peer (site-a, swanctl): conns \`site-a\` (child \`net-a\`) and \`site-a2\` (child \`net-a2\`), same peer settings;
+  \`swanctl-peer-shared-ike.pretty.txt\` (\`--list-conns --pretty\` then \`--list-sas --pretty\`): net-a2 nested
+  under the IKE_SA named site-a.
 `;
 }
 

@@ -85,13 +85,14 @@ export function buildIpsecSnapshot(
         children.add(ch.name);
       }
     }
-    // A conn in statusall was loaded, whatever the file says now (it may have changed since).
+    // A conn in statusall was loaded, whatever the file says now (it may have changed since). One that
+    // stroke merged into another conn's peer config has only a child line there, so no addresses.
     conns.set(c.name, {
       name: c.name,
       kind: multiUser || loaded?.kind === 'remote-access' ? 'remote-access' : 'site-to-site',
       ignored: false,
-      localAddress: c.localAddresses,
-      remoteAddress: c.remoteAddresses,
+      localAddress: c.localAddresses || loaded?.localAddress,
+      remoteAddress: c.remoteAddresses || loaded?.remoteAddress,
       children: [...children],
       shunts: [...shunts.values()],
     });

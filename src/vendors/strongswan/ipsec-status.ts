@@ -197,8 +197,10 @@ function connectionLine(conns: IpsecConnection[], line: string, lineNo: number):
     conns.push(conn);
     return;
   }
-  // Detail lines name their conn. A shunt conn (type=drop) may print its child line without a
-  // main line (seen with 5.9.8), so a detail for an unseen name starts that conn.
+  // Detail lines name their conn. stroke merges a conn whose peer settings equal an earlier conn's
+  // into that conn's peer config as one more child, printed by its own name under the other's main
+  // line (`net-b:   child:` after `net-a:  ...`; seen with 5.9.8 for a type=drop conn too), so a
+  // detail for an unseen name starts that conn.
   const name = /^\s*(\S+?):/.exec(line)?.[1];
   if (name === undefined) return;
   let conn = [...conns].reverse().find((c) => c.name === name);

@@ -6,6 +6,7 @@ import type {
   GatewaySnapshot,
   Session,
   Shunt,
+  StrongswanChildSa,
   StrongswanDetail,
   StrongswanIkeSa,
   Tunnel,
@@ -32,8 +33,8 @@ export function isSession(sa: StrongswanIkeSa): boolean {
   return !IKE_HALF_OPEN.has(sa.state) && !SUPERSEDED.has(sa.state);
 }
 
-function connState(sas: readonly StrongswanIkeSa[]): { state: TunnelState; detail: string } {
-  if (sas.some((sa) => sa.children.some((c) => CHILD_UP.has(c.state)))) return { state: 'up', detail: 'INSTALLED' };
+function connState(sas: readonly StrongswanIkeSa[], children: readonly StrongswanChildSa[]): { state: TunnelState; detail: string } {
+  if (children.some((c) => CHILD_UP.has(c.state))) return { state: 'up', detail: 'INSTALLED' };
   const established = sas.find((sa) => IKE_UP.has(sa.state));
   if (established) return { state: 'partial', detail: established.state };
   const odd = sas.find((sa) => !IKE_KNOWN.has(sa.state));
@@ -73,6 +74,32 @@ function sessionOf(sa: StrongswanIkeSa): Session {
 }
 
 /**
+ * CHILD_SAs grouped by the conn they belong to. Conns to the same peer with equal IKE settings share
+ * one IKE_SA: stroke merges such ipsec.conf conns into one peer config (named after the first), and
+ * charon reuses an IKE_SA whose peer config matches by content when a swanctl conn initiates. The
+ * IKE_SA then carries the first conn's name while each CHILD_SA keeps the name of its own child
+ * config (statusall prints `net-b{7}` under `net-a[3]`; list-sas nests `net-b-7` under `net-a`).
+ * A child stays with its IKE_SA's conn when that conn configures a child of its name (or nothing is
+ * known about it); otherwise it goes to the one conn that configures it. A child name configured by
+ * several other conns (swanctl allows it) cannot be placed, and stays with its IKE_SA's conn.
+ */
+function childrenOfConns(ikeSas: readonly StrongswanIkeSa[], conns: ReadonlyMap<string, ConfiguredConn>): Map<string, StrongswanChildSa[]> {
+  const owner = new Map<string, string | null>();
+  for (const c of conns.values()) for (const child of c.children) owner.set(child, owner.has(child) && owner.get(child) !== c.name ? null : c.name);
+  const out = new Map<string, StrongswanChildSa[]>();
+  for (const sa of ikeSas) {
+    const own = conns.get(sa.conn);
+    for (const child of sa.children) {
+      const conn = own === undefined || own.children.includes(child.name) ? sa.conn : (owner.get(child.name) ?? sa.conn);
+      const list = out.get(conn);
+      if (list) list.push(child);
+      else out.set(conn, [child]);
+    }
+  }
+  return out;
+}
+
+/**
  * Joins configuration and live SAs, so a configured tunnel that is down is a series
  * with value 0 rather than a missing one. Shared by the VICI and stroke probers.
  */
@@ -102,33 +129,34 @@ export function buildStrongswanSnapshot(input: {
       configured.set(name, { name, kind: remoteAccess ? 'remote-access' : 'site-to-site', ignored: false, children: [], shunts: [] });
     }
   }
+  const childrenByConn = childrenOfConns(input.ikeSas, configured);
   const tunnels: Tunnel[] = [];
   const shunts: Shunt[] = [];
   for (const conn of configured.values()) {
     const sas = byConn.get(conn.name) ?? [];
+    const children = childrenByConn.get(conn.name) ?? [];
     for (const sh of conn.shunts ?? []) {
       const installed = input.installedShunts?.has(`${sh.conn}/${sh.name}`);
       shunts.push(installed === undefined ? sh : { ...sh, installed });
     }
+    const idle = sas.length === 0 && children.length === 0;
     // Only PASS/DROP children and no SA: a policy, never a tunnel that is down.
-    if (conn.children.length === 0 && (conn.shunts ?? []).length > 0 && sas.length === 0) continue;
-    const { state, detail } = conn.ignored && sas.length === 0 ? { state: 'ignored' as const, detail: 'auto=ignore' } : connState(sas);
+    if (conn.children.length === 0 && (conn.shunts ?? []).length > 0 && idle) continue;
+    const { state, detail } = conn.ignored && idle ? { state: 'ignored' as const, detail: 'auto=ignore' } : connState(sas, children);
     let bytesIn = 0,
       bytesOut = 0,
       packetsIn = 0,
       packetsOut = 0;
     const installedByChild = new Map<string, number>();
-    for (const sa of sas) {
-      for (const c of sa.children) {
-        bytesIn += c.traffic.bytesIn;
-        bytesOut += c.traffic.bytesOut;
-        packetsIn += c.traffic.packetsIn ?? 0;
-        packetsOut += c.traffic.packetsOut ?? 0;
-        if (CHILD_UP.has(c.state) && !SUPERSEDED.has(c.state)) installedByChild.set(c.name, (installedByChild.get(c.name) ?? 0) + 1);
-      }
+    for (const c of children) {
+      bytesIn += c.traffic.bytesIn;
+      bytesOut += c.traffic.bytesOut;
+      packetsIn += c.traffic.packetsIn ?? 0;
+      packetsOut += c.traffic.packetsOut ?? 0;
+      if (CHILD_UP.has(c.state) && !SUPERSEDED.has(c.state)) installedByChild.set(c.name, (installedByChild.get(c.name) ?? 0) + 1);
     }
     // A child that is up only through its REKEYED half (its successor not listed yet) still counts once.
-    for (const sa of sas) for (const c of sa.children) if (c.state === 'REKEYED' && !installedByChild.has(c.name)) installedByChild.set(c.name, 1);
+    for (const c of children) if (c.state === 'REKEYED' && !installedByChild.has(c.name)) installedByChild.set(c.name, 1);
     const childNames = new Set([...conn.children, ...installedByChild.keys()]);
     tunnels.push({
       name: conn.name,
@@ -140,7 +168,7 @@ export function buildStrongswanSnapshot(input: {
       activeSessions: sas.filter(isSession).length,
       children: [...childNames].map((name) => {
         const installed = installedByChild.get(name) ?? 0;
-        return { name, installed, state: installed > 0 ? 'up' : conn.ignored && sas.length === 0 ? 'ignored' : 'down' };
+        return { name, installed, state: installed > 0 ? 'up' : conn.ignored && idle ? 'ignored' : 'down' };
       }),
       traffic: { bytesIn, bytesOut, packetsIn, packetsOut },
     });

@@ -82,6 +82,12 @@ export interface ViciLab extends StrongswanLab {
 export interface StrokeLab extends StrongswanLab {
   /** Runs `ipsec <args>` inside the gateway's namespace and private mounts; returns stdout. */
   ipsec(args: string[]): Promise<string>;
+  /** The lab's copy of the file ipsec.conf includes (what the gateway reads after `ipsec update`). */
+  readonly includedConfFile: string;
+  /** Runs `swanctl <command> [rest…]` against the site-a peer's charon (VICI on its own 127.0.0.1); returns stdout. */
+  siteASwanctl(args: string[]): Promise<string>;
+  /** The site-a peer's namespace and VICI address in it, e.g. to forward that VICI port to a prober. */
+  readonly siteAVici: { ns: string; host: string; port: number };
 }
 
 interface Node {
@@ -238,7 +244,18 @@ export async function startStrokeLab(): Promise<StrokeLab> {
     const strokeUp = () => lab.waitGatewaySas({ 'site-a': 1, 'rw-eap': 2 }, () => ipsec(['status']));
     await strokeUp();
 
-    return { ...lab.common(gw, startGateway, strokeUp, setup), pki, ipsec };
+    const siteA = lab.clients.find((c) => c.plan === CLIENTS.siteA)?.node;
+    if (!siteA) throw new Error('the stroke lab has no site-a peer');
+    return {
+      ...lab.common(gw, startGateway, strokeUp, setup),
+      pki,
+      ipsec,
+      includedConfFile: join(includeDir, 'lab-extra.conf'),
+      siteAVici: { ns: siteA.ns, host: '127.0.0.1', port: PLAN.viciPort },
+      async siteASwanctl(args: string[]) {
+        return (await runInNs(siteA.ns, 'swanctl', withUri(args, LOCAL_VICI), { env: nodeEnv(siteA), timeoutMs: SA_TIMEOUT_MS + 5000 })).stdout;
+      },
+    };
   });
 }
 

@@ -22,6 +22,10 @@ interface Expect {
   users: string[];
   shunts?: [string, string, boolean | null][];
   children?: Record<string, [string, number][]>;
+  /** A tunnel's own IKE_SAs (activeSessions): a conn whose CHILD_SA rides another conn's IKE_SA has none. */
+  tunnelSessions?: Record<string, number>;
+  /** Bytes in per tunnel: each CHILD_SA counts for the conn that configures it, whichever IKE_SA carries it. */
+  bytesIn?: Record<string, number>;
 }
 
 function load(file: string): { header: string[]; expect: Expect; body: string } {
@@ -79,6 +83,20 @@ describe('strongSwan output from the field', () => {
           `children of ${tunnel}`,
         );
       }
+      const perTunnel = (pick: (t: (typeof snap.tunnels)[number]) => number, names: Record<string, number>) =>
+        Object.fromEntries(Object.keys(names).map((n) => [n, pick(snap.tunnels.find((t) => t.name === n) ?? ({} as never))]));
+      if (expect.tunnelSessions)
+        assert.deepEqual(
+          perTunnel((t) => t.activeSessions, expect.tunnelSessions),
+          expect.tunnelSessions,
+          'sessions per tunnel',
+        );
+      if (expect.bytesIn)
+        assert.deepEqual(
+          perTunnel((t) => t.traffic?.bytesIn ?? 0, expect.bytesIn),
+          expect.bytesIn,
+          'bytes in per tunnel',
+        );
     });
   }
 });

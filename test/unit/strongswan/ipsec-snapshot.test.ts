@@ -35,3 +35,54 @@ test('stroke: ipsec.conf with include and statusall from the real lab make one s
   );
   assert.ok((byName.get('site-a')?.traffic?.bytesIn ?? 0) > 0);
 });
+
+test("stroke: a conn merged into another conn's peer config keeps its ipsec.conf addresses and its own CHILD_SA", () => {
+  // statusall prints no main line for net-b (stroke merged it into net-a's peer config); its tunnel is
+  // still the ipsec.conf conn, with the addresses the file gives, and up through net-a's IKE_SA.
+  const conf = parseIpsecConf(`conn %default
+    left = 192.0.2.1
+    leftid = @gw.example.org
+    right = 198.51.100.20
+    rightid = @hq-peer.example.org
+    authby = psk
+    keyexchange = ikev2
+    auto = start
+conn net-a
+    leftsubnet = 10.10.0.0/24
+    rightsubnet = 10.20.0.0/24
+conn net-b
+    also = net-a
+    leftsubnet = 10.10.1.0/24
+    rightsubnet = 10.20.1.0/24
+conn net-c
+    also = net-a
+    leftsubnet = 10.10.2.0/24
+    rightsubnet = 10.20.2.0/24
+conn branch
+    right = 203.0.113.50
+    rightid = @branch.example.org
+    leftsubnet = 10.10.0.0/16
+    rightsubnet = 10.50.0.0/24
+`);
+  const text = readFileSync('test/fixtures/strongswan-field/statusall-5.9.8-shared-ike-sa.txt', 'utf8');
+  const snap = buildIpsecSnapshot(conf, parseIpsecStatus(text.slice(text.indexOf('\n---\n') + 5)), 'gw');
+  const tunnel = (name: string) => snap.tunnels.find((t) => t.name === name);
+  assert.deepEqual(
+    snap.tunnels.map((t) => [t.name, t.state, t.localAddress, t.remoteAddress]),
+    [
+      ['net-a', 'up', '192.0.2.1', '198.51.100.20'],
+      ['net-b', 'up', '192.0.2.1', '198.51.100.20'],
+      ['net-c', 'down', '192.0.2.1', '198.51.100.20'],
+      ['branch', 'up', '192.0.2.1', '203.0.113.50'],
+    ],
+  );
+  assert.deepEqual(tunnel('net-b')?.traffic, { bytesIn: 5120, bytesOut: 2560, packetsIn: 40, packetsOut: 20 });
+  // One IKE_SA to hq-peer: one session, under the conn whose name it carries.
+  assert.deepEqual(
+    snap.sessions.map((s) => [s.tunnel, s.user]),
+    [
+      ['net-a', 'hq-peer.example.org'],
+      ['branch', 'branch.example.org'],
+    ],
+  );
+});
