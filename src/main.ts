@@ -71,10 +71,12 @@ async function main(): Promise<number> {
     return 1;
   }
   const running = exporter;
-  // Listening first, then what the first SSH probe needs (src/transport/ssh/connect.ts).
-  setImmediate(() => {
+  // ssh2 loads a second after listening (src/transport/ssh/connect.ts): loading blocks the event
+  // loop for 60-100 ms, which right at start would hold up the first answers (a readiness
+  // check, a scrape of /metrics). An SSH probe that comes first loads it itself.
+  setTimeout(() => {
     loadSsh2().catch((err: unknown) => logger.error({ err: err instanceof Error ? err.message : String(err) }, 'cannot load ssh2'));
-  });
+  }, 1000).unref();
   if (flags.externalUrl) logger.info({ external_url: flags.externalUrl }, 'reachable as');
   process.on('SIGHUP', () => {
     // A refused file is logged (and shown in the reload gauge) by the reloader itself;

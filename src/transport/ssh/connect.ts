@@ -39,8 +39,8 @@ let ssh2: Promise<typeof import('ssh2')> | undefined;
 
 /**
  * ssh2, loaded on first use: ~60 files and its poly1305 module, 60-100 ms that start-up no
- * longer waits for (issue #13 §6). main.ts calls this once it listens, so a probe rarely
- * finds it still loading; one that does waits for the same load.
+ * longer waits for (issue #13 §6). main.ts calls this a second after listening, so a probe
+ * rarely finds it unloaded; one that does loads it (or waits for the load under way).
  */
 export function loadSsh2(): Promise<typeof import('ssh2')> {
   ssh2 ??= import('ssh2');
