@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { AbortedError, ProbeError } from '../../util/errors.js';
-import { abortReason, onAbort } from '../../util/abort.js';
+import { abortReason, onAbort, waitOrAbort } from '../../util/abort.js';
 import { ChannelRefusedError, ConnectionLostError, requestChannel } from './channel.js';
 import { endpointLabel, handshake, type Established } from './connect.js';
 import { setsNoDelayItself, startProgramForNoDelay } from './nodelay.js';
@@ -399,15 +399,4 @@ export class SshPool {
     const own = `${c.username}@${e.host}:${e.port}#${creds}#${policy}`;
     return e.jump ? `${own} via ${this.keyOf(e.jump)}` : own;
   }
-}
-
-/** Waits for `promise` (which never rejects) unless `signal` fires first. */
-function waitOrAbort(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const dispose = onAbort(signal, reject);
-    void promise.then(() => {
-      dispose();
-      resolve();
-    });
-  });
 }
