@@ -1,10 +1,15 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { silentProbeLog } from '../src/log/probe-log.js';
+import { createSshTransport } from '../src/transport/ssh/transport.js';
+import type { SshEndpoint } from '../src/transport/ssh/types.js';
+import { ViciClient } from '../src/transport/vici/client.js';
 import { startViciUnixLab } from '../test/lab/support/strongswan-lab.js';
 import { startViciSshGateway } from '../test/lab/support/vici-ssh-lab.js';
 import { startExporterProcess } from './support/exporter-process.js';
-import { fmt, medianSeconds, ratio } from './support/stats.js';
+import { fmt, interleavedMedians, medianSeconds, ratio } from './support/stats.js';
 
 const run = promisify(execFile);
 
@@ -12,8 +17,9 @@ const run = promisify(execFile);
  * strongswan-vici-ssh against the lab's real charon (VICI on its unix socket only) behind a
  * real sshd, side by side with OpenSSH's best case for a comparable read: `swanctl
  * --list-sas --raw` run through a ControlMaster that is already up. The probe does more
- * (five commands: version, stats, get-pools, list-sas, list-conns). Needs root: the lab
- * builds network namespaces (run under the lab lock).
+ * (six commands: version, stats, list-sas, list-conns, get-pools, list-certs); the
+ * list-sas part alone is measured too, for information. Needs root: the lab builds
+ * network namespaces.
  */
 export async function benchViciSsh(): Promise<string[]> {
   const lab = await startViciUnixLab();
@@ -52,18 +58,45 @@ async function measure(gw: Awaited<ReturnType<typeof startViciSshGateway>>): Pro
   const sshLogin = ['-o', `UserKnownHostsFile=${gw.knownHostsFile}`, '-o', 'BatchMode=yes', '-i', gw.privateKeyFile, '-p', port, `${gw.rootUser}@${host}`];
   const sshArgs = ['-o', 'ControlMaster=auto', '-o', `ControlPath=${controlPath}`, '-o', 'ControlPersist=120', ...sshLogin];
 
+  // The list-sas part alone, through the exporter's own transport and VICI client in this
+  // process (no HTTP, no snapshot, no exposition): the same data the reference reads.
+  const ssh = createSshTransport();
+  const endpoint: SshEndpoint = {
+    host,
+    port: Number(port),
+    credentials: { username: gw.rootUser, privateKey: readFileSync(gw.privateKeyFile, 'utf8') },
+    hostKey: { knownHostsFile: gw.knownHostsFile },
+  };
+  const listSasOnly = async () => {
+    const signal = AbortSignal.timeout(10_000);
+    const { stream } = await ssh.openStreamLocal(endpoint, '/var/run/charon.vici', { signal, log: silentProbeLog });
+    const vici = ViciClient.over(stream, 'bench', silentProbeLog);
+    let sas = 0;
+    try {
+      await vici.streamedRequest('list-sas', 'list-sa', undefined, signal, () => sas++);
+    } finally {
+      vici.close();
+    }
+    if (sas === 0) throw new Error('list-sas streamed no IKE_SA in the benchmark');
+  };
+
   const exporter = await startExporterProcess(modules);
   const lines: string[] = [];
   try {
-    const warmRuns = 50;
-    await probe('forward')(exporter.url);
-    const cpuBefore = exporter.cpuSeconds();
-    const warmForward = await medianSeconds(warmRuns, () => probe('forward')(exporter.url));
-    const cpuPerProbe = (exporter.cpuSeconds() - cpuBefore) / (warmRuns + 1);
-    const warmBridge = await medianSeconds(warmRuns, () => probe('bridge')(exporter.url));
+    const runs = 40;
     await run('ssh', [...sshArgs, 'true']);
-    const mux = await medianSeconds(20, () => run('ssh', [...sshArgs, 'swanctl --list-sas --raw']));
+    // Interleaved: each round runs every contender once, so the shared machine's load hits all alike.
+    const warm = await interleavedMedians(runs, {
+      forward: () => probe('forward')(exporter.url),
+      bridge: () => probe('bridge')(exporter.url),
+      mux: () => run('ssh', [...sshArgs, 'swanctl --list-sas --raw']),
+      listSas: listSasOnly,
+    });
     await run('ssh', ['-o', `ControlPath=${controlPath}`, '-O', 'exit', `${gw.rootUser}@${host}`]).catch(() => undefined);
+    const cpuRuns = 20;
+    const cpuBefore = exporter.cpuSeconds();
+    for (let i = 0; i < cpuRuns; i++) await probe('forward')(exporter.url);
+    const cpuPerProbe = (exporter.cpuSeconds() - cpuBefore) / cpuRuns;
 
     const cold = async (module: string) => {
       const times: number[] = [];
@@ -81,17 +114,20 @@ async function measure(gw: Awaited<ReturnType<typeof startViciSshGateway>>): Pro
     // OpenSSH's cold case: a new connection for one command, no multiplexing.
     const sshCold = await medianSeconds(4, () => run('ssh', [...sshLogin, 'swanctl --list-sas --raw']));
     lines.push(
-      'strongswan-vici-ssh, real charon (4 conns, 4 IKE_SAs) behind a real sshd in a lab namespace:',
-      `  warm /probe, stream-local forward as root (median of ${warmRuns}): ${fmt(warmForward)}`,
-      `  warm /probe, sudo -n socat bridge (median of ${warmRuns}):        ${fmt(warmBridge)}`,
-      `  ssh ControlMaster: swanctl --list-sas --raw (median of 20):    ${fmt(mux)}`,
-      `  warm /probe vs multiplexed ssh: forward ${ratio(warmForward, mux)}, bridge ${ratio(warmBridge, mux)} (goal <= 1.0x)`,
+      'strongswan-vici-ssh, real charon (4 conns, 4 IKE_SAs) behind a real sshd in a lab namespace',
+      `(warm figures: medians of ${runs} rounds, the four contenders taking turns within each round):`,
+      `  warm /probe, stream-local forward as root (6 VICI commands):  ${fmt(warm.forward)}`,
+      `  warm /probe, sudo -n socat bridge (6 VICI commands):          ${fmt(warm.bridge)}`,
+      `  ssh ControlMaster: swanctl --list-sas --raw:                  ${fmt(warm.mux)}`,
+      `  warm /probe vs multiplexed ssh: forward ${ratio(warm.forward, warm.mux)}, bridge ${ratio(warm.bridge, warm.mux)} (goal <= 1.0x)`,
+      `  for information, list-sas alone over the pooled forward (transport + VICI client, no HTTP): ${fmt(warm.listSas)} (${ratio(warm.listSas, warm.mux)})`,
       `  cold /probe (new SSH connection, median of 5): forward ${fmt(coldForward)}, bridge ${fmt(coldBridge)}`,
       `  cold ssh swanctl --list-sas --raw (new connection, median of 4): ${fmt(sshCold)}`,
-      `  exporter CPU per warm probe (forward): ${(cpuPerProbe * 1000).toFixed(1)} ms`,
+      `  exporter CPU per warm probe (forward, ${cpuRuns} probes): ${(cpuPerProbe * 1000).toFixed(1)} ms`,
     );
     return lines;
   } finally {
+    await ssh.close();
     await exporter.stop();
   }
 }

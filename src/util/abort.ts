@@ -27,3 +27,14 @@ export function onAbort(signal: AbortSignal, cleanup: (reason: AbortedError) => 
   signal.addEventListener('abort', listener, { once: true });
   return () => signal.removeEventListener('abort', listener);
 }
+
+/** Waits for `promise`, which never rejects, unless `signal` fires first (then rejects with its reason). */
+export function waitOrAbort(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const dispose = onAbort(signal, reject);
+    void promise.then(() => {
+      dispose();
+      resolve();
+    });
+  });
+}

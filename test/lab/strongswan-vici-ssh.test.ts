@@ -98,6 +98,11 @@ async function channelsPerProbe(module: string, target: string): Promise<number>
   return text.split('\n').filter((l) => /^\+[\d.]+s debug +ssh channel open /.test(l)).length;
 }
 
+/** Programs the lab's sshd started for `user`'s sessions (it logs each at LogLevel VERBOSE). */
+function commandsStarted(user: string): number {
+  return gw.logTail(100_000).match(new RegExp(`Starting session: command for ${user} `, 'g'))?.length ?? 0;
+}
+
 /** Every channel a probe opened is closed once it is over (a bridge may take a moment to exit). */
 async function assertNoChannelLeft(): Promise<void> {
   await waitFor("the exporter's SSH channels to close", async () => exporter.ssh.stats().channels === 0, {
@@ -110,11 +115,14 @@ async function assertNoChannelLeft(): Promise<void> {
 describe('through stream-local forwarding as root', () => {
   test('answers what swanctl reports, on one channel of one connection', async () => {
     const handshakes = exporter.ssh.stats().handshakes;
+    const commandsBefore = commandsStarted(gw.rootUser);
     await assertMatchesSwanctl('root_forward', gw.targets.open);
     assert.equal(exporter.ssh.stats().handshakes - handshakes, 1, 'one SSH connection carries the VICI session');
     await assertMatchesSwanctl('root_forward', gw.targets.open);
     assert.equal(exporter.ssh.stats().handshakes - handshakes, 1, 'a warm probe reuses it');
     assert.equal(await channelsPerProbe('root_forward', gw.targets.open), 1, 'every VICI command on one stream-local channel');
+    // sshd 9.2 turns Nagle off for a connection once a session on it starts a program: one, not one a probe.
+    assert.equal(commandsStarted(gw.rootUser) - commandsBefore, 1, "sshd started one command on the forward's connection");
     await assertNoChannelLeft();
   });
 

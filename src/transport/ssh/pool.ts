@@ -3,9 +3,10 @@ import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
 import type { ProbeLog } from '../../log/probe-log.js';
 import { AbortedError, ProbeError } from '../../util/errors.js';
-import { abortReason, onAbort } from '../../util/abort.js';
+import { abortReason, onAbort, waitOrAbort } from '../../util/abort.js';
 import { ChannelRefusedError, ConnectionLostError, requestChannel } from './channel.js';
 import { endpointLabel, handshake, type Established } from './connect.js';
+import { setsNoDelayItself, startProgramForNoDelay } from './nodelay.js';
 import type { SshEndpoint, SshPoolStats } from './types.js';
 
 export interface PoolOptions {
@@ -29,12 +30,30 @@ interface Conn {
   waiters: number;
   /** Channels granted on it and not yet closed. */
   open: number;
+  /** A session on it has started a program (see nodelay.ts), or the server needs none. */
+  noDelay: boolean;
+  /** The command run for it, shared by the channels waiting on it. */
+  startingNoDelay: Promise<void> | undefined;
   /** Taken out of the pool: no new leases, closed when the last one is returned. */
   retired: boolean;
   lastUsed: number;
   idleTimer: NodeJS.Timeout | undefined;
   cancel: AbortController;
   onClosed: Array<() => void>;
+}
+
+/** What a channel is to the server. */
+export interface ChannelKind {
+  /**
+   * Counted against the server's session limit (OpenSSH MaxSessions); default true. False
+   * for a forward to a unix socket: its refusal says the far end cannot be opened, not that
+   * the connection is full, so it teaches nothing and is not retried.
+   */
+  session?: boolean;
+  /** Starts a program (exec, shell): the server then turns Nagle off (nodelay.ts). */
+  program?: boolean;
+  /** Carries a request/response protocol: on a connection that has started no program, start one first. */
+  needsNoDelay?: boolean;
 }
 
 export interface Lease {
@@ -76,10 +95,6 @@ export class SshPool {
    * server refuses while others are open on that connection teaches the pool the
    * host's session limit: the request, and later ones beyond the limit, get a
    * connection of their own. The caller returns the lease when the channel is done.
-   *
-   * `session`: false for channels the server does not count as sessions (a forward to a
-   * unix socket): their refusal says the far end cannot be opened, not that the
-   * connection is full, so it teaches nothing and is not retried.
    */
   async openChannel<T extends Duplex>(
     endpoint: SshEndpoint,
@@ -87,21 +102,19 @@ export class SshPool {
     signal: AbortSignal,
     log: ProbeLog,
     start: (client: Client, cb: (err: Error | undefined, ch: T) => void) => void,
-    session = true,
+    kind: ChannelKind = {},
   ): Promise<{ channel: T; lease: Lease }> {
+    const session = kind.session ?? true;
     let ownConnection = false;
     for (let attempt = 0; ; attempt++) {
       const { lease, conn } = await this.acquire(endpoint, signal, log, ownConnection);
       try {
+        if (kind.needsNoDelay && !conn.noDelay) await this.startNoDelay(conn, lease.client, signal, log);
         const channel = (await requestChannel(`${what} on ${endpointLabel(endpoint)}`, signal, (cb) =>
           start(lease.client, cb as unknown as (err: Error | undefined, ch: T) => void),
         )) as unknown as T;
-        this.channels++;
-        conn.open++;
-        channel.once('close', () => {
-          this.channels--;
-          conn.open--;
-        });
+        this.countOpen(conn, channel);
+        if (kind.program) conn.noDelay = true;
         log.debug('ssh channel open', { host: endpointLabel(endpoint), kind: what });
         return { channel, lease };
       } catch (err) {
@@ -134,6 +147,33 @@ export class SshPool {
         throw err;
       }
     }
+  }
+
+  private countOpen(conn: Conn, channel: Duplex): void {
+    this.channels++;
+    conn.open++;
+    channel.once('close', () => {
+      this.channels--;
+      conn.open--;
+    });
+  }
+
+  /**
+   * One trivial command on the connection, once, shared by the callers that need it at the
+   * same time; each waits for it at most until its own signal. A caller that gave up
+   * leaves it to the next one; any other outcome counts, so a server that refuses it is
+   * not asked on every probe.
+   */
+  private async startNoDelay(conn: Conn, client: Client, signal: AbortSignal, log: ProbeLog): Promise<void> {
+    if (setsNoDelayItself(client)) {
+      conn.noDelay = true;
+      return;
+    }
+    conn.startingNoDelay ??= startProgramForNoDelay(client, conn.label, signal, log, (channel) => this.countOpen(conn, channel)).then(() => {
+      conn.startingNoDelay = undefined;
+      if (!signal.aborted) conn.noDelay = true;
+    });
+    await waitOrAbort(conn.startingNoDelay, signal);
   }
 
   private learnLimit(key: string, limit: number, label: string): void {
@@ -241,6 +281,8 @@ export class SshPool {
       leases: 0,
       waiters: 0,
       open: 0,
+      noDelay: false,
+      startingNoDelay: undefined,
       retired: !pooled,
       lastUsed: performance.now(),
       idleTimer: undefined,

@@ -45,7 +45,9 @@ export function createSshTransport(options: SshTransportOptions = {}): SshTransp
   return {
     async exec(endpoint, command, opts) {
       throwIfAborted(opts.signal);
-      const { channel, lease } = await pool.openChannel<ClientChannel>(endpoint, 'exec', opts.signal, opts.log, (client, cb) => client.exec(command, cb));
+      const { channel, lease } = await pool.openChannel<ClientChannel>(endpoint, 'exec', opts.signal, opts.log, (client, cb) => client.exec(command, cb), {
+        program: true,
+      });
       try {
         return await collectExec(channel, endpointLabel(endpoint), opts);
       } finally {
@@ -56,7 +58,9 @@ export function createSshTransport(options: SshTransportOptions = {}): SshTransp
     async openShell(endpoint, opts) {
       throwIfAborted(opts.signal);
       const pty = { term: TERM, cols: opts.cols ?? 200, rows: opts.rows ?? 50 };
-      const { channel, lease } = await pool.openChannel<ClientChannel>(endpoint, 'shell', opts.signal, opts.log, (client, cb) => client.shell(pty, cb));
+      const { channel, lease } = await pool.openChannel<ClientChannel>(endpoint, 'shell', opts.signal, opts.log, (client, cb) => client.shell(pty, cb), {
+        program: true,
+      });
       let disposeAbort = () => {};
       const shell = new ShellSession(channel, endpointLabel(endpoint), opts.maxOutputBytes, opts.log, () => {
         disposeAbort();
@@ -74,14 +78,16 @@ export function createSshTransport(options: SshTransportOptions = {}): SshTransp
         opts.signal,
         opts.log,
         (client, cb) => client.openssh_forwardOutStreamLocal(socketPath, cb),
-        false,
+        { session: false, needsNoDelay: true },
       );
       return holdChannel(channel, lease, endpointLabel(endpoint), opts);
     },
 
     async execStream(endpoint, command, opts) {
       throwIfAborted(opts.signal);
-      const { channel, lease } = await pool.openChannel<ClientChannel>(endpoint, 'exec', opts.signal, opts.log, (client, cb) => client.exec(command, cb));
+      const { channel, lease } = await pool.openChannel<ClientChannel>(endpoint, 'exec', opts.signal, opts.log, (client, cb) => client.exec(command, cb), {
+        program: true,
+      });
       return holdChannel(channel, lease, endpointLabel(endpoint), opts);
     },
 

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { ProbeLog } from '../../log/probe-log.js';
-import { abortReason, onAbort } from '../../util/abort.js';
+import { abortReason, onAbort, waitOrAbort } from '../../util/abort.js';
 import { connectTcp, socketError } from '../tcp.js';
 import { ProbeError, ProtocolError, SizeLimitError, errorMessage } from '../../util/errors.js';
 import type { ViciMessage } from './message.js';
@@ -307,14 +307,4 @@ export class ViciClient {
     if (pending > 0) return new ProbeError(`vici connection to ${this.where} closed mid-segment after ${pending} bytes`, { kind: 'connection_lost' });
     return new ProbeError(`vici connection closed by ${this.where}`, { kind: 'connection_lost' });
   }
-}
-
-function waitOrAbort(promise: Promise<void>, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const dispose = onAbort(signal, reject);
-    void promise.then(() => {
-      dispose();
-      resolve();
-    });
-  });
 }

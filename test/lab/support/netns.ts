@@ -228,16 +228,27 @@ export function spawnDaemon(opts: DaemonOptions): Daemon {
 /**
  * Makes a TCP port inside a namespace reachable from the root namespace at 127.0.0.1:<port>, without
  * giving the root namespace any lab address (concurrent labs would fight over routes).
+ *
+ * `noDelay`: TCP_NODELAY on both of the relay's sockets (the listener's is inherited by the accepted
+ * one). Without it the relay adds a Nagle stall of its own (~40 ms, our delayed ACK) whenever an
+ * answer comes in more than one write, which no real network path has; benchmarks of request/response
+ * protocols want it.
  */
-export async function forwardPortFromNs(ns: string, target: { host: string; port: number }, logFile: string): Promise<{ port: number; daemon: Daemon }> {
+export async function forwardPortFromNs(
+  ns: string,
+  target: { host: string; port: number },
+  logFile: string,
+  opts: { noDelay?: boolean } = {},
+): Promise<{ port: number; daemon: Daemon }> {
   let lastError = '';
+  const nodelay = opts.noDelay ? ',nodelay' : '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const daemon = spawnDaemon({
       command: 'socat',
       args: [
-        `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork`,
-        `EXEC:nsenter --net=/run/netns/${ns} socat STDIO TCP\\:${target.host}\\:${target.port},nofork`,
+        `TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr,fork${nodelay}`,
+        `EXEC:nsenter --net=/run/netns/${ns} socat STDIO TCP\\:${target.host}\\:${target.port}${nodelay.replace(',', '\\,')},nofork`,
       ],
       logFile,
     });

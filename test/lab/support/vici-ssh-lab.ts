@@ -59,7 +59,8 @@ async function start(lab: ViciUnixLab, teardown: Teardown): Promise<ViciSshGatew
   const targets = {} as Record<keyof typeof PORTS, string>;
   const known: string[] = [];
   for (const [name, port] of Object.entries(PORTS) as [keyof typeof PORTS, number][]) {
-    const fwd = await forwardPortFromNs(lab.gatewayNs, { host: addr, port }, join(sshd.dir, `forward-${name}.log`));
+    // Without Nagle, like a real path: the relay must not add stalls the exporter or ssh would not meet.
+    const fwd = await forwardPortFromNs(lab.gatewayNs, { host: addr, port }, join(sshd.dir, `forward-${name}.log`), { noDelay: true });
     teardown.add(`forward ${name}`, () => fwd.daemon.stop());
     targets[name] = `127.0.0.1:${fwd.port}`;
     known.push(`[127.0.0.1]:${fwd.port} ${sshd.hostPublicKey}`);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -285,13 +286,13 @@ test('connections dropped by the server are replaced transparently', async () =>
 });
 
 /** A transport against an sshd of its own with extra config lines; both closed afterwards. */
-async function withOwnSshd(config: string[], fn: (ssh: ReturnType<typeof createSshTransport>, ep: SshEndpoint) => Promise<void>) {
+async function withOwnSshd(config: string[], fn: (ssh: ReturnType<typeof createSshTransport>, ep: SshEndpoint, own: Sshd) => Promise<void>) {
   const own = await startSshd({ config });
   const kh = join(dir, `known_hosts_${own.port}`);
   writeFileSync(kh, `${own.knownHostsLine}\n`);
   const ssh = createSshTransport();
   try {
-    await fn(ssh, keyEndpoint(own, kh));
+    await fn(ssh, keyEndpoint(own, kh), own);
   } finally {
     await ssh.close();
     await own.stop();
@@ -426,5 +427,125 @@ test('shell with a pty: readUntil returns up to the match and keeps the rest', a
     assert.equal(ssh.stats().handshakes, 1);
   } finally {
     await ssh.close();
+  }
+});
+
+/**
+ * A unix socket the test account may open (sshd forwards as that account) that answers each
+ * line in two writes, as charon writes a VICI message (length, then body).
+ */
+async function startSplitEcho(): Promise<{ path: string; stop(): Promise<void> }> {
+  const sockDir = mkdtempSync(join(tmpdir(), 'vpnexp-sock-'));
+  chmodSync(sockDir, 0o755);
+  const path = join(sockDir, 'echo.sock');
+  const server = createServer((c) => {
+    c.on('error', () => {});
+    c.on('data', (d: Buffer) => {
+      c.write(d.subarray(0, 1));
+      c.write(d.subarray(1));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  chmodSync(path, 0o777);
+  return {
+    path,
+    stop: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(sockDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One request and its whole answer through a stream-local channel, which is then closed. */
+async function roundTrip(
+  ssh: ReturnType<typeof createSshTransport>,
+  ep: SshEndpoint,
+  path: string,
+  log = silentProbeLog,
+  signal = AbortSignal.timeout(10_000),
+) {
+  const { stream } = await ssh.openStreamLocal(ep, path, { signal, log });
+  const got: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (d: Buffer) => {
+      got.push(d);
+      if (Buffer.concat(got).toString() === 'ping\n') resolve();
+    });
+    stream.on('error', reject);
+    stream.write('ping\n');
+  });
+  stream.destroy();
+}
+
+/** Programs sshd started for sessions (LogLevel VERBOSE logs each one). */
+function commandsStarted(s: Sshd): number {
+  return readFileSync(join(s.dir, 'sshd.log'), 'utf8').match(/Starting session: command for /g)?.length ?? 0;
+}
+
+const NODELAY_LINE = /ran a command so that the server sends small answers at once/;
+
+test('stream-local: a connection that has run no command runs one first (sshd before 10.1 turns Nagle off only then), once', async () => {
+  const echo = await startSplitEcho();
+  try {
+    await withOwnSshd([], async (ssh, ep, own) => {
+      const logs = [0, 1, 2].map(() => new CapturingProbeLog(undefined));
+      // Two at once on the fresh connection share the one command; the third needs none.
+      await Promise.all([roundTrip(ssh, ep, echo.path, logs[0]), roundTrip(ssh, ep, echo.path, logs[1])]);
+      await roundTrip(ssh, ep, echo.path, logs[2]);
+      assert.equal(commandsStarted(own), 1);
+      assert.deepEqual(
+        logs.map((l) => l.entries.filter((e) => NODELAY_LINE.test(e.msg)).length),
+        [1, 0, 0],
+      );
+      assert.equal(ssh.stats().handshakes, 1);
+      await waitFor('no channel open', () => ssh.stats().channels === 0);
+
+      // A connection that has already run a command (an exec, a bridge) needs no other.
+      await ssh.close();
+      assert.equal((await ssh.exec(ep, 'echo first', opts())).stdout, 'first\n');
+      const log = new CapturingProbeLog(undefined);
+      await roundTrip(ssh, ep, echo.path, log);
+      assert.equal(commandsStarted(own), 2, 'the exec, and nothing more');
+      assert.ok(!log.entries.some((e) => NODELAY_LINE.test(e.msg)));
+    });
+  } finally {
+    await echo.stop();
+  }
+});
+
+test('stream-local: a server that allows no session (MaxSessions 0) still forwards; the refused command is asked for once', async () => {
+  const echo = await startSplitEcho();
+  try {
+    await withOwnSshd(['MaxSessions 0'], async (ssh, ep, own) => {
+      const logs = [0, 1].map(() => new CapturingProbeLog(undefined));
+      for (const log of logs) await roundTrip(ssh, ep, echo.path, log);
+      const refusals = logs.map((l) => l.entries.filter((e) => /could not run a command for TCP_NODELAY/.test(e.msg)).length);
+      assert.deepEqual(refusals, [1, 0]);
+      assert.equal(commandsStarted(own), 0);
+      assert.equal(ssh.stats().handshakes, 1);
+      await waitFor('no channel open', () => ssh.stats().channels === 0);
+    });
+  } finally {
+    await echo.stop();
+  }
+});
+
+test('stream-local: a forced command that does not end is given up on, and an abort while it runs leaves no channel', async () => {
+  const echo = await startSplitEcho();
+  try {
+    // ForceCommand runs instead of the command asked for, and sleep ignores the closed stdin.
+    await withOwnSshd(['ForceCommand sleep 4'], async (ssh, ep) => {
+      const aborted = new AbortController();
+      setTimeout(() => aborted.abort(new AbortedError('gave up')), 300);
+      await assert.rejects(roundTrip(ssh, ep, echo.path, silentProbeLog, aborted.signal), AbortedError);
+      await waitFor('no channel open after the abort', () => ssh.stats().channels === 0, { timeoutMs: 20_000 });
+
+      const log = new CapturingProbeLog(undefined);
+      await roundTrip(ssh, ep, echo.path, log);
+      assert.ok(log.entries.some((e) => /could not run a command for TCP_NODELAY/.test(e.msg) && /within 2000 ms/.test(String(e.fields.error))));
+      await waitFor('no channel open once the forced command ends', () => ssh.stats().channels === 0, { timeoutMs: 20_000 });
+    });
+  } finally {
+    await echo.stop();
   }
 });
