@@ -192,7 +192,9 @@ async function probeOnce(
 ): Promise<
   { snapshot: GatewaySnapshot; failure?: undefined; failureReason?: undefined } | { snapshot?: undefined; failure: string; failureReason: FailureReason }
 > {
-  log.info('probe started', { prober: module.prober.name, host: target.host, port: target.port });
+  // Debug: the outcome line (succeeded or failed) is the one a fleet's log needs per probe; this
+  // one doubled the log's volume and its cost per probe (a synchronous write each).
+  log.debug('probe started', { prober: module.prober.name, host: target.host, port: target.port });
   try {
     throwIfAborted(signal);
     const snapshot = await settleByDeadline(module.prober.probe({ target, options, signal, log, services }), signal);
