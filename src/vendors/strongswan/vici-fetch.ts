@@ -46,7 +46,15 @@ export async function fetchViciSnapshot(
     { command: 'version' },
     { command: 'stats' },
     // The stream that grows with the gateway: decoded from its bytes straight into records.
-    { command: 'list-sas', stream: { event: 'list-sa', onRawEvent: (body) => ikeSas.push(...decodeListSaEvent(body)) } },
+    {
+      command: 'list-sas',
+      stream: {
+        event: 'list-sa',
+        onRawEvent: (body) => {
+          for (const sa of decodeListSaEvent(body)) ikeSas.push(sa);
+        },
+      },
+    },
     { command: 'list-conns', stream: { event: 'list-conn', onEvent: (e) => conns.push(...parseListConnEvent(e)) } },
   ];
   if (opts.pools) commands.push({ command: 'get-pools', message: toMessage({ leases: 'yes' }) });
