@@ -48,6 +48,8 @@ export class MetricFamily<L extends string> {
   /** `"} ` after the last label value, or ` ` without labels. */
   private readonly tail: Buffer;
   private readonly fixedBytes: number;
+  /** The sample being written's label values, in label order. */
+  private readonly values: string[];
 
   constructor(
     readonly name: string,
@@ -58,23 +60,29 @@ export class MetricFamily<L extends string> {
     this.heads = labelNames.map((n, i) => Buffer.from(`${i === 0 ? `${name}{` : '",'}${n}="`, 'utf8'));
     this.tail = Buffer.from(labelNames.length > 0 ? '"} ' : `${name} `, 'utf8');
     this.fixedBytes = this.heads.reduce((n, h) => n + h.length, this.tail.length) + VALUE_BYTES;
+    this.values = labelNames.map(() => '');
   }
 
   /** Adds a sample; the caller guarantees its label set is new to this family. */
   set(labels: Record<L, string>, value: number): void {
     const names = this.labelNames;
-    // A UTF-16 code unit takes at most 3 bytes of UTF-8, an escaped character 2.
+    const values = this.values;
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8, an escaped character 2. Each label is
+    // looked up once: callers' label objects have many shapes, so each lookup is a slow one.
     let worst = this.fixedBytes;
-    for (let i = 0; i < names.length; i++) worst += 3 * labels[names[i] as L].length;
+    for (let i = 0; i < names.length; i++) {
+      const v = labels[names[i] as L];
+      values[i] = v;
+      worst += 3 * v.length;
+    }
     if (this.used + worst > this.chunk.length) this.grow(worst);
     const buf = this.chunk;
     let pos = this.used;
     for (let i = 0; i < names.length; i++) {
-      const head = this.heads[i] as Buffer;
-      pos += head.copy(buf, pos);
-      pos = writeLabelValue(buf, pos, labels[names[i] as L]);
+      pos = copyInto(buf, pos, this.heads[i] as Buffer);
+      pos = writeLabelValue(buf, pos, values[i] as string);
     }
-    pos += this.tail.copy(buf, pos);
+    pos = copyInto(buf, pos, this.tail);
     pos = writeValue(buf, pos, value);
     buf[pos++] = NEWLINE;
     this.used = pos;
@@ -98,6 +106,12 @@ export class MetricFamily<L extends string> {
     out.push(Buffer.from(`# HELP ${this.name} ${help}\n# TYPE ${this.name} ${this.type}\n`, 'utf8'), ...this.chunks);
     if (this.used > 0) out.push(this.chunk.subarray(0, this.used));
   }
+}
+
+/** A few bytes copied in a loop: Buffer.copy's native call costs more than the copy at this size. */
+function copyInto(buf: Buffer, pos: number, bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i] as number;
+  return pos + bytes.length;
 }
 
 /** An escaped label value at `pos`; ASCII byte by byte, anything else through the UTF-8 encoder. */
@@ -198,9 +212,14 @@ export class MetricSet {
 
   /** The text format, as the bytes of the response body. */
   renderBytes(): Buffer<ArrayBuffer> {
+    return Buffer.concat(this.renderChunks());
+  }
+
+  /** The same bytes in the pieces the families wrote, for a body sent without joining them first. */
+  renderChunks(): Buffer[] {
     const out: Buffer[] = [];
     for (const f of this.families.values()) f.render(out);
-    return Buffer.concat(out);
+    return out;
   }
 
   render(): string {
