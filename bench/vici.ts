@@ -76,14 +76,12 @@ async function benchViciMix(mix: SaMix, pattern: WritePattern): Promise<string[]
   const exporter = await startExporterProcess('modules:\n  vici:\n    prober: strongswan-vici-tcp\n    timeout: 60s\n');
   try {
     const probeUrl = `${exporter.url}/probe?module=vici&target=127.0.0.1:${server.port}`;
-    let bodyBytes = 0;
-    let series = 0;
+    let body = '';
+    // Timed: the request and reading the whole answer, as swanctl's run includes reading its output.
     const probe = async () => {
       const res = await fetch(probeUrl);
-      const text = await res.text();
-      if (!text.includes('probe_success 1')) throw new Error(`probe failed in the benchmark:\n${text.slice(0, 500)}`);
-      bodyBytes = text.length;
-      series = text.split('\n').filter((l) => l && !l.startsWith('#')).length;
+      body = await res.text();
+      if (!body.includes('\nprobe_success 1\n')) throw new Error(`probe failed in the benchmark:\n${body.slice(0, 500)}`);
     };
     // Each probe's own peak over the resident set it started from; the worst of them.
     let peakGrowth = 0;
@@ -96,14 +94,17 @@ async function benchViciMix(mix: SaMix, pattern: WritePattern): Promise<string[]
     const probeTime = await medianSeconds(5, measuredProbe);
     const swanctl = await medianSeconds(3, () => run('swanctl', ['--list-sas', '--raw', '--uri', `tcp://127.0.0.1:${server.port}`], { maxBuffer: 1 << 30 }));
     const floor = await medianSeconds(5, () => frameOnly(server.port));
+    // Counted once, untimed: splitting 15 MB of text into lines is the benchmark's bookkeeping.
+    const bodyBytes = body.length;
+    const series = body.split('\n').filter((l) => l && !l.startsWith('#')).length;
     return [
       `VICI, ${SAS} IKE_SAs with one CHILD_SA each, ${MIX_TEXT[mix]} (median of 5; swanctl of 3);`,
       `  ${PATTERN_TEXT[pattern]}:`,
       `  exporter /probe (fetch, decode, registry, render): ${fmt(probeTime)}  (${series} series, ${mb(bodyBytes)} of text)`,
       `  swanctl --list-sas --raw:                          ${fmt(swanctl)}`,
       `  floor (frame the segments only):                   ${fmt(floor)}`,
-      `  /probe vs swanctl: ${ratio(probeTime, swanctl)} (goal <= 0.5x)   /probe vs floor: ${ratio(probeTime, floor)} (goal <= 5x)`,
-      `  exporter peak RSS growth during one probe (worst of 6): ${mb(peakGrowth)} (goal < 200 MB)`,
+      `  /probe vs swanctl: ${ratio(probeTime, swanctl)} (goal <= 0.35x)   /probe vs floor: ${ratio(probeTime, floor)} (goal <= 5x)`,
+      `  exporter peak RSS growth during one probe (worst of 6): ${mb(peakGrowth)} (goal < 100 MB)`,
     ];
   } finally {
     await exporter.stop();

@@ -67,7 +67,7 @@ export function setKnown<L extends string>(family: Family<L>, labels: Labels<L>,
 }
 
 /** A NUL-separated key: label values may contain any printable character. */
-export const key = (...parts: string[]): string => parts.join('\u0000');
+export const key = (...parts: string[]): string => (parts.length === 2 ? `${parts[0]}\u0000${parts[1]}` : parts.join('\u0000'));
 
 /**
  * The first of each name. A gateway that reports a name twice (a conn listed twice, a

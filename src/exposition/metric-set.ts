@@ -25,56 +25,75 @@ function formatValue(v: number): string {
 /** Smallest and largest chunk a family writes its lines into. */
 const FIRST_CHUNK = 1024;
 const MAX_CHUNK = 256 * 1024;
-const PENDING_CHARS = 16 * 1024;
+/** Room for a sample's value and newline: String() of a double is at most 24 characters. */
+const VALUE_BYTES = 32;
+const BACKSLASH = 0x5c;
+const QUOTE = 0x22;
+const NEWLINE = 0x0a;
 
 export class MetricFamily<L extends string> {
   /**
-   * Finished sample lines, as UTF-8 bytes. Kept off the JS heap: a large gateway's
-   * hundreds of thousands of line strings would otherwise survive into the old
-   * generation and be copied and marked, which cost more than building them.
+   * Finished sample lines, as UTF-8 bytes written in place: no string is made per line.
+   * A large gateway's hundreds of thousands of lines, built as strings, were most of a
+   * probe's allocations and so most of its garbage collection.
    * Label sets are unique by construction: every family is keyed by names the
    * snapshot holds once (see uniqueByName in probe-metrics.ts) or by grouping.
    */
   private readonly chunks: Buffer[] = [];
   private chunk: Buffer = Buffer.alloc(0);
   private used = 0;
-  /** Lines not yet encoded: encoding a few kilobytes at a time saves a native call per line. */
-  private pending = '';
   private count = 0;
+  /** `name{first="`, then `",next="` for each further label: the bytes between label values. */
+  private readonly heads: Buffer[];
+  /** `"} ` after the last label value, or ` ` without labels. */
+  private readonly tail: Buffer;
+  private readonly fixedBytes: number;
+  /** The sample being written's label values, in label order. */
+  private readonly values: string[];
 
   constructor(
     readonly name: string,
     readonly help: string,
     readonly type: MetricType,
     private readonly labelNames: readonly L[],
-  ) {}
+  ) {
+    this.heads = labelNames.map((n, i) => Buffer.from(`${i === 0 ? `${name}{` : '",'}${n}="`, 'utf8'));
+    this.tail = Buffer.from(labelNames.length > 0 ? '"} ' : `${name} `, 'utf8');
+    this.fixedBytes = this.heads.reduce((n, h) => n + h.length, this.tail.length) + VALUE_BYTES;
+    this.values = labelNames.map(() => '');
+  }
 
   /** Adds a sample; the caller guarantees its label set is new to this family. */
   set(labels: Record<L, string>, value: number): void {
-    let line = this.name;
     const names = this.labelNames;
+    const values = this.values;
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8, an escaped character 2. Each label is
+    // looked up once: callers' label objects have many shapes, so each lookup is a slow one.
+    let worst = this.fixedBytes;
     for (let i = 0; i < names.length; i++) {
-      const n = names[i] as L;
-      line += `${(i === 0 ? '{' : ',') + n}="${escapeLabelValue(labels[n])}"`;
+      const v = labels[names[i] as L];
+      values[i] = v;
+      worst += 3 * v.length;
     }
-    if (names.length > 0) line += '}';
-    this.pending += `${line} ${formatValue(value)}\n`;
+    if (this.used + worst > this.chunk.length) this.grow(worst);
+    const buf = this.chunk;
+    let pos = this.used;
+    for (let i = 0; i < names.length; i++) {
+      pos = copyInto(buf, pos, this.heads[i] as Buffer);
+      pos = writeLabelValue(buf, pos, values[i] as string);
+    }
+    pos = copyInto(buf, pos, this.tail);
+    pos = writeValue(buf, pos, value);
+    buf[pos++] = NEWLINE;
+    this.used = pos;
     this.count++;
-    if (this.pending.length >= PENDING_CHARS) this.encodePending();
   }
 
-  private encodePending(): void {
-    const text = this.pending;
-    this.pending = '';
-    // A UTF-16 code unit never takes more than 3 bytes of UTF-8.
-    const worst = text.length * 3;
-    if (this.used + worst > this.chunk.length) {
-      if (this.used > 0) this.chunks.push(this.chunk.subarray(0, this.used));
-      const size = Math.min(MAX_CHUNK, Math.max(FIRST_CHUNK, this.chunk.length * 2));
-      this.chunk = Buffer.allocUnsafe(Math.max(size, worst));
-      this.used = 0;
-    }
-    this.used += this.chunk.write(text, this.used, 'utf8');
+  private grow(worst: number): void {
+    if (this.used > 0) this.chunks.push(this.chunk.subarray(0, this.used));
+    const size = Math.min(MAX_CHUNK, Math.max(FIRST_CHUNK, this.chunk.length * 2));
+    this.chunk = Buffer.allocUnsafe(Math.max(size, worst));
+    this.used = 0;
   }
 
   get size(): number {
@@ -83,11 +102,50 @@ export class MetricFamily<L extends string> {
 
   render(out: Buffer[]): void {
     if (this.count === 0) return;
-    if (this.pending.length > 0) this.encodePending();
     const help = this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
     out.push(Buffer.from(`# HELP ${this.name} ${help}\n# TYPE ${this.name} ${this.type}\n`, 'utf8'), ...this.chunks);
     if (this.used > 0) out.push(this.chunk.subarray(0, this.used));
   }
+}
+
+/** A few bytes copied in a loop: Buffer.copy's native call costs more than the copy at this size. */
+function copyInto(buf: Buffer, pos: number, bytes: Buffer): number {
+  for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i] as number;
+  return pos + bytes.length;
+}
+
+/** An escaped label value at `pos`; ASCII byte by byte, anything else through the UTF-8 encoder. */
+function writeLabelValue(buf: Buffer, start: number, v: string): number {
+  let pos = start;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0x80) return start + buf.write(escapeLabelValue(v), start, 'utf8');
+    if (c === BACKSLASH || c === QUOTE) {
+      buf[pos++] = BACKSLASH;
+      buf[pos++] = c;
+    } else if (c === NEWLINE) {
+      buf[pos++] = BACKSLASH;
+      buf[pos++] = 0x6e;
+    } else {
+      buf[pos++] = c;
+    }
+  }
+  return pos;
+}
+
+/** A sample value as the text format writes it: non-negative integers digit by digit, others as String() does. */
+function writeValue(buf: Buffer, start: number, v: number): number {
+  if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v)) return start + buf.write(formatValue(v), start, 'latin1');
+  let digits = 1;
+  for (let n = v; n >= 10; n = Math.floor(n / 10)) digits++;
+  let pos = start + digits;
+  let n = v;
+  do {
+    const q = Math.floor(n / 10);
+    buf[--pos] = 0x30 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+  return start + digits;
 }
 
 /**
@@ -154,9 +212,14 @@ export class MetricSet {
 
   /** The text format, as the bytes of the response body. */
   renderBytes(): Buffer<ArrayBuffer> {
+    return Buffer.concat(this.renderChunks());
+  }
+
+  /** The same bytes in the pieces the families wrote, for a body sent without joining them first. */
+  renderChunks(): Buffer[] {
     const out: Buffer[] = [];
     for (const f of this.families.values()) f.render(out);
-    return Buffer.concat(out);
+    return out;
   }
 
   render(): string {

@@ -3,8 +3,8 @@ import type { ProbeLog } from '../../log/probe-log.js';
 import { abortReason, onAbort, waitOrAbort } from '../../util/abort.js';
 import { connectTcp, socketError } from '../tcp.js';
 import { ProbeError, ProtocolError, SizeLimitError, errorMessage } from '../../util/errors.js';
-import type { ViciMessage } from './message.js';
-import { ViciFramer, encodePacket, type Packet } from './packet.js';
+import { decode, type ViciMessage } from './message.js';
+import { ViciFramer, encodePacket, type RawPacket } from './packet.js';
 import { CMD_REQUEST, CMD_RESPONSE, CMD_UNKNOWN, EVENT, EVENT_CONFIRM, EVENT_REGISTER, EVENT_UNKNOWN, EVENT_UNREGISTER, MAX_SEGMENT_BYTES } from './wire.js';
 
 /** Bounds on one session, whatever carries it. */
@@ -27,15 +27,22 @@ export interface ViciConnectOptions extends ViciLimits {
 const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 const DEFAULT_MAX_EVENTS = 1_000_000;
 
+/**
+ * What a streamed command does with each event: `onEvent` takes it decoded; `onRawEvent`
+ * takes the message body as bytes, for a caller with a decoder of its own for a large
+ * stream. The bytes are a view of what the socket read: valid during the call only.
+ */
+export type ViciStream = { event: string; onEvent(message: ViciMessage): void } | { event: string; onRawEvent(body: Buffer): void };
+
 /** One command of a pipeline; `stream` for those that answer with events (list-sas…). */
 export interface ViciCommand {
   command: string;
   message?: ViciMessage | undefined;
-  stream?: { event: string; onEvent(message: ViciMessage): void };
+  stream?: ViciStream;
 }
 
 interface Waiter {
-  resolve(packet: Packet): void;
+  resolve(packet: RawPacket): void;
   reject(err: Error): void;
 }
 
@@ -51,7 +58,7 @@ interface Waiter {
  */
 export class ViciClient {
   private readonly framer: ViciFramer;
-  private readonly inbox: Packet[] = [];
+  private readonly inbox: RawPacket[] = [];
   private waiter: Waiter | undefined;
   private failure: Error | undefined;
   private busy = false;
@@ -125,7 +132,8 @@ export class ViciClient {
    *
    * A streamed command is sent as register, request, unregister. Nothing is collected
    * here: a caller that turns events into its own records lets the decoded messages die
-   * young, which for a large list-sas is most of the garbage collector's work. A throw
+   * young, which for a large list-sas is most of the garbage collector's work, or with
+   * onRawEvent reads its records from the bytes and builds no message at all. A throw
    * from `onEvent` fails the session.
    *
    * An unknown command or event (an older daemon, a VICI proxy) is that command's answer,
@@ -205,9 +213,11 @@ export class ViciClient {
     let response: ViciMessage | undefined;
     let count = 0;
     for (;;) {
-      const packet = await this.receive(signal);
+      // Packets already framed are taken without a promise each: a large list-sas is
+      // tens of thousands of events, most of them read from the same chunk.
+      const packet = this.inbox.shift() ?? (await this.receive(signal));
       if (packet.type === CMD_RESPONSE) {
-        response = packet.message!;
+        response = this.decoded(packet);
         break;
       }
       if (packet.type === CMD_UNKNOWN) {
@@ -220,7 +230,8 @@ export class ViciClient {
         throw this.kill(new SizeLimitError(`${command} streamed more than ${this.maxEvents} "${stream.event}" events`));
       }
       try {
-        stream.onEvent(packet.message!);
+        if ('onRawEvent' in stream) stream.onRawEvent(packet.body!);
+        else stream.onEvent(decode(packet.body!));
       } catch (err) {
         throw this.kill(err as Error);
       }
@@ -237,16 +248,25 @@ export class ViciClient {
     return refused ?? response!;
   }
 
-  private unexpected(packet: Packet, when: string): Error {
+  /** A malformed message leaves the stream's position unknown: it fails the session. */
+  private decoded(packet: RawPacket): ViciMessage {
+    try {
+      return decode(packet.body!);
+    } catch (err) {
+      throw this.kill(err as Error);
+    }
+  }
+
+  private unexpected(packet: RawPacket, when: string): Error {
     const what = packet.type === EVENT ? `event "${packet.name}"` : `VICI packet type ${packet.type}`;
     return this.kill(new ProtocolError(`unexpected ${what} while ${when}`));
   }
 
-  private receive(signal: AbortSignal): Promise<Packet> {
+  private receive(signal: AbortSignal): Promise<RawPacket> {
     const queued = this.inbox.shift();
     if (queued !== undefined) return Promise.resolve(queued);
     if (this.failure !== undefined) return Promise.reject(this.failure);
-    return new Promise<Packet>((resolve, reject) => {
+    return new Promise<RawPacket>((resolve, reject) => {
       const dispose = onAbort(signal, (reason) => this.fail(reason));
       this.waiter = {
         resolve: (packet) => {
@@ -269,13 +289,13 @@ export class ViciClient {
       if (this.received > this.maxResponseBytes) {
         throw new SizeLimitError(`VICI response from ${this.where} exceeds the limit of ${this.maxResponseBytes} bytes`);
       }
-      for (const packet of this.framer.push(chunk)) this.deliver(packet);
+      for (const packet of this.framer.pushRaw(chunk)) this.deliver(packet);
     } catch (err) {
       this.fail(err as Error);
     }
   }
 
-  private deliver(packet: Packet): void {
+  private deliver(packet: RawPacket): void {
     const waiter = this.waiter;
     if (waiter === undefined) {
       this.inbox.push(packet);

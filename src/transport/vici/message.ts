@@ -1,4 +1,5 @@
 import { ProtocolError } from '../../util/errors.js';
+import { readString } from './elements.js';
 import { KEY_VALUE, LIST_END, LIST_ITEM, LIST_START, MAX_NAME_BYTES, MAX_VALUE_BYTES, SECTION_END, SECTION_START } from './wire.js';
 
 export type ViciValue = string | string[] | ViciMessage;
@@ -44,36 +45,6 @@ export function toMessage(fields: Record<string, ViciValue | Record<string, unkn
   return out;
 }
 
-// Most of charon's strings repeat (keys, states, algorithm names, ports), so
-// short ASCII strings are interned: a hit costs a byte comparison instead of a
-// native call and an allocation, which halves decode time for list-sas.
-const INTERN_MAX = 40;
-const INTERN_SLOTS = 4096;
-const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
-
-function readString(buf: Buffer, start: number, end: number): string {
-  const len = end - start;
-  if (len > INTERN_MAX) return buf.toString('utf8', start, end);
-  let hash = len;
-  let bits = 0;
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    bits |= c;
-    hash = Math.imul(hash, 0x01000193) ^ c;
-  }
-  if (bits & 0x80) return buf.toString('utf8', start, end);
-  const slot = (hash ^ (hash >>> 12)) & (INTERN_SLOTS - 1);
-  const known = interned[slot];
-  if (known !== undefined && known.length === len) {
-    let i = 0;
-    while (i < len && known.charCodeAt(i) === buf[start + i]) i++;
-    if (i === len) return known;
-  }
-  const fresh = buf.toString('latin1', start, end);
-  interned[slot] = fresh;
-  return fresh;
-}
-
 /** The one key whose value charon sends as raw bytes (list-cert, list-authorities). */
 const BINARY_KEY = 'data';
 
@@ -81,11 +52,7 @@ function malformed(reason: string, offset: number): ProtocolError {
   return new ProtocolError(`malformed VICI message: ${reason} at byte ${offset}`);
 }
 
-/**
- * Decodes a message body. Strings are UTF-8; invalid sequences become U+FFFD
- * rather than failing, because a peer's identities are arbitrary bytes and one
- * odd certificate subject should not hide every other SA.
- */
+/** Decodes a message body. Strings as readString() reads them, except the binary "data". */
 export function decode(buf: Buffer): ViciMessage {
   const root = newMessage();
   const parents: ViciMessage[] = [];

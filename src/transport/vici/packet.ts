@@ -1,4 +1,5 @@
 import { ProtocolError, SizeLimitError } from '../../util/errors.js';
+import { readString } from './elements.js';
 import { decode, encode, type ViciMessage } from './message.js';
 import {
   CMD_REQUEST,
@@ -46,12 +47,19 @@ export function encodePacket(packet: Packet): Buffer {
   return out;
 }
 
-/** Decodes one segment without its length prefix. */
-export function decodePacket(segment: Buffer): Packet {
+/** One segment as it came: its message body, if any, not decoded yet. */
+export interface RawPacket {
+  type: PacketType;
+  name?: string;
+  body?: Buffer;
+}
+
+/** Splits one segment (without its length prefix) into type, name and body; the body is a view of `segment`. */
+export function splitPacket(segment: Buffer): RawPacket {
   if (segment.length === 0) throw new ProtocolError('malformed VICI packet: empty segment');
   const type = segment[0]!;
   if (!KNOWN.has(type)) throw new ProtocolError(`malformed VICI packet: unknown packet type ${type} at byte 0`);
-  const packet: Packet = { type: type as PacketType };
+  const packet: RawPacket = { type: type as PacketType };
   let pos = 1;
   if (NAMED.has(type)) {
     if (segment.length < 2) throw new ProtocolError('malformed VICI packet: truncated name length at byte 1');
@@ -59,15 +67,28 @@ export function decodePacket(segment: Buffer): Packet {
     if (2 + len > segment.length) {
       throw new ProtocolError(`malformed VICI packet: name of ${len} bytes runs past the end at byte 1`);
     }
-    packet.name = segment.toString('utf8', 2, 2 + len);
+    packet.name = readString(segment, 2, 2 + len);
     pos = 2 + len;
   }
   if (WITH_MESSAGE.has(type)) {
-    packet.message = decode(segment.subarray(pos));
+    packet.body = segment.subarray(pos);
   } else if (pos !== segment.length) {
     throw new ProtocolError(`malformed VICI packet: ${segment.length - pos} trailing bytes after type ${type} at byte ${pos}`);
   }
   return packet;
+}
+
+/** A split packet with its body decoded. */
+export function decodeRaw({ type, name, body }: RawPacket): Packet {
+  const packet: Packet = { type };
+  if (name !== undefined) packet.name = name;
+  if (body !== undefined) packet.message = decode(body);
+  return packet;
+}
+
+/** Decodes one segment without its length prefix. */
+export function decodePacket(segment: Buffer): Packet {
+  return decodeRaw(splitPacket(segment));
 }
 
 /**
@@ -90,15 +111,23 @@ export class ViciFramer {
 
   /** Returns every segment that the chunk completes, decoded. */
   push(chunk: Buffer): Packet[] {
-    const out: Packet[] = [];
+    return this.pushRaw(chunk).map(decodeRaw);
+  }
+
+  /**
+   * Returns every segment that the chunk completes, split but not decoded: a whole segment
+   * inside the chunk is a view of it, one assembled across chunks a copy of its own.
+   */
+  pushRaw(chunk: Buffer): RawPacket[] {
+    const out: RawPacket[] = [];
     let pos = 0;
     while (pos < chunk.length) {
       if (this.segment === undefined) {
-        // Fast path: a whole segment inside the chunk is decoded in place, no copy.
+        // Fast path: a whole segment inside the chunk is split in place, no copy.
         if (this.headerFill === 0 && chunk.length - pos >= 4) {
           const len = this.checkLength(chunk.readUInt32BE(pos));
           if (chunk.length - pos - 4 >= len) {
-            out.push(decodePacket(chunk.subarray(pos + 4, pos + 4 + len)));
+            out.push(splitPacket(chunk.subarray(pos + 4, pos + 4 + len)));
             pos += 4 + len;
             continue;
           }
@@ -123,7 +152,7 @@ export class ViciFramer {
         this.segment = undefined;
         this.segmentFill = 0;
         this.headerFill = 0;
-        out.push(decodePacket(segment));
+        out.push(splitPacket(segment));
       }
     }
     return out;

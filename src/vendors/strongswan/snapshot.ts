@@ -47,21 +47,24 @@ function sessionOf(sa: StrongswanIkeSa): Session {
     bytesOut = 0,
     packetsIn = 0,
     packetsOut = 0;
-  const localTs: string[] = [];
-  const remoteTs: string[] = [];
+  // One CHILD_SA (nearly every SA): its selectors as they are, not copied.
+  const only = sa.children.length === 1 ? sa.children[0] : undefined;
+  const localTs: string[] = only ? only.localTs : [];
+  const remoteTs: string[] = only ? only.remoteTs : [];
   for (const c of sa.children) {
     bytesIn += c.traffic.bytesIn;
     bytesOut += c.traffic.bytesOut;
     packetsIn += c.traffic.packetsIn ?? 0;
     packetsOut += c.traffic.packetsOut ?? 0;
-    localTs.push(...c.localTs);
-    remoteTs.push(...c.remoteTs);
+    if (only) continue;
+    for (const ts of c.localTs) localTs.push(ts);
+    for (const ts of c.remoteTs) remoteTs.push(ts);
   }
   return {
     tunnel: sa.conn,
     user: sa.remoteUserId ?? sa.remoteId ?? sa.remoteHost ?? 'unknown',
     id: sa.uniqueId,
-    protocol: `ikev${sa.version}`,
+    protocol: sa.version === 2 ? 'ikev2' : `ikev${sa.version}`,
     state: sa.state,
     remoteAddress: sa.remoteHost,
     remotePort: sa.remotePort,
@@ -132,32 +135,51 @@ export function buildStrongswanSnapshot(input: {
   const childrenByConn = childrenOfConns(input.ikeSas, configured);
   const tunnels: Tunnel[] = [];
   const shunts: Shunt[] = [];
+  const childIndex = new Map<string, { name: string; installed: number }>();
   for (const conn of configured.values()) {
     const sas = byConn.get(conn.name) ?? [];
-    const children = childrenByConn.get(conn.name) ?? [];
+    const childSas = childrenByConn.get(conn.name) ?? [];
     for (const sh of conn.shunts ?? []) {
       const installed = input.installedShunts?.has(`${sh.conn}/${sh.name}`);
       shunts.push(installed === undefined ? sh : { ...sh, installed });
     }
-    const idle = sas.length === 0 && children.length === 0;
+    const idle = sas.length === 0 && childSas.length === 0;
     // Only PASS/DROP children and no SA: a policy, never a tunnel that is down.
     if (conn.children.length === 0 && (conn.shunts ?? []).length > 0 && idle) continue;
-    const { state, detail } = conn.ignored && idle ? { state: 'ignored' as const, detail: 'auto=ignore' } : connState(sas, children);
+    const { state, detail } = conn.ignored && idle ? { state: 'ignored' as const, detail: 'auto=ignore' } : connState(sas, childSas);
     let bytesIn = 0,
       bytesOut = 0,
       packetsIn = 0,
       packetsOut = 0;
-    const installedByChild = new Map<string, number>();
-    for (const c of children) {
+    // Children in order: configured ones first, then those only SAs name, up before rekeyed.
+    // One index for all conns, cleared for each: a hub has thousands of conns of one child.
+    childIndex.clear();
+    const children: { name: string; installed: number }[] = [];
+    const childNamed = (name: string) => {
+      let c = childIndex.get(name);
+      if (c === undefined) {
+        c = { name, installed: 0 };
+        childIndex.set(name, c);
+        children.push(c);
+      }
+      return c;
+    };
+    for (const name of conn.children) childNamed(name);
+    for (const c of childSas) {
       bytesIn += c.traffic.bytesIn;
       bytesOut += c.traffic.bytesOut;
       packetsIn += c.traffic.packetsIn ?? 0;
       packetsOut += c.traffic.packetsOut ?? 0;
-      if (CHILD_UP.has(c.state) && !SUPERSEDED.has(c.state)) installedByChild.set(c.name, (installedByChild.get(c.name) ?? 0) + 1);
+      if (CHILD_UP.has(c.state) && !SUPERSEDED.has(c.state)) childNamed(c.name).installed++;
     }
     // A child that is up only through its REKEYED half (its successor not listed yet) still counts once.
-    for (const c of children) if (c.state === 'REKEYED' && !installedByChild.has(c.name)) installedByChild.set(c.name, 1);
-    const childNames = new Set([...conn.children, ...installedByChild.keys()]);
+    for (const c of childSas) {
+      if (c.state !== 'REKEYED') continue;
+      const child = childNamed(c.name);
+      if (child.installed === 0) child.installed = 1;
+    }
+    let activeSessions = 0;
+    for (const sa of sas) if (isSession(sa)) activeSessions++;
     tunnels.push({
       name: conn.name,
       kind: conn.kind,
@@ -165,11 +187,12 @@ export function buildStrongswanSnapshot(input: {
       detail,
       localAddress: conn.localAddress || undefined,
       remoteAddress: conn.remoteAddress || undefined,
-      activeSessions: sas.filter(isSession).length,
-      children: [...childNames].map((name) => {
-        const installed = installedByChild.get(name) ?? 0;
-        return { name, installed, state: installed > 0 ? 'up' : conn.ignored && idle ? 'ignored' : 'down' };
-      }),
+      activeSessions,
+      children: children.map(({ name, installed }) => ({
+        name,
+        installed,
+        state: installed > 0 ? 'up' : conn.ignored && idle ? 'ignored' : 'down',
+      })),
       traffic: { bytesIn, bytesOut, packetsIn, packetsOut },
     });
   }

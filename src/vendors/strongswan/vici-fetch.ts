@@ -3,7 +3,8 @@ import type { ViciClient, ViciCommand } from '../../transport/vici/client.js';
 import { toMessage, type ViciMessage } from '../../transport/vici/message.js';
 import type { ProbeLog } from '../../log/probe-log.js';
 import type { Certificate, Crl, GatewaySnapshot, StrongswanIkeSa } from '../../model/snapshot.js';
-import { parseGetPools, parseListCertEvent, parseListConnEvent, parseListSaEvent, parseViciStats, parseViciVersion, viciUptime } from './vici-records.js';
+import { decodeListSaEvent } from './vici-list-sa.js';
+import { parseGetPools, parseListCertEvent, parseListConnEvent, parseViciStats, parseViciVersion, viciUptime } from './vici-records.js';
 import { section } from './vici-value.js';
 import type { ConfiguredConn } from './records.js';
 import { buildStrongswanSnapshot } from './snapshot.js';
@@ -44,7 +45,16 @@ export async function fetchViciSnapshot(
   const commands: ViciCommand[] = [
     { command: 'version' },
     { command: 'stats' },
-    { command: 'list-sas', stream: { event: 'list-sa', onEvent: (e) => ikeSas.push(...parseListSaEvent(e)) } },
+    // The stream that grows with the gateway: decoded from its bytes straight into records.
+    {
+      command: 'list-sas',
+      stream: {
+        event: 'list-sa',
+        onRawEvent: (body) => {
+          for (const sa of decodeListSaEvent(body)) ikeSas.push(sa);
+        },
+      },
+    },
     { command: 'list-conns', stream: { event: 'list-conn', onEvent: (e) => conns.push(...parseListConnEvent(e)) } },
   ];
   if (opts.pools) commands.push({ command: 'get-pools', message: toMessage({ leases: 'yes' }) });

@@ -10,7 +10,9 @@ import { parseIpsecStatus } from '../../../src/vendors/strongswan/ipsec-status.j
 import { decode, encode, toMessage } from '../../../src/transport/vici/message.js';
 import type { ConfiguredConn } from '../../../src/vendors/strongswan/records.js';
 import { buildStrongswanSnapshot } from '../../../src/vendors/strongswan/snapshot.js';
+import { decodeListSaEvent, readListSaEvent } from '../../../src/vendors/strongswan/vici-list-sa.js';
 import { parseListConnEvent, parseListSaEvent } from '../../../src/vendors/strongswan/vici-records.js';
+import { ProtocolError } from '../../../src/util/errors.js';
 import type { GatewaySnapshot, StrongswanIkeSa } from '../../../src/model/snapshot.js';
 import { parsePretty } from '../../lab/support/vici-compare.js';
 
@@ -46,16 +48,25 @@ function load(file: string): { header: string[]; expect: Expect; body: string } 
 /**
  * `swanctl --list-conns --pretty` and `--list-sas --pretty` output (the daemon's VICI messages printed one
  * item a line), each message sent through the wire codec (encoded to VICI bytes and decoded) before the
- * prober's parsers see it, as a probe's would be.
+ * prober's parsers see it, as a probe's would be. list-sa events are read from their bytes as the prober
+ * reads them, and must give what the generic path (decode, then parseListSaEvent) gives.
  */
 function fromPretty(body: string): GatewaySnapshot {
   const conns: ConfiguredConn[] = [];
   const ikeSas: StrongswanIkeSa[] = [];
   for (const m of parsePretty(body)) {
     if (m.type !== 'event') continue;
-    const wire = decode(encode(toMessage(m.body)));
-    if (m.name === 'list-conn') conns.push(...parseListConnEvent(wire));
-    else if (m.name === 'list-sa') ikeSas.push(...parseListSaEvent(wire));
+    const bytes = encode(toMessage(m.body));
+    if (m.name === 'list-conn') conns.push(...parseListConnEvent(decode(bytes)));
+    else if (m.name === 'list-sa') {
+      const records = readListSaEvent(bytes);
+      assert.ok(records, 'a field list-sa event is read from its bytes');
+      assert.deepStrictEqual(records, parseListSaEvent(decode(bytes)), 'the same records as the generic path');
+      for (let cut = 1; cut < bytes.length; cut += 7) {
+        assert.throws(() => decodeListSaEvent(bytes.subarray(0, cut)), ProtocolError, 'a truncated event is a ProtocolError');
+      }
+      ikeSas.push(...records);
+    }
   }
   return buildStrongswanSnapshot({ info: { product: 'charon' }, conns, ikeSas, pools: [] });
 }

@@ -3,9 +3,18 @@
 // hand after the VICI README's list-conns/list-sas/list-certs layouts (strongSwan 5.9).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { toMessage } from '../../../src/transport/vici/message.js';
+import { encode, toMessage } from '../../../src/transport/vici/message.js';
 import { buildStrongswanSnapshot } from '../../../src/vendors/strongswan/snapshot.js';
 import { parseListCertEvent, parseListConnEvent, parseListSaEvent } from '../../../src/vendors/strongswan/vici-records.js';
+import { decodeListSaEvent } from '../../../src/vendors/strongswan/vici-list-sa.js';
+import type { ViciMessage } from '../../../src/transport/vici/message.js';
+
+/** A list-sa event as the prober reads it (from its bytes), checked against the generic path. */
+function listSa(event: ViciMessage) {
+  const records = decodeListSaEvent(encode(event));
+  assert.deepStrictEqual(records, parseListSaEvent(event));
+  return records;
+}
 
 const conns = parseListConnEvent(
   toMessage({
@@ -49,7 +58,7 @@ describe('VICI from the field', () => {
   });
 
   it('counts no half-open IKE_SA or rekey leftover as a session, and keeps same-named CHILD_SAs', () => {
-    const sas = parseListSaEvent(
+    const sas = listSa(
       toMessage({
         branch: {
           uniqueid: '5',
@@ -64,9 +73,9 @@ describe('VICI from the field', () => {
         },
       }),
     ).concat(
-      parseListSaEvent(toMessage({ branch: { uniqueid: '4', state: 'REKEYED', 'remote-id': 'branch.example.org' } })),
-      parseListSaEvent(toMessage({ 'rw-cert': { uniqueid: '9', state: 'CONNECTING', 'remote-host': '203.0.113.5', 'remote-id': '%any' } })),
-      parseListSaEvent(toMessage({ 'rw-cert': { uniqueid: '10', state: 'CREATED', 'remote-host': '203.0.113.6' } })),
+      listSa(toMessage({ branch: { uniqueid: '4', state: 'REKEYED', 'remote-id': 'branch.example.org' } })),
+      listSa(toMessage({ 'rw-cert': { uniqueid: '9', state: 'CONNECTING', 'remote-host': '203.0.113.5', 'remote-id': '%any' } })),
+      listSa(toMessage({ 'rw-cert': { uniqueid: '10', state: 'CREATED', 'remote-host': '203.0.113.6' } })),
     );
     const snap = buildStrongswanSnapshot({ info: { product: 'charon' }, conns, ikeSas: sas, pools: [] });
     assert.deepEqual(
