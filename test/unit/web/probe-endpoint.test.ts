@@ -237,3 +237,27 @@ test("an idle scrape connection is kept between scrapes, past Node's 5 s default
     agent.destroy();
   }
 });
+
+test('a large answer (over 1 MiB, streamed in its chunks) arrives whole, with its Content-Length', async () => {
+  const big = await startCharonLike(3000);
+  try {
+    const res = await exporter.get(`/probe?module=vici_slow&target=127.0.0.1:${big.port}`);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    assert.ok(bytes.length > 1 << 20, `${bytes.length} bytes: the streamed path needs more than 1 MiB`);
+    assert.equal(res.headers.get('content-length'), String(bytes.length));
+    const text = bytes.toString('utf8');
+    assert.equal(sampleValue(text, 'probe_success'), 1);
+    assert.ok(text.endsWith('\n'));
+    const lines = text.slice(0, -1).split('\n');
+    // Every line whole: a comment, or a sample with its value (a chunk boundary inside a line would break one).
+    for (const line of lines)
+      assert.match(line, /^(# (HELP|TYPE) \S+ .*|[a-zA-Z_:][\w:]*(\{.*\})? -?[\d.e+-]+|[a-zA-Z_:][\w:]*(\{.*\})? (NaN|[+-]Inf))$/, line);
+    // As many samples as the probe wrote, by its own count in the log.
+    const counted = exporter.logs.filter((l) => /msg="probe succeeded"/.test(l) && l.includes(`:${big.port} `)).map((l) => / series=(\d+)/.exec(l)?.[1]);
+    assert.equal(counted.length, 1);
+    assert.equal(lines.filter((l) => !l.startsWith('#')).length, Number(counted[0]));
+    assert.ok(lines.filter((l) => l.startsWith('vpn_tunnel_up{')).length >= 3000);
+  } finally {
+    await big.close();
+  }
+});
