@@ -125,6 +125,9 @@ export function buildStrongswanSnapshot(input: {
     else byConn.set(sa.conn, [sa]);
   }
   const configured = new Map(input.conns.map((c) => [c.name, c]));
+  // Children are placed by what is really configured, before the conns below that only SAs name:
+  // those configure nothing, so their SAs' children stay with them.
+  const childrenByConn = childrenOfConns(input.ikeSas, configured);
   // SAs of a conn that was unloaded while they live still deserve a tunnel.
   for (const [name, sas] of byConn) {
     if (!configured.has(name)) {
@@ -132,7 +135,6 @@ export function buildStrongswanSnapshot(input: {
       configured.set(name, { name, kind: remoteAccess ? 'remote-access' : 'site-to-site', ignored: false, children: [], shunts: [] });
     }
   }
-  const childrenByConn = childrenOfConns(input.ikeSas, configured);
   const tunnels: Tunnel[] = [];
   const shunts: Shunt[] = [];
   const childIndex = new Map<string, { name: string; installed: number }>();

@@ -11,6 +11,8 @@ import { buildStrongswanSnapshot } from '../../../src/vendors/strongswan/snapsho
 import { parseListConnEvent, parseListSaEvent } from '../../../src/vendors/strongswan/vici-records.js';
 import type { ConfiguredConn } from '../../../src/vendors/strongswan/records.js';
 import type { GatewaySnapshot, StrongswanIkeSa } from '../../../src/model/snapshot.js';
+import type { ViciSection } from '../../../src/vendors/strongswan/vici-value.js';
+import { listConnEvent, listSaEvent } from '../../support/charon-shapes.js';
 import { parsePretty } from '../../lab/support/vici-compare.js';
 
 const fixture = (name: string) => readFileSync(`test/fixtures/strongswan/${name}`, 'utf8');
@@ -65,4 +67,26 @@ test('VICI (real list-conns/list-sas of the peer): net-a2 nested under the IKE_S
     { name: 'site-a2', kind: 'site-to-site', state: 'up', sessions: 0, children: [['net-a2', 1]] },
   ]);
   assert.equal(snap.sessions.length, 1);
+});
+
+test('an SA of a conn no longer configured keeps its children, even when another conn configures their name', () => {
+  // charon-like: conns site-0 (child net) and rw-1 (child rw) loaded; IKE_SAs of site-0, rw-eap and
+  // site-2, the last two of conns unloaded since (their SAs live on). site-2's child net is its own.
+  const conns = [0, 1].flatMap((i) => parseListConnEvent(listConnEvent(i) as unknown as ViciSection));
+  const ikeSas = [0, 1, 2].flatMap((i) => parseListSaEvent(listSaEvent(i) as unknown as ViciSection));
+  assert.deepEqual(
+    ikeSas.map((sa) => [sa.conn, sa.children.map((c) => c.name)]),
+    [
+      ['site-0', ['net']],
+      ['rw-eap', ['rw']],
+      ['site-2', ['net']],
+    ],
+  );
+  const snap = buildStrongswanSnapshot({ info: { product: 'charon' }, conns, ikeSas, pools: [] });
+  assert.deepEqual(view(snap, ['site-0', 'site-2', 'rw-1', 'rw-eap']), [
+    { name: 'site-0', kind: 'site-to-site', state: 'up', sessions: 1, children: [['net', 1]] },
+    { name: 'site-2', kind: 'site-to-site', state: 'up', sessions: 1, children: [['net', 1]] },
+    { name: 'rw-1', kind: 'remote-access', state: 'down', sessions: 0, children: [['rw', 0]] },
+    { name: 'rw-eap', kind: 'remote-access', state: 'up', sessions: 1, children: [['rw', 1]] },
+  ]);
 });
