@@ -114,7 +114,7 @@ async function writeCodeCache(): Promise<void> {
   }
   const size = (await stat(join(OUT, 'server.code-cache'))).size;
   const version = await new Promise<string>((done, failed) => {
-    const check = spawn(process.execPath, [LAUNCHER, '--version'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const check = spawn(process.execPath, [LAUNCHER, '--version'], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 60_000 });
     let out = '';
     check.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     check.once('error', failed);
