@@ -1,6 +1,5 @@
 import { abortReason } from '../util/abort.js';
 import { ProbeTimeoutError } from '../util/errors.js';
-import type { ProbeBudget } from './budget.js';
 import type { Target } from './prober.js';
 import { ProbeRefusal } from './refusal.js';
 
@@ -17,6 +16,12 @@ export interface ProbeLimitsOptions {
 }
 
 export const DEFAULT_PROBE_LIMITS: ProbeLimitsOptions = { maxConcurrency: 200, maxPerTarget: 2 };
+
+/** How long a wait for a slot may last: until the signal fires, and never past the deadline (a performance.now() time). */
+export interface WaitBound {
+  signal: AbortSignal;
+  deadline: number;
+}
 
 /** Held while the probe runs; release it exactly once when the probe is over. */
 export interface ProbeSlot {
@@ -55,8 +60,9 @@ class Gate {
   entries = 0;
   /** Waiters that still want a slot. */
   waiting = 0;
-  /** Start time (performance.now) of each slot holder. */
-  readonly holders = new Map<symbol, number>();
+  /** Start time (performance.now) of each slot holder, by its token. */
+  readonly holders = new Map<number, number>();
+  private nextToken = 0;
 
   constructor(
     readonly cap: number,
@@ -107,19 +113,47 @@ class Gate {
   }
 
   /**
+   * A slot at once if one is free and nobody queues for one, else undefined. The common
+   * case on every probe, so it costs no promise and no abort listener.
+   */
+  tryAcquire(signal: AbortSignal): ProbeSlot | undefined {
+    if (this.active >= this.cap || this.head !== this.queue.length || signal.aborted) return undefined;
+    this.entries++;
+    this.active++;
+    return this.grant(0);
+  }
+
+  /** Records a holder whose slot is already counted in `active`; its release passes the slot on. */
+  private grant(waitedMs: number): ProbeSlot {
+    const token = this.nextToken++;
+    this.holders.set(token, performance.now());
+    let held = true;
+    return {
+      waitedMs,
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.holders.delete(token);
+        this.finish();
+      },
+    };
+  }
+
+  /**
    * A slot, or a 503 ProbeRefusal saying why there is none. The budget's deadline bounds
    * the wait. A probe that, by this target's typical duration, could not finish before
    * its deadline is refused instead of queued (or, when its turn comes, instead of
    * run): it would only time out, after adding one more connection to a busy gateway.
    * `refuse` words the reason.
    */
-  acquire({ signal, deadline }: ProbeBudget, refuse: (why: string) => string): Promise<ProbeSlot> {
+  acquire({ signal, deadline }: WaitBound, refuse: (why: string) => string): Promise<ProbeSlot> {
     const throttled = (why: string) => new ProbeRefusal(503, refuse(why));
     const queuedAt = performance.now();
     const mustWait = this.holders.size + this.waiting >= this.cap;
     const predicted = this.predictedWaitMs(queuedAt);
     const typical = this.typicalMs();
     if (mustWait && predicted !== undefined && typical !== undefined && queuedAt + predicted + typical > deadline) {
+      this.idleIfUnused();
       return Promise.reject(
         throttled(
           `the next free slot is expected in ${fmtSeconds(predicted)} and its probes take ${fmtSeconds(typical)}, ` +
@@ -127,10 +161,12 @@ class Gate {
         ),
       );
     }
-    if (signal.aborted) return Promise.reject(throttled(whyGaveUp(signal, 0)));
+    if (signal.aborted) {
+      this.idleIfUnused();
+      return Promise.reject(throttled(whyGaveUp(signal, 0)));
+    }
     return new Promise((resolve, reject) => {
       let state: 'waiting' | 'granted' | 'abandoned' = 'waiting';
-      const token = Symbol('slot');
       this.entries++;
       this.waiting++;
       const giveUp = (reason: string) => {
@@ -159,19 +195,14 @@ class Gate {
         }
         state = 'granted';
         this.waiting--;
-        this.holders.set(token, started);
-        let held = true;
-        resolve({
-          waitedMs: started - queuedAt,
-          release: () => {
-            if (!held) return;
-            held = false;
-            this.holders.delete(token);
-            this.finish();
-          },
-        });
+        resolve(this.grant(started - queuedAt));
       });
     });
+  }
+
+  /** A refusal before queuing leaves a gate made for it unused: it goes now, not at a later probe's end. */
+  private idleIfUnused(): void {
+    if (this.entries === 0) this.onIdle();
   }
 
   private finish(): void {
@@ -229,10 +260,19 @@ export class ProbeLimits {
 
   /**
    * Waits for a slot for `target` until the budget's signal fires or its deadline would
-   * pass; never longer. Throws a 503 ProbeRefusal when there is none.
+   * pass; never longer. Throws a 503 ProbeRefusal when there is none. When both slots
+   * are free the answer is the slot itself, not a promise of it.
    */
-  async acquire(target: Target, budget: ProbeBudget): Promise<ProbeSlot> {
+  acquire(target: Target, budget: WaitBound): ProbeSlot | Promise<ProbeSlot> {
     const key = targetKey(target);
+    const gate = this.gate(key);
+    const own = gate.tryAcquire(budget.signal);
+    const all = own && this.global.tryAcquire(budget.signal);
+    if (own && all) return this.held(key, own, all);
+    return this.acquireQueued(key, gate, own, target, budget);
+  }
+
+  private gate(key: string): Gate {
     let gate = this.perTarget.get(key);
     if (!gate) {
       const created = new Gate(
@@ -245,10 +285,17 @@ export class ProbeLimits {
       gate = created;
       this.perTarget.set(key, gate);
     }
-    const own = await gate.acquire(
-      budget,
-      (why) => `too many probes in flight for target ${target.raw} (at most ${this.options.maxPerTarget} at once, --probe.max-per-target): ${why}`,
-    );
+    return gate;
+  }
+
+  /** The slow path: queue for the target's slot unless already held, then for a global one. */
+  private async acquireQueued(key: string, gate: Gate, held: ProbeSlot | undefined, target: Target, budget: WaitBound): Promise<ProbeSlot> {
+    const own =
+      held ??
+      (await gate.acquire(
+        budget,
+        (why) => `too many probes in flight for target ${target.raw} (at most ${this.options.maxPerTarget} at once, --probe.max-per-target): ${why}`,
+      ));
     let all: ProbeSlot;
     try {
       all = await this.global.acquire(
@@ -260,6 +307,11 @@ export class ProbeLimits {
       own.release();
       throw err;
     }
+    return this.held(key, own, all);
+  }
+
+  /** Both slots, released together; how long they were held feeds the target's typical duration. */
+  private held(key: string, own: ProbeSlot, all: ProbeSlot): ProbeSlot {
     const started = performance.now();
     let held = true;
     return {

@@ -17,7 +17,7 @@ function t(raw: string): Target {
 
 /** A slot, or the 503 refusal acquire threw. */
 function attempt(limits: ProbeLimits, target: Target, signal: AbortSignal, deadline: number): Promise<ProbeSlot | ProbeRefusal> {
-  return limits.acquire(target, { signal, deadline }).catch((err: unknown) => {
+  return Promise.resolve(limits.acquire(target, { signal, deadline })).catch((err: unknown) => {
     assert.ok(err instanceof ProbeRefusal && err.status === 503, String(err));
     return err;
   });
@@ -80,6 +80,30 @@ test('per-target cap: the third probe waits, and runs when a slot is released', 
   assert.deepEqual(limits.stats(), { running: 3, queued: 0, targets: 2 });
   for (const s of [b, c, other]) s.release();
   await new Promise((r) => setImmediate(r));
+  assert.deepEqual(limits.stats(), { running: 0, queued: 0, targets: 0 });
+});
+
+test('a free slot is the slot itself, not a promise; a busy one is a promise that waits its turn', async () => {
+  const limits = new ProbeLimits({ maxConcurrency: 2, maxPerTarget: 1 });
+  const signal = new AbortController().signal;
+  const deadline = performance.now() + 60_000;
+  const first = limits.acquire(t('gw1'), { signal, deadline });
+  assert.ok(!(first instanceof Promise), 'granted at once');
+  assert.deepEqual(limits.stats(), { running: 1, queued: 0, targets: 1 });
+  // gw1's own slot is taken: this one queues behind it.
+  const second = limits.acquire(t('gw1'), { signal, deadline });
+  assert.ok(second instanceof Promise);
+  assert.deepEqual(limits.stats(), { running: 1, queued: 1, targets: 1 });
+  // An aborted probe is never granted at once, even with slots free.
+  const gone = new AbortController();
+  gone.abort(new Error('gone'));
+  const refused = await attempt(limits, t('gw2'), gone.signal, deadline);
+  assert.ok(refused instanceof ProbeRefusal);
+  first.release();
+  first.release(); // a second release is a no-op
+  const granted = await second;
+  assert.deepEqual(limits.stats(), { running: 1, queued: 0, targets: 1 });
+  granted.release();
   assert.deepEqual(limits.stats(), { running: 0, queued: 0, targets: 0 });
 });
 
