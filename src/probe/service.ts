@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { Config } from '../config/config.js';
 import type { MetricSet } from '../exposition/metric-set.js';
 import { protectUsers } from '../exposition/privacy.js';
@@ -8,7 +8,7 @@ import { CapturingProbeLog } from '../log/probe-log.js';
 import type { GatewaySnapshot } from '../model/snapshot.js';
 import { onAbort, throwIfAborted } from '../util/abort.js';
 import { ProbeError, errorMessage } from '../util/errors.js';
-import { startBudget } from './budget.js';
+import { ProbeBudget, type BudgetListener, type OnClientGone } from './budget.js';
 import type { ProbeHistory, ProbeRecord } from './history.js';
 import { targetKey, type ProbeLimits } from './limits.js';
 import type { ProberDefinition, Services } from './prober.js';
@@ -66,16 +66,16 @@ export class ProbeService {
   }
 
   /**
-   * Runs one probe; `clientSignal` fires when whoever asked goes away. Throws a 503
+   * Runs one probe; `onClientGone` tells when whoever asked goes away. Throws a 503
    * ProbeRefusal when throttled. Probes of one (module, target) at the same moment share
    * one gateway fetch, and with the module's min_interval a probe may be answered from the
    * last one (see FetchSharing).
    */
-  async run(request: ProbeRequest, clientSignal: AbortSignal): Promise<ProbeResult> {
+  async run(request: ProbeRequest, onClientGone: OnClientGone): Promise<ProbeResult> {
     const { module, target, timeoutMs } = request;
     const { metrics } = this.o;
     const log = new CapturingProbeLog(this.o.logger.child({ module: module.name, target: target.raw }));
-    const budget = startBudget(timeoutMs, clientSignal);
+    const budget = new ProbeBudget(timeoutMs, onClientGone);
     try {
       log.debug('probe budget', { timeout_seconds: timeoutMs / 1000 });
       const startedAt = Date.now();
@@ -87,15 +87,13 @@ export class ProbeService {
         log.info('answered from a recent fetch (min_interval)', { fetch: outcome.fetchId, age_seconds: secondsSince(outcome.finishedAt) });
         metrics.probesShared.inc({ module: module.name, source });
       } else {
-        const shared = this.sharing.share(key, budget.signal, budget.deadline, module.minIntervalMs, (signal, fetchId) =>
-          this.fetch(request, signal, budget.deadline, log, fetchId),
-        );
+        const shared = this.sharing.share(key, budget, module.minIntervalMs, (signal, fetchId) => this.fetch(request, signal, budget.deadline, log, fetchId));
         source = shared.joined ? 'joined' : 'fetched';
         if (shared.joined) {
           log.info('joined a fetch of this module and target already in flight', { fetch: shared.fetchId });
           metrics.probesShared.inc({ module: module.name, source });
         }
-        outcome = await settleByDeadline(shared.outcome, budget.signal).catch((err: unknown) => {
+        outcome = await settleByDeadline(shared.outcome, (listener) => budget.onEnd(listener)).catch((err: unknown) => {
           if (err instanceof ProbeRefusal) {
             // "throttled", not "rejected": a valid probe the exporter had no capacity for, by
             // module, which calls for higher caps or a look at a stuck gateway.
@@ -197,7 +195,7 @@ async function probeOnce(
   log.debug('probe started', { prober: module.prober.name, host: target.host, port: target.port });
   try {
     throwIfAborted(signal);
-    const snapshot = await settleByDeadline(module.prober.probe({ target, options, signal, log, services }), signal);
+    const snapshot = await settleByDeadline(module.prober.probe({ target, options, signal, log, services }), (listener) => onAbort(signal, listener));
     return { snapshot };
   } catch (err) {
     return failed(err);
@@ -210,9 +208,9 @@ async function probeOnce(
  * loop after the abort to fail in its own, more specific words ("waiting for the first CLI
  * prompt: probe timed out"); only then does the bare abort reason win.
  */
-function settleByDeadline<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+function settleByDeadline<T>(work: Promise<T>, onEnd: (listener: BudgetListener) => () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const dispose = onAbort(signal, (reason) => setImmediate(() => reject(reason)));
+    const dispose = onEnd((reason) => setImmediate(() => reject(reason)));
     work.then(
       (v) => {
         dispose();

@@ -1,7 +1,7 @@
-import { onAbort } from '../util/abort.js';
 import { ProbeTimeoutError } from '../util/errors.js';
 import type { FailureReason } from './failure.js';
 import type { GatewaySnapshot } from '../model/snapshot.js';
+import type { ProbeBudget } from './budget.js';
 
 /** What one gateway fetch produced: shared by every probe that joined it or reads it later. */
 export interface FetchOutcome {
@@ -49,13 +49,12 @@ export class FetchSharing {
 
   /**
    * Joins the fetch in flight for `key`, or starts one with `fetch`, which runs under a signal
-   * that fires at `deadline` (a performance.now() time) or when every waiter's signal has.
+   * that fires at the starter's deadline or when every waiter's budget has ended.
    * `keepMs` > 0 keeps the outcome for later probes (min_interval).
    */
   share(
     key: string,
-    waiter: AbortSignal,
-    deadline: number,
+    waiter: ProbeBudget,
     keepMs: number,
     fetch: (signal: AbortSignal, fetchId: number) => Promise<Omit<FetchOutcome, 'finishedAt' | 'fetchId'>>,
   ): { outcome: Promise<FetchOutcome>; joined: boolean; fetchId: number } {
@@ -64,10 +63,10 @@ export class FetchSharing {
     if (!flight) {
       const cancel = new AbortController();
       const id = this.nextId++;
-      const timer = setTimeout(() => cancel.abort(new ProbeTimeoutError()), Math.max(0, deadline - performance.now()));
+      const timer = setTimeout(() => cancel.abort(new ProbeTimeoutError()), Math.max(0, waiter.deadline - performance.now()));
       const started: InFlight = { id, waiters: 0, cancel, promise: Promise.resolve() as unknown as Promise<FetchOutcome> };
       started.promise = fetch(cancel.signal, id)
-        .then((o) => ({ ...o, finishedAt: performance.now(), fetchId: id }))
+        .then((o): FetchOutcome => ({ snapshot: o.snapshot, failure: o.failure, failureReason: o.failureReason, finishedAt: performance.now(), fetchId: id }))
         .finally(() => {
           clearTimeout(timer);
           if (this.inFlight.get(key) === started) this.inFlight.delete(key);
@@ -81,7 +80,7 @@ export class FetchSharing {
     }
     const f = flight;
     f.waiters++;
-    const dispose = onAbort(waiter, (reason) => {
+    const dispose = waiter.onEnd((reason) => {
       if (--f.waiters === 0) f.cancel.abort(reason);
     });
     f.promise.then(dispose, dispose);
