@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { AppDeps } from './deps.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/api.js';
@@ -28,6 +29,15 @@ export function createApp(deps: AppDeps, routePrefix = '', security?: WebSecurit
   }
   root.route(routePrefix || '/', routes(deps));
   root.notFound((c) => c.text('not found\n', 404));
+  // Here, not on the sub-apps: Hono wraps every handler of a sub-app that has an onError of
+  // its own in a fresh compose() on each request.
+  root.onError((err, c) => {
+    // Hono's own answers (as its default handler gives them).
+    if (err instanceof HTTPException) return err.getResponse();
+    // Reaching here otherwise is a bug; the reason goes to the log, not to the caller.
+    deps.logger.error({ err: err.message, path: c.req.path }, 'request failed');
+    return c.text('internal error\n', 500);
+  });
   return root;
 }
 
@@ -40,10 +50,5 @@ function routes(deps: AppDeps): Hono {
   app.route('/', fleetRoutes(deps));
   app.route('/', assetRoutes());
   app.notFound((c) => c.text('not found\n', 404));
-  app.onError((err, c) => {
-    // Reaching here is a bug; the reason goes to the log, not to the caller.
-    deps.logger.error({ err: err.message, path: c.req.path }, 'request failed');
-    return c.text('internal error\n', 500);
-  });
   return app;
 }

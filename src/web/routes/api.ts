@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { sessionRows } from '../../exposition/sessions-json.js';
 import type { AppDeps } from '../deps.js';
-import { refusalOf, runProbe, type ProbeEnv } from '../probe-middleware.js';
+import { runProbe, type ProbeEnv } from '../probe-middleware.js';
 
 const API_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' };
 
@@ -19,7 +19,7 @@ const API_HEADERS = { 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'no
  */
 export function apiRoutes(deps: AppDeps): Hono<ProbeEnv> {
   const app = new Hono<ProbeEnv>();
-  const probe = runProbe(deps.probes);
+  const probe = runProbe(deps.probes, (c, refused) => c.json({ error: refused.message }, refused.status, API_HEADERS));
 
   app.get('/api/probe', probe, (c) => {
     const p = c.var.probe;
@@ -54,10 +54,5 @@ export function apiRoutes(deps: AppDeps): Hono<ProbeEnv> {
     return c.json(sessionRows(p.snapshot, p.request.target.host, Date.now()), 200, API_HEADERS);
   });
 
-  app.onError((err, c) => {
-    const refused = refusalOf(err);
-    if (!refused) throw err;
-    return c.json({ error: refused.message }, refused.status, API_HEADERS);
-  });
   return app;
 }

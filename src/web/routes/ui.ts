@@ -1,7 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { sessionRows } from '../../exposition/sessions-json.js';
 import type { AppDeps } from '../deps.js';
-import { refusalOf, runProbe, type ProbeEnv } from '../probe-middleware.js';
+import { runProbe, type ProbeEnv, type RenderRefusal } from '../probe-middleware.js';
 import { renderConfigPage } from '../pages/config-page.js';
 import { renderHistoryPage } from '../pages/history-page.js';
 import { renderLandingPage } from '../pages/landing.js';
@@ -42,7 +42,12 @@ export function uiRoutes(deps: AppDeps): Hono<ProbeEnv> {
     return page(c, renderLogsPage(record, v));
   });
 
-  app.get('/sessions.html', runProbe(deps.probes), (c) => {
+  const refused: RenderRefusal = (c, refusal) => {
+    // 503: the request was fine but found no slot; the others were not probe requests to run.
+    const title = refusal.status === 503 ? 'Probe not run' : 'Cannot probe';
+    return page(c, renderMessagePage('sessions', title, refusal.message, v), refusal.status);
+  };
+  app.get('/sessions.html', runProbe(deps.probes, refused), (c) => {
     const p = c.var.probe;
     // As /sessions (routes/api.ts): a failed probe has no sessions to show, so it is a 502, not an empty table.
     if (!p.snapshot) {
@@ -65,13 +70,6 @@ export function uiRoutes(deps: AppDeps): Hono<ProbeEnv> {
       nowSeconds: now / 1000,
     };
     return page(c, renderSessionsPage(view, v));
-  });
-  app.onError((err, c) => {
-    const refused = refusalOf(err);
-    if (!refused) throw err;
-    // 503: the request was fine but found no slot; the others were not probe requests to run.
-    const title = refused.status === 503 ? 'Probe not run' : 'Cannot probe';
-    return page(c, renderMessagePage('sessions', title, refused.message, v), refused.status);
   });
 
   return app;
