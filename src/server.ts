@@ -1,6 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from './log/logger.js';
 import { ConfigReloader } from './config/reloader.js';
 import { SelfMetrics } from './exposition/self-metrics.js';
 import { DEFAULT_FLEET_MAX_ENTRIES, FleetStore } from './probe/fleet.js';

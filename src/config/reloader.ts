@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import { loadConfig } from './modules.js';
 import { singleFlightReload } from './single-flight.js';
 import type { Config, ProberSchema } from './config.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 /**
  * A resolved secret. It prints as "<secret>" everywhere (String(), JSON, util.inspect,
- * pino), so a secret that slips into a log line or an error shows nothing.
+ * the log), so a secret that slips into a log line or an error shows nothing.
  */
 export class Secret {
   readonly #value: string;

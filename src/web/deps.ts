@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../log/logger.js';
 import type { ConfigReloader } from '../config/reloader.js';
 import type { SelfMetrics } from '../exposition/self-metrics.js';
 import type { FleetStore } from '../probe/fleet.js';

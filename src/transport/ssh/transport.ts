@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import type { ClientChannel } from 'ssh2';
 import type { LogFields, ProbeLog } from '../../log/probe-log.js';
 import { silentProbeLog } from '../../log/probe-log.js';
@@ -39,7 +39,7 @@ export function createSshTransport(options: SshTransportOptions = {}): SshTransp
     idleTimeoutMs: options.idleTimeoutMs ?? DEFAULTS.idleTimeoutMs,
     keepaliveIntervalMs: options.keepaliveIntervalMs ?? DEFAULTS.keepaliveIntervalMs,
     readyTimeoutMs: options.readyTimeoutMs ?? DEFAULTS.readyTimeoutMs,
-    logger: options.logger ? fromPino(options.logger) : silentProbeLog,
+    logger: options.logger ? fromProcessLog(options.logger) : silentProbeLog,
   });
 
   return {
@@ -96,7 +96,7 @@ export function createSshTransport(options: SshTransportOptions = {}): SshTransp
   };
 }
 
-function fromPino(logger: Logger): ProbeLog {
+function fromProcessLog(logger: Logger): ProbeLog {
   const at =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (msg: string, fields: LogFields = {}) =>

@@ -1,6 +1,6 @@
 import type { ServerType } from '@hono/node-server';
 import { createServer as createHttpsServer, type Server as HttpsServer, type ServerOptions } from 'node:https';
-import type { Logger } from 'pino';
+import type { Logger } from '../../log/logger.js';
 import { ConfigError } from '../../config/config.js';
 import { configError } from '../../config/config-file.js';
 import { singleFlightReload } from '../../config/single-flight.js';
