@@ -40,11 +40,25 @@ export class ProbeHistory {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError('history limit must be a positive integer');
   }
 
-  add(record: NewProbeRecord): ProbeRecord {
-    const stored: ProbeRecord = { ...record, id: this.nextId++ };
+  add(r: NewProbeRecord): ProbeRecord {
+    // Field by field, not a spread: one object shape for every record, built at the cost of a literal.
+    const stored: ProbeRecord = {
+      id: this.nextId++,
+      startedAt: r.startedAt,
+      module: r.module,
+      prober: r.prober,
+      target: r.target,
+      success: r.success,
+      durationSeconds: r.durationSeconds,
+      failure: r.failure,
+      failureReason: r.failureReason,
+      source: r.source,
+      series: r.series,
+      log: r.log,
+    };
     if (this.records.length >= this.limit) {
-      const oldestSuccess = this.successes > 0 ? this.records.findIndex((r) => r.success) : -1;
-      const [dropped] = this.records.splice(Math.max(oldestSuccess, 0), 1);
+      const oldestSuccess = this.successes > 0 ? this.records.findIndex((x) => x.success) : -1;
+      const dropped = oldestSuccess > 0 ? this.records.splice(oldestSuccess, 1)[0] : this.records.shift();
       if (dropped?.success) this.successes--;
     }
     this.records.push(stored);
