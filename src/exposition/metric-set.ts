@@ -31,6 +31,57 @@ const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
 
+/** The bytes a family writes around its samples: fixed by its name, help, type and labels. */
+interface FamilyBytes {
+  readonly help: string;
+  readonly type: MetricType;
+  readonly labelNames: readonly string[];
+  /** `name{first="`, then `",next="` for each further label: the bytes between label values. */
+  readonly heads: Buffer[];
+  /** `"} ` after the last label value, or ` ` without labels. */
+  readonly tail: Buffer;
+  /** The # HELP and # TYPE lines. */
+  readonly header: Buffer;
+  /** The most a sample writes beside its label values. */
+  readonly fixedBytes: number;
+}
+
+/**
+ * Families are declared in code: a few hundred names, each with one help, type and label
+ * list. Their bytes are made once per name, not once per probe (a refused probe's three
+ * families made nine small buffers each time). A name declared again with other help or
+ * labels (only tests do) gets bytes of its own, uncached.
+ */
+const FAMILY_BYTES = new Map<string, FamilyBytes>();
+const MAX_CACHED_FAMILIES = 4096;
+
+function familyBytes(name: string, help: string, type: MetricType, labelNames: readonly string[]): FamilyBytes {
+  const known = FAMILY_BYTES.get(name);
+  if (known && known.help === help && known.type === type && sameStrings(known.labelNames, labelNames)) return known;
+  const escapedHelp = help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  const heads = labelNames.map((n, i) => Buffer.from(`${i === 0 ? `${name}{` : '",'}${n}="`, 'utf8'));
+  const tail = Buffer.from(labelNames.length > 0 ? '"} ' : `${name} `, 'utf8');
+  const made: FamilyBytes = {
+    help,
+    type,
+    labelNames: [...labelNames],
+    heads,
+    tail,
+    header: Buffer.from(`# HELP ${name} ${escapedHelp}\n# TYPE ${name} ${type}\n`, 'utf8'),
+    fixedBytes: heads.reduce((n, h) => n + h.length, tail.length) + VALUE_BYTES,
+  };
+  if (!known && FAMILY_BYTES.size < MAX_CACHED_FAMILIES) FAMILY_BYTES.set(name, made);
+  return made;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
 export class MetricFamily<L extends string> {
   /**
    * Finished sample lines, as UTF-8 bytes written in place: no string is made per line.
@@ -40,13 +91,12 @@ export class MetricFamily<L extends string> {
    * snapshot holds once (see uniqueByName in probe-metrics.ts) or by grouping.
    */
   private readonly chunks: Buffer[] = [];
-  private chunk: Buffer = Buffer.alloc(0);
+  private chunk: Buffer = NO_BYTES;
   private used = 0;
   private count = 0;
-  /** `name{first="`, then `",next="` for each further label: the bytes between label values. */
   private readonly heads: Buffer[];
-  /** `"} ` after the last label value, or ` ` without labels. */
   private readonly tail: Buffer;
+  private readonly header: Buffer;
   private readonly fixedBytes: number;
   /** The sample being written's label values, in label order. */
   private readonly values: string[];
@@ -57,9 +107,11 @@ export class MetricFamily<L extends string> {
     readonly type: MetricType,
     private readonly labelNames: readonly L[],
   ) {
-    this.heads = labelNames.map((n, i) => Buffer.from(`${i === 0 ? `${name}{` : '",'}${n}="`, 'utf8'));
-    this.tail = Buffer.from(labelNames.length > 0 ? '"} ' : `${name} `, 'utf8');
-    this.fixedBytes = this.heads.reduce((n, h) => n + h.length, this.tail.length) + VALUE_BYTES;
+    const bytes = familyBytes(name, help, type, labelNames);
+    this.heads = bytes.heads;
+    this.tail = bytes.tail;
+    this.header = bytes.header;
+    this.fixedBytes = bytes.fixedBytes;
     this.values = labelNames.map(() => '');
   }
 
@@ -102,8 +154,7 @@ export class MetricFamily<L extends string> {
 
   render(out: Buffer[]): void {
     if (this.count === 0) return;
-    const help = this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-    out.push(Buffer.from(`# HELP ${this.name} ${help}\n# TYPE ${this.name} ${this.type}\n`, 'utf8'), ...this.chunks);
+    out.push(this.header, ...this.chunks);
     if (this.used > 0) out.push(this.chunk.subarray(0, this.used));
   }
 }

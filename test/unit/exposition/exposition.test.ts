@@ -145,3 +145,18 @@ test('a family of any size renders exactly its lines, UTF-8 and escapes intact a
     { numRuns: 60 },
   );
 });
+
+test('a family name declared again with other help, type or labels renders its own, never bytes made for another', () => {
+  const first = new MetricSet();
+  first.family('vpnx_test_reused', 'First help.', 'gauge', ['a']).set({ a: 'x' }, 1);
+  const second = new MetricSet();
+  second.family('vpnx_test_reused', 'Second help, with a \\ and\na newline.', 'counter', ['b', 'c']).set({ b: 'y', c: 'z' }, 2);
+  const third = new MetricSet();
+  third.family('vpnx_test_reused', 'First help.', 'gauge', ['a']).set({ a: 'w' }, 3);
+  assert.equal(first.render(), '# HELP vpnx_test_reused First help.\n# TYPE vpnx_test_reused gauge\nvpnx_test_reused{a="x"} 1\n');
+  assert.equal(
+    second.render(),
+    '# HELP vpnx_test_reused Second help, with a \\\\ and\\na newline.\n# TYPE vpnx_test_reused counter\nvpnx_test_reused{b="y",c="z"} 2\n',
+  );
+  assert.equal(third.render(), '# HELP vpnx_test_reused First help.\n# TYPE vpnx_test_reused gauge\nvpnx_test_reused{a="w"} 3\n');
+});
