@@ -80,7 +80,8 @@ export class ProbeService {
       log.debug('probe budget', { timeout_seconds: timeoutMs / 1000 });
       const startedAt = Date.now();
       const started = performance.now();
-      const key = `${module.name}\0${targetKey(target)}\0${request.auth ?? ''}`;
+      const gateway = targetKey(target);
+      const key = `${module.name}\0${gateway}\0${request.auth ?? ''}`;
       let source: ProbeSource = 'recent';
       let outcome = this.sharing.recentOutcome(key, module.minIntervalMs);
       if (outcome) {
@@ -143,7 +144,7 @@ export class ProbeService {
         series,
         log,
       });
-      this.o.fleet?.record({ ...record, targetKey: targetKey(target), auth: request.auth, snapshot: outcome.snapshot });
+      this.o.fleet?.record({ ...record, targetKey: gateway, auth: request.auth, snapshot: outcome.snapshot });
       return { ...record, request, metrics: probeMetrics, snapshot: outcome.snapshot, ageSeconds };
     } finally {
       budget.dispose();

@@ -38,10 +38,53 @@ export async function fetchViciSnapshot(
   opts: { pools: boolean; certificates: boolean; signal: AbortSignal; log: ProbeLog },
 ): Promise<GatewaySnapshot> {
   const { signal, log } = opts;
-  const ikeSas: StrongswanIkeSa[] = [];
-  const conns: ConfiguredConn[] = [];
-  const certificates: Certificate[] = [];
-  const crls: Crl[] = [];
+  // Opened before anything is built for the answers: a gateway that is down or refuses costs
+  // the probe one connection attempt and nothing more.
+  const client = await open(signal);
+  const got: Collected = { ikeSas: [], conns: [], certificates: [], crls: [] };
+  let commands: ViciCommand[];
+  let answers: (ViciMessage | Error)[];
+  try {
+    commands = viciCommands(opts, got);
+    answers = await client.pipeline(commands, signal);
+  } finally {
+    client.close();
+  }
+  const answered = new Map<string, ViciMessage>();
+  commands.forEach(({ command }, i) => {
+    const answer = answers[i]!;
+    if (!(answer instanceof Error)) answered.set(command, answer);
+    // A daemon (or a VICI proxy) without list-certs costs the certificates, not the probe.
+    else if (command === 'list-certs') log.debug('list-certs not supported', { reason: answer.message });
+    else throw answer;
+  });
+  const version = answered.get('version')!;
+  const stats = answered.get('stats')!;
+  const pools = answered.get('get-pools');
+  const certs = answered.has('list-certs');
+  const snapshot = buildStrongswanSnapshot({
+    info: { ...parseViciVersion(version), uptimeSeconds: viciUptime(section(stats, 'uptime'), Date.now() / 1000) },
+    conns: got.conns,
+    ikeSas: got.ikeSas,
+    certificates: certs ? got.certificates : undefined,
+    crls: certs ? got.crls : undefined,
+    pools: pools ? parseGetPools(pools) : [],
+    stats: parseViciStats(stats),
+  });
+  log.debug('parsed', { ike_sas: snapshot.sessions.length, conns: snapshot.tunnels.length, pools: snapshot.pools.length });
+  return snapshot;
+}
+
+/** What the streamed answers are collected into. */
+interface Collected {
+  ikeSas: StrongswanIkeSa[];
+  conns: ConfiguredConn[];
+  certificates: Certificate[];
+  crls: Crl[];
+}
+
+/** The probe's commands, in the order charon answers them; their streamed events land in `got`. */
+function viciCommands(opts: { pools: boolean; certificates: boolean }, got: Collected): ViciCommand[] {
   const commands: ViciCommand[] = [
     { command: 'version' },
     { command: 'stats' },
@@ -51,49 +94,20 @@ export async function fetchViciSnapshot(
       stream: {
         event: 'list-sa',
         onRawEvent: (body) => {
-          for (const sa of decodeListSaEvent(body)) ikeSas.push(sa);
+          for (const sa of decodeListSaEvent(body)) got.ikeSas.push(sa);
         },
       },
     },
-    { command: 'list-conns', stream: { event: 'list-conn', onEvent: (e) => conns.push(...parseListConnEvent(e)) } },
+    { command: 'list-conns', stream: { event: 'list-conn', onEvent: (e) => got.conns.push(...parseListConnEvent(e)) } },
   ];
   if (opts.pools) commands.push({ command: 'get-pools', message: toMessage({ leases: 'yes' }) });
   if (opts.certificates) {
     const onEvent = (e: ViciMessage): void => {
       const { certificate, crl } = parseListCertEvent(e);
-      if (certificate) certificates.push(certificate);
-      if (crl) crls.push(crl);
+      if (certificate) got.certificates.push(certificate);
+      if (crl) got.crls.push(crl);
     };
     commands.push({ command: 'list-certs', stream: { event: 'list-cert', onEvent } });
   }
-  const client = await open(signal);
-  let answers: (ViciMessage | Error)[];
-  try {
-    answers = await client.pipeline(commands, signal);
-  } finally {
-    client.close();
-  }
-  const answered = new Map<string, ViciMessage>();
-  commands.forEach(({ command }, i) => {
-    const got = answers[i]!;
-    if (!(got instanceof Error)) answered.set(command, got);
-    // A daemon (or a VICI proxy) without list-certs costs the certificates, not the probe.
-    else if (command === 'list-certs') log.debug('list-certs not supported', { reason: got.message });
-    else throw got;
-  });
-  const version = answered.get('version')!;
-  const stats = answered.get('stats')!;
-  const pools = answered.get('get-pools');
-  const certs = answered.has('list-certs');
-  const snapshot = buildStrongswanSnapshot({
-    info: { ...parseViciVersion(version), uptimeSeconds: viciUptime(section(stats, 'uptime'), Date.now() / 1000) },
-    conns,
-    ikeSas,
-    certificates: certs ? certificates : undefined,
-    crls: certs ? crls : undefined,
-    pools: pools ? parseGetPools(pools) : [],
-    stats: parseViciStats(stats),
-  });
-  log.debug('parsed', { ike_sas: snapshot.sessions.length, conns: snapshot.tunnels.length, pools: snapshot.pools.length });
-  return snapshot;
+  return commands;
 }
