@@ -42,6 +42,10 @@ export class Rows {
     return this.count;
   }
 
+  get capacity(): number {
+    return this.parents.length;
+  }
+
   /** The row of `name` under `parent`, made (as the next number) when it is the first of its kind. */
   row(parent: number, name: string): number {
     const count = this.countOf[parent] as number;

@@ -51,7 +51,7 @@ export async function fetchViciSnapshot(
       stream: {
         event: 'list-sa',
         onRawEvent: (body) => {
-          for (const sa of decodeListSaEvent(body)) ikeSas.push(sa);
+          decodeListSaEvent(body, ikeSas);
         },
       },
     },

@@ -53,25 +53,33 @@ const REMOTE_TS = bytes('remote-ts');
 /** Thrown inside, caught below: the event takes the generic path. */
 const GENERIC = new Error('list-sa event needs the generic path');
 
-/** One `list-sa` event's message body → its IKE_SAs; throws decode's ProtocolError for a malformed one. */
-export function decodeListSaEvent(body: Buffer): StrongswanIkeSa[] {
-  return readListSaEvent(body) ?? parseListSaEvent(decode(body));
+/**
+ * One `list-sa` event's message body → its IKE_SAs, pushed onto `into` (the probe's list, so
+ * no array is made per event); throws decode's ProtocolError for a malformed one.
+ */
+export function decodeListSaEvent(body: Buffer, into: StrongswanIkeSa[] = []): StrongswanIkeSa[] {
+  if (readListSaEvent(body, into) === undefined) for (const sa of parseListSaEvent(decode(body))) into.push(sa);
+  return into;
 }
 
-/** The records without the message tree, or undefined where the event needs the generic path. */
-export function readListSaEvent(body: Buffer): StrongswanIkeSa[] | undefined {
+/**
+ * The records without the message tree, pushed onto `into`; or undefined where the event
+ * needs the generic path, and then `into` is as it was.
+ */
+export function readListSaEvent(body: Buffer, into: StrongswanIkeSa[] = []): StrongswanIkeSa[] | undefined {
   const r = new ViciElements(body);
-  const out: StrongswanIkeSa[] = [];
+  const from = into.length;
   try {
-    const seen = new Keys(r);
+    const seen = EVENT_KEYS.reset(r);
     for (;;) {
       const type = next(r);
-      if (type === END) return out;
+      if (type === END) return into;
       seen.add();
-      if (type === SECTION_START) out.push(ikeSa(r));
+      if (type === SECTION_START) into.push(ikeSa(r));
       else if (type === LIST_START) skip(r, type);
     }
   } catch (err) {
+    into.length = from;
     if (err === GENERIC) return undefined;
     throw err;
   }
@@ -143,7 +151,7 @@ function ikeSa(r: ViciElements): StrongswanIkeSa {
 
 function childSas(r: ViciElements): StrongswanChildSa[] {
   const out: StrongswanChildSa[] = [];
-  const seen = new Keys(r);
+  const seen = CHILD_KEYS.reset(r);
   for (;;) {
     const type = next(r);
     if (type === SECTION_END) return out;
@@ -236,13 +244,20 @@ function list(r: ViciElements, type: number): string[] {
     skip(r, type);
     return [];
   }
-  const items: string[] = [];
-  for (;;) {
-    const t = next(r);
-    if (t === LIST_END) return items;
+  // Nearly every list holds one item (a traffic selector, a virtual IP): an array of exactly
+  // one, where pushing onto [] reserves room for 17.
+  let t = next(r);
+  if (t === LIST_END) return [];
+  if (t !== LIST_ITEM) throw GENERIC;
+  const first = r.value();
+  t = next(r);
+  if (t === LIST_END) return [first];
+  const items = [first];
+  for (; t !== LIST_END; t = next(r)) {
     if (t !== LIST_ITEM) throw GENERIC;
     items.push(r.value());
   }
+  return items;
 }
 
 /** As vici-value's num(): 1 to 20 ASCII digits, else undefined. */
@@ -270,10 +285,18 @@ function num(r: ViciElements): number | undefined {
 const MAX_KEYS = 16;
 
 class Keys {
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
+  // Reused for every section at its level (the event's conns, an SA's children): typed
+  // arrays made once, where two arrays per section were most of the decoder's garbage.
+  private readonly starts = new Int32Array(MAX_KEYS);
+  private readonly ends = new Int32Array(MAX_KEYS);
+  private count = 0;
+  private r!: ViciElements;
 
-  constructor(private readonly r: ViciElements) {}
+  reset(r: ViciElements): this {
+    this.r = r;
+    this.count = 0;
+    return this;
+  }
 
   add(): void {
     const { buf, nameStart, nameEnd } = this.r;
@@ -281,12 +304,17 @@ class Keys {
     for (let i = nameStart; i < nameEnd && digits; i++) digits = buf[i]! >= 0x30 && buf[i]! <= 0x39;
     if (digits) throw GENERIC;
     const len = nameEnd - nameStart;
-    if (this.starts.length >= MAX_KEYS) throw GENERIC;
-    for (let k = 0; k < this.starts.length; k++) {
+    if (this.count >= MAX_KEYS) throw GENERIC;
+    for (let k = 0; k < this.count; k++) {
       const s = this.starts[k]!;
       if (this.ends[k]! - s === len && buf.compare(buf, nameStart, nameEnd, s, s + len) === 0) throw GENERIC;
     }
-    this.starts.push(nameStart);
-    this.ends.push(nameEnd);
+    this.starts[this.count] = nameStart;
+    this.ends[this.count] = nameEnd;
+    this.count++;
   }
 }
+
+/** The two levels of keys checked at once: an event's conns, and the children of the SA being read. */
+const EVENT_KEYS = new Keys();
+const CHILD_KEYS = new Keys();
