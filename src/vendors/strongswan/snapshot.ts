@@ -39,8 +39,9 @@ function sessionOf(sa: StrongswanIkeSa): Session {
     bytesOut = 0,
     packetsIn = 0,
     packetsOut = 0;
-  // One CHILD_SA (nearly every SA): its selectors as they are, not copied.
+  // One CHILD_SA (nearly every SA): its selectors and counters as they are, not copied.
   const only = sa.children.length === 1 ? sa.children[0] : undefined;
+  const shared = only && only.traffic.packetsIn !== undefined && only.traffic.packetsOut !== undefined ? only.traffic : undefined;
   const localTs: string[] = only ? only.localTs : [];
   const remoteTs: string[] = only ? only.remoteTs : [];
   for (const c of sa.children) {
@@ -64,7 +65,7 @@ function sessionOf(sa: StrongswanIkeSa): Session {
     localTs,
     remoteTs,
     connectedSeconds: sa.establishedSeconds,
-    traffic: { bytesIn, bytesOut, packetsIn, packetsOut },
+    traffic: shared ?? { bytesIn, bytesOut, packetsIn, packetsOut },
   };
 }
 
@@ -230,10 +231,11 @@ export function buildStrongswanSnapshot(input: {
       const row = childRows.row(conn, child.name);
       if (installed[row] === 0) installed[row] = 1;
     }
-    const children: { name: string; state: TunnelState; installed: number }[] = [];
+    // Sized up front: pushing onto [] reserves 17 slots, for the one child most conns have.
+    const children = new Array<{ name: string; installed: number; state: TunnelState }>(childRows.size - start);
     for (let row = start; row < childRows.size; row++) {
       const n = installed[row] as number;
-      children.push({ name: childRows.names[row] as string, installed: n, state: n > 0 ? 'up' : ignored ? 'ignored' : 'down' });
+      children[row - start] = { name: childRows.names[row] as string, installed: n, state: n > 0 ? 'up' : ignored ? 'ignored' : 'down' };
     }
     let activeSessions = 0;
     let remoteAccess = false;

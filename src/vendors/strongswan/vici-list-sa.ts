@@ -150,14 +150,20 @@ function ikeSa(r: ViciElements): StrongswanIkeSa {
 }
 
 function childSas(r: ViciElements): StrongswanChildSa[] {
-  const out: StrongswanChildSa[] = [];
+  // Most SAs have one CHILD_SA: an array of exactly one, where pushing onto [] reserves 17 slots.
+  let first: StrongswanChildSa | undefined;
+  let out: StrongswanChildSa[] | undefined;
   const seen = CHILD_KEYS.reset(r);
   for (;;) {
     const type = next(r);
-    if (type === SECTION_END) return out;
+    if (type === SECTION_END) return out ?? (first === undefined ? [] : [first]);
     seen.add();
-    if (type === SECTION_START) out.push(childSa(r));
-    else if (type === LIST_START) skip(r, type);
+    if (type === SECTION_START) {
+      const child = childSa(r);
+      if (first === undefined) first = child;
+      else if (out === undefined) out = [first, child];
+      else out.push(child);
+    } else if (type === LIST_START) skip(r, type);
   }
 }
 
