@@ -204,9 +204,11 @@ export class MetricSet {
     // A per-user family keeps the series of kept users only (the core family sums the rest).
     return {
       set: (labels, value) => {
+        // Without max_users every series is kept: no label looked up, no key joined.
+        if (this.kept === undefined) return f.set(labels, value);
         const u = labels[user.user];
         const t = labels[user.tunnel];
-        if (this.kept === undefined || (u === OVERFLOW_USER && t === OVERFLOW_USER) || this.kept.has(key(t, u))) f.set(labels, value);
+        if ((u === OVERFLOW_USER && t === OVERFLOW_USER) || this.kept.has(key(t, u))) f.set(labels, value);
       },
       get size() {
         return f.size;
