@@ -1,5 +1,5 @@
 import type { MetricSet } from './metric-set.js';
-import { TUNNEL_STATES, type GatewaySnapshot, type Session } from '../model/snapshot.js';
+import { TUNNEL_STATES, type GatewaySnapshot, type Session, type Tunnel, type TunnelState } from '../model/snapshot.js';
 import { counter, gauge, groupBy, key, max, min, setKnown, sum, type Family } from './family.js';
 import { Column, Counts, Rows } from './rows.js';
 import { includesLevel, OVERFLOW_USER } from './policy.js';
@@ -53,23 +53,29 @@ export function addCoreFamilies(set: MetricSet, s: GatewaySnapshot): void {
   const rxPackets = counter(set, 'vpn_tunnel_receive_packets_total', 'Packets received through a tunnel, summed over its live SAs.', ['tunnel']);
   const txPackets = counter(set, 'vpn_tunnel_transmit_packets_total', 'Packets sent through a tunnel, summed over its live SAs.', ['tunnel']);
   // Labels objects refilled for each series rather than made: a hub writes 100,000 of them.
+  // Indexed loops: a function run once per probe runs much of its loop unoptimized, where
+  // for...of makes an iterator result per item (45,000 for a hub's tunnel states).
   const upLabels = { tunnel: '', kind: '' };
   const stateLabels = { tunnel: '', state: '' };
   const childLabels = { tunnel: '', child: '' };
   const tunnel = { tunnel: '' };
-  for (const t of s.tunnels) {
+  for (let i = 0; i < s.tunnels.length; i++) {
+    const t = s.tunnels[i] as Tunnel;
     tunnel.tunnel = upLabels.tunnel = stateLabels.tunnel = childLabels.tunnel = t.name;
     // Ignored tunnels, and tunnels on standby (an HA unit whose peer carries them), are not down.
     if (t.state !== 'ignored' && t.state !== 'standby') {
       upLabels.kind = t.kind;
       up.set(upLabels, t.state === 'up' ? 1 : 0);
     }
-    for (const st of TUNNEL_STATES) {
+    for (let k = 0; k < TUNNEL_STATES.length; k++) {
+      const st = TUNNEL_STATES[k] as TunnelState;
       stateLabels.state = st;
       state.set(stateLabels, t.state === st ? 1 : 0);
     }
     sessions.set(tunnel, t.activeSessions);
-    for (const c of t.children ?? []) {
+    const children = t.children ?? [];
+    for (let k = 0; k < children.length; k++) {
+      const c = children[k] as NonNullable<Tunnel['children']>[number];
       childLabels.child = c.name;
       if (c.state !== 'ignored') childUp.set(childLabels, c.state === 'up' ? 1 : 0);
     }
@@ -229,7 +235,8 @@ function writeEveryUser(
   const rxPackets = Column.sum(n);
   const txPackets = Column.sum(n);
   const connected = Column.max(n);
-  for (const x of sessions) {
+  for (let i = 0; i < n; i++) {
+    const x = sessions[i] as Session;
     const u = users.row(tunnels.row(0, x.tunnel), x.user);
     counts.add(u);
     rx.add(u, x.traffic?.bytesIn);

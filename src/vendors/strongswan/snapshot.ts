@@ -168,8 +168,11 @@ export function buildStrongswanSnapshot(input: {
     }
     return i;
   };
+  // Indexed loops over the SAs: run once per probe, much of a loop runs unoptimized, where
+  // for...of makes an iterator result per item.
   let childCount = 0;
-  for (const sa of sas) {
+  for (let i = 0; i < sas.length; i++) {
+    const sa = sas[i] as StrongswanIkeSa;
     connOf(sa.conn);
     childCount += sa.children.length;
   }
@@ -181,7 +184,10 @@ export function buildStrongswanSnapshot(input: {
     const conn = index.get(sa.conn) as number;
     lists.addSa(conn, i);
     const own = configured[conn];
-    for (const child of sa.children) lists.addChild(index.get(placeChild(sa, own, child)) as number, position++, child);
+    for (let k = 0; k < sa.children.length; k++) {
+      const child = sa.children[k] as StrongswanChildSa;
+      lists.addChild(index.get(placeChild(sa, own, child)) as number, position++, child);
+    }
   }
 
   const tunnels: Tunnel[] = [];
@@ -258,7 +264,7 @@ export function buildStrongswanSnapshot(input: {
     });
   }
   const sessions: Session[] = [];
-  for (const sa of sas) if (isSession(sa)) sessions.push(sessionOf(sa));
+  for (let i = 0; i < sas.length; i++) if (isSession(sas[i] as StrongswanIkeSa)) sessions.push(sessionOf(sas[i] as StrongswanIkeSa));
   return {
     info: { vendor: 'strongswan', ...input.info },
     tunnels,
