@@ -260,7 +260,7 @@ export function buildStrongswanSnapshot(input: {
       remoteAddress: c?.remoteAddress || undefined,
       activeSessions,
       children,
-      traffic: { bytesIn, bytesOut, packetsIn, packetsOut },
+      traffic: onlyChildTraffic(lists, firstChild) ?? { bytesIn, bytesOut, packetsIn, packetsOut },
     });
   }
   const sessions: Session[] = [];
@@ -275,6 +275,16 @@ export function buildStrongswanSnapshot(input: {
     ...(input.crls ? { crls: input.crls } : {}),
     strongswan: { ikeSas: input.ikeSas, stats: input.stats },
   };
+}
+
+/**
+ * The counters of a conn's only CHILD_SA, when it has one with packet counts: the conn's sums
+ * are these four numbers, so the tunnel shares the object (a hub has a tunnel per SA).
+ */
+function onlyChildTraffic(lists: ConnLists, firstChild: number): StrongswanChildSa['traffic'] | undefined {
+  if (firstChild < 0 || lists.nextChild[firstChild] !== -1) return undefined;
+  const { traffic } = lists.children[firstChild] as StrongswanChildSa;
+  return traffic.packetsIn !== undefined && traffic.packetsOut !== undefined ? traffic : undefined;
 }
 
 /** Up when a child carries traffic; else partial on the first SA with a working control channel; else the first odd state; else down. */

@@ -1,5 +1,5 @@
 import type { StrongswanChildSa, StrongswanIkeSa } from '../../model/snapshot.js';
-import { END, readString, ViciElements } from '../../transport/vici/elements.js';
+import { END, readListOfOne, readString, ViciElements } from '../../transport/vici/elements.js';
 import { decode } from '../../transport/vici/message.js';
 import { KEY_VALUE, LIST_END, LIST_ITEM, LIST_START, SECTION_END, SECTION_START } from '../../transport/vici/wire.js';
 import { parseListSaEvent } from './vici-records.js';
@@ -245,20 +245,21 @@ function skip(r: ViciElements, type: number): void {
 
 /** As vici-value's list(): a value is a list of one, a list its items, a section none (skipped). */
 function list(r: ViciElements, type: number): string[] {
-  if (type === KEY_VALUE) return [r.value()];
+  if (type === KEY_VALUE) return r.valueAsList();
   if (type === SECTION_START) {
     skip(r, type);
     return [];
   }
-  // Nearly every list holds one item (a traffic selector, a virtual IP): an array of exactly
-  // one, where pushing onto [] reserves room for 17.
+  // Nearly every list holds one item (a traffic selector, a virtual IP): a list of one shared
+  // by every SA with that item (readListOfOne), where pushing onto [] reserved room for 17.
   let t = next(r);
   if (t === LIST_END) return [];
   if (t !== LIST_ITEM) throw GENERIC;
-  const first = r.value();
+  const firstStart = r.valueStart;
+  const firstEnd = r.valueEnd;
   t = next(r);
-  if (t === LIST_END) return [first];
-  const items = [first];
+  if (t === LIST_END) return readListOfOne(r.buf, firstStart, firstEnd);
+  const items = [readString(r.buf, firstStart, firstEnd)];
   for (; t !== LIST_END; t = next(r)) {
     if (t !== LIST_ITEM) throw GENERIC;
     items.push(r.value());
