@@ -70,11 +70,11 @@ export function readListSaEvent(body: Buffer, into: StrongswanIkeSa[] = []): Str
   const r = new ViciElements(body);
   const from = into.length;
   try {
-    const seen = EVENT_KEYS.reset(r);
+    const seen = EVENT_KEYS.reset();
     for (;;) {
       const type = next(r);
       if (type === END) return into;
-      seen.add();
+      seen.add(r);
       if (type === SECTION_START) into.push(ikeSa(r));
       else if (type === LIST_START) skip(r, type);
     }
@@ -153,11 +153,11 @@ function childSas(r: ViciElements): StrongswanChildSa[] {
   // Most SAs have one CHILD_SA: an array of exactly one, where pushing onto [] reserves 17 slots.
   let first: StrongswanChildSa | undefined;
   let out: StrongswanChildSa[] | undefined;
-  const seen = CHILD_KEYS.reset(r);
+  const seen = CHILD_KEYS.reset();
   for (;;) {
     const type = next(r);
     if (type === SECTION_END) return out ?? (first === undefined ? [] : [first]);
-    seen.add();
+    seen.add(r);
     if (type === SECTION_START) {
       const child = childSa(r);
       if (first === undefined) first = child;
@@ -297,16 +297,15 @@ class Keys {
   private readonly starts = new Int32Array(MAX_KEYS);
   private readonly ends = new Int32Array(MAX_KEYS);
   private count = 0;
-  private r!: ViciElements;
 
-  reset(r: ViciElements): this {
-    this.r = r;
+  reset(): this {
     this.count = 0;
     return this;
   }
 
-  add(): void {
-    const { buf, nameStart, nameEnd } = this.r;
+  /** The key `r` is at; the event goes to the generic path if a JS object would reorder or merge it. */
+  add(r: ViciElements): void {
+    const { buf, nameStart, nameEnd } = r;
     let digits = true;
     for (let i = nameStart; i < nameEnd && digits; i++) digits = buf[i]! >= 0x30 && buf[i]! <= 0x39;
     if (digits) throw GENERIC;
