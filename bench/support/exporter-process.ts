@@ -18,14 +18,17 @@ function statusField(pid: number, field: string): number {
   return Number(m?.[1] ?? 0) * 1024;
 }
 
-/** The built exporter (dist/) as its own process, so its memory and CPU are measured alone. */
-export async function startExporterProcess(modulesYaml: string, extraArgs: string[] = []): Promise<ExporterProcess> {
+/**
+ * The built exporter (dist/, or another build's launcher) as its own process, so its memory
+ * and CPU are measured alone.
+ */
+export async function startExporterProcess(modulesYaml: string, extraArgs: string[] = [], launcher = 'dist/vpn-exporter.mjs'): Promise<ExporterProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'vpnx-bench-'));
   const config = join(dir, 'modules.yaml');
   writeFileSync(config, modulesYaml);
   const child: ChildProcess = spawn(
     process.execPath,
-    ['dist/vpn-exporter.mjs', `--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.level=info', ...extraArgs],
+    [launcher, `--config.file=${config}`, '--web.listen-address=127.0.0.1:0', '--log.level=info', ...extraArgs],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const pid = child.pid as number;

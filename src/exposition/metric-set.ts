@@ -159,9 +159,9 @@ export class MetricFamily<L extends string> {
   }
 }
 
-/** A few bytes copied in a loop: Buffer.copy's native call costs more than the copy at this size. */
+/** A few bytes, by TypedArray.prototype.set: a builtin, where Buffer.copy's native call costs more than the copy at this size. */
 function copyInto(buf: Buffer, pos: number, bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; i++) buf[pos + i] = bytes[i] as number;
+  buf.set(bytes, pos);
   return pos + bytes.length;
 }
 
@@ -186,6 +186,9 @@ function writeLabelValue(buf: Buffer, start: number, v: string): number {
 
 /** A sample value as the text format writes it: non-negative integers digit by digit, others as String() does. */
 function writeValue(buf: Buffer, start: number, v: number): number {
+  // Below 2^31 (counts, ages, most byte counters) in integer arithmetic, where dividing by
+  // ten compiles to a multiplication; a double's division is several times slower.
+  if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) return writeSmallInteger(buf, start, v);
   if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER && Math.floor(v) === v)) return start + buf.write(formatValue(v), start, 'latin1');
   let digits = 1;
   for (let n = v; n >= 10; n = Math.floor(n / 10)) digits++;
@@ -193,6 +196,19 @@ function writeValue(buf: Buffer, start: number, v: number): number {
   let n = v;
   do {
     const q = Math.floor(n / 10);
+    buf[--pos] = 0x30 + (n - q * 10);
+    n = q;
+  } while (n > 0);
+  return start + digits;
+}
+
+function writeSmallInteger(buf: Buffer, start: number, v: number): number {
+  let digits = 1;
+  for (let n = v; n >= 10; n = (n / 10) | 0) digits++;
+  let pos = start + digits;
+  let n = v;
+  do {
+    const q = (n / 10) | 0;
     buf[--pos] = 0x30 + (n - q * 10);
     n = q;
   } while (n > 0);
@@ -239,9 +255,11 @@ export class MetricSet {
     // A per-user family keeps the series of kept users only (the core family sums the rest).
     return {
       set: (labels, value) => {
+        // Without max_users every series is kept: no label looked up, no key joined.
+        if (this.kept === undefined) return f.set(labels, value);
         const u = labels[user.user];
         const t = labels[user.tunnel];
-        if (this.kept === undefined || (u === OVERFLOW_USER && t === OVERFLOW_USER) || this.kept.has(key(t, u))) f.set(labels, value);
+        if ((u === OVERFLOW_USER && t === OVERFLOW_USER) || this.kept.has(key(t, u))) f.set(labels, value);
       },
       get size() {
         return f.size;

@@ -6,6 +6,10 @@ import { KEY_VALUE, LIST_END, LIST_ITEM, LIST_START, SECTION_END, SECTION_START 
 const INTERN_MAX = 40;
 const INTERN_SLOTS = 4096;
 const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+/** The string of each slot as a frozen list of one, made on first use (see readListOfOne). */
+const internedLists: (readonly string[] | undefined)[] = new Array<readonly string[] | undefined>(INTERN_SLOTS).fill(undefined);
+/** The slot readString last found or filled, or -1 when it made a string it does not keep. */
+let lastSlot = -1;
 
 /**
  * A VICI string: UTF-8, with invalid sequences as U+FFFD rather than a failure, because a
@@ -13,6 +17,7 @@ const interned: (string | undefined)[] = new Array<string | undefined>(INTERN_SL
  * every other SA. Every reader of VICI messages goes through here, so they agree on it.
  */
 export function readString(buf: Buffer, start: number, end: number): string {
+  lastSlot = -1;
   const len = end - start;
   if (len > INTERN_MAX) return buf.toString('utf8', start, end);
   let hash = len;
@@ -24,6 +29,7 @@ export function readString(buf: Buffer, start: number, end: number): string {
   }
   if (bits & 0x80) return buf.toString('utf8', start, end);
   const slot = (hash ^ (hash >>> 12)) & (INTERN_SLOTS - 1);
+  lastSlot = slot;
   const known = interned[slot];
   if (known !== undefined && known.length === len) {
     let i = 0;
@@ -32,7 +38,25 @@ export function readString(buf: Buffer, start: number, end: number): string {
   }
   const fresh = buf.toString('latin1', start, end);
   interned[slot] = fresh;
+  internedLists[slot] = undefined;
   return fresh;
+}
+
+/**
+ * A VICI string as a list of one item, shared (and frozen) when the string is interned: a
+ * traffic selector or virtual IP repeats across thousands of SAs, and each SA kept an array
+ * of its own for it. The lists outlive the probe only as long as their strings keep a slot.
+ */
+export function readListOfOne(buf: Buffer, start: number, end: number): string[] {
+  const value = readString(buf, start, end);
+  if (lastSlot < 0) return [value];
+  let list = internedLists[lastSlot];
+  if (list === undefined) {
+    list = Object.freeze([value]);
+    internedLists[lastSlot] = list;
+  }
+  // Frozen: a caller that tried to change a shared list would throw rather than change every SA's.
+  return list as string[];
 }
 
 /** What next() returns after the last element of a well-formed message. */
@@ -145,6 +169,11 @@ export class ViciElements {
 
   value(): string {
     return readString(this.buf, this.valueStart, this.valueEnd);
+  }
+
+  /** The current value as a list of one (see readListOfOne). */
+  valueAsList(): string[] {
+    return readListOfOne(this.buf, this.valueStart, this.valueEnd);
   }
 
   private bad(): number {

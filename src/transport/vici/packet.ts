@@ -54,26 +54,31 @@ export interface RawPacket {
   body?: Buffer;
 }
 
-/** Splits one segment (without its length prefix) into type, name and body; the body is a view of `segment`. */
-export function splitPacket(segment: Buffer): RawPacket {
-  if (segment.length === 0) throw new ProtocolError('malformed VICI packet: empty segment');
-  const type = segment[0]!;
+/**
+ * Splits one segment (without its length prefix), `segment[start, end)`, into type, name and
+ * body; the body is a view of `segment`. Taking the bounds rather than a view of the segment
+ * saves a view per packet: a large list-sas is tens of thousands of them.
+ */
+export function splitPacket(segment: Buffer, start = 0, end = segment.length): RawPacket {
+  const length = end - start;
+  if (length === 0) throw new ProtocolError('malformed VICI packet: empty segment');
+  const type = segment[start]!;
   if (!KNOWN.has(type)) throw new ProtocolError(`malformed VICI packet: unknown packet type ${type} at byte 0`);
   const packet: RawPacket = { type: type as PacketType };
   let pos = 1;
   if (NAMED.has(type)) {
-    if (segment.length < 2) throw new ProtocolError('malformed VICI packet: truncated name length at byte 1');
-    const len = segment[1]!;
-    if (2 + len > segment.length) {
+    if (length < 2) throw new ProtocolError('malformed VICI packet: truncated name length at byte 1');
+    const len = segment[start + 1]!;
+    if (2 + len > length) {
       throw new ProtocolError(`malformed VICI packet: name of ${len} bytes runs past the end at byte 1`);
     }
-    packet.name = readString(segment, 2, 2 + len);
+    packet.name = readString(segment, start + 2, start + 2 + len);
     pos = 2 + len;
   }
   if (WITH_MESSAGE.has(type)) {
-    packet.body = segment.subarray(pos);
-  } else if (pos !== segment.length) {
-    throw new ProtocolError(`malformed VICI packet: ${segment.length - pos} trailing bytes after type ${type} at byte ${pos}`);
+    packet.body = segment.subarray(start + pos, end);
+  } else if (pos !== length) {
+    throw new ProtocolError(`malformed VICI packet: ${length - pos} trailing bytes after type ${type} at byte ${pos}`);
   }
   return packet;
 }
@@ -127,7 +132,7 @@ export class ViciFramer {
         if (this.headerFill === 0 && chunk.length - pos >= 4) {
           const len = this.checkLength(chunk.readUInt32BE(pos));
           if (chunk.length - pos - 4 >= len) {
-            out.push(splitPacket(chunk.subarray(pos + 4, pos + 4 + len)));
+            out.push(splitPacket(chunk, pos + 4, pos + 4 + len));
             pos += 4 + len;
             continue;
           }

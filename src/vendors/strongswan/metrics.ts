@@ -1,6 +1,7 @@
 import type { MetricSet } from '../../exposition/metric-set.js';
 import type { GatewaySnapshot, StrongswanChildSa, StrongswanIkeSa } from '../../model/snapshot.js';
-import { counter, gauge, groupBy, key, max, min, setKnown, sum } from '../../exposition/family.js';
+import { counter, gauge, setKnown, type Family } from '../../exposition/family.js';
+import { Column, Counts, Rows } from '../../exposition/rows.js';
 
 /**
  * strongSwan detail beyond the core family: per conn and child, aggregated over
@@ -44,101 +45,130 @@ export function addStrongswanFamilies(set: MetricSet, snapshot: GatewaySnapshot)
     }
   }
 
-  const ikeCount = gauge(set, 'strongswan_ike_sas_by_conn', 'IKE_SAs by conn, IKE version and state.', ['conn', 'version', 'state'], SAS);
-  const ikeEstablished = gauge(set, 'strongswan_ike_sa_established_seconds', 'Age of the oldest IKE_SA of a conn.', ['conn'], SAS);
-  const ikeRekey = gauge(set, 'strongswan_ike_sa_rekey_seconds', 'Seconds until the next IKE_SA rekey of a conn (the soonest).', ['conn'], SAS);
-  const ikeReauth = gauge(set, 'strongswan_ike_sa_reauth_seconds', 'Seconds until the next IKE_SA reauthentication of a conn (the soonest).', ['conn'], SAS);
-  for (const group of groupBy(d.ikeSas, (sa) => key(sa.conn, String(sa.version), sa.state)).values()) {
-    const f = group[0] as StrongswanIkeSa;
-    ikeCount.set({ conn: f.conn, version: String(f.version), state: f.state }, group.length);
-  }
-  for (const [conn, group] of groupBy(d.ikeSas, (sa) => sa.conn)) {
-    setKnown(
-      ikeEstablished,
-      { conn },
-      max(group, (sa) => sa.establishedSeconds),
-    );
-    setKnown(
-      ikeRekey,
-      { conn },
-      min(group, (sa) => sa.rekeySeconds),
-    );
-    setKnown(
-      ikeReauth,
-      { conn },
-      min(group, (sa) => sa.reauthSeconds),
-    );
+  addSaFamilies(set, d.ikeSas);
+}
+
+/**
+ * The per-conn and per-child families, all from one pass over the SAs (see Rows). Each
+ * family's series come in the order its label values first appear among the SAs.
+ */
+function addSaFamilies(set: MetricSet, ikeSas: readonly StrongswanIkeSa[]): void {
+  // Indexed loops: run once per probe, much of a loop runs unoptimized, where for...of
+  // makes an iterator result per item.
+  const n = ikeSas.length;
+  let m = 0;
+  for (let i = 0; i < n; i++) m += (ikeSas[i] as StrongswanIkeSa).children.length;
+  const conns = new Rows(n);
+  // (conn, version, state) as two levels: the version under its conn, the state under that.
+  const versions = new Rows(n, n);
+  const ikeStates = new Rows(n, n);
+  const ikeCounts = new Counts(n);
+  const established = Column.max(n);
+  const ikeRekeys = Column.min(n);
+  const reauths = Column.min(n);
+  const childNames = new Rows(m, n);
+  const childStates = new Rows(m, m);
+  const childCounts = new Counts(m);
+  const rxBytes = Column.sum(m);
+  const txBytes = Column.sum(m);
+  const rxPackets = Column.sum(m);
+  const txPackets = Column.sum(m);
+  const childRekeys = Column.min(m);
+  const lives = Column.min(m);
+  const installs = Column.max(m);
+  for (let i = 0; i < n; i++) {
+    const sa = ikeSas[i] as StrongswanIkeSa;
+    const conn = conns.row(0, sa.conn);
+    const state = ikeStates.row(versions.row(conn, String(sa.version)), sa.state);
+    ikeCounts.add(state);
+    established.add(conn, sa.establishedSeconds);
+    ikeRekeys.add(conn, sa.rekeySeconds);
+    reauths.add(conn, sa.reauthSeconds);
+    for (let k = 0; k < sa.children.length; k++) {
+      const c = sa.children[k] as StrongswanChildSa;
+      const child = childNames.row(conn, c.name);
+      const childState = childStates.row(child, c.state);
+      childCounts.add(childState);
+      rxBytes.add(child, c.traffic.bytesIn);
+      txBytes.add(child, c.traffic.bytesOut);
+      rxPackets.add(child, c.traffic.packetsIn);
+      txPackets.add(child, c.traffic.packetsOut);
+      childRekeys.add(child, c.rekeySeconds);
+      lives.add(child, c.lifeSeconds);
+      installs.add(child, c.installSeconds);
+    }
   }
 
-  const children: { conn: string; child: StrongswanChildSa }[] = [];
-  for (const sa of d.ikeSas) for (const child of sa.children) children.push({ conn: sa.conn, child });
+  // One labels object per family, refilled for each series: a hub writes 80,000 of them.
+  const ikeCount = gauge(set, 'strongswan_ike_sas_by_conn', 'IKE_SAs by conn, IKE version and state.', ['conn', 'version', 'state'], SAS);
+  const ikeLabels = { conn: '', version: '', state: '' };
+  for (let r = 0; r < ikeStates.size; r++) {
+    const version = ikeStates.parents[r] as number;
+    ikeLabels.conn = conns.names[versions.parents[version] as number] as string;
+    ikeLabels.version = versions.names[version] as string;
+    ikeLabels.state = ikeStates.names[r] as string;
+    ikeCount.set(ikeLabels, ikeCounts.get(r));
+  }
+  const connLabels = { conn: '' };
+  const perConn = (family: Family<'conn'>, values: Column) => {
+    for (let r = 0; r < conns.size; r++) {
+      connLabels.conn = conns.names[r] as string;
+      setKnown(family, connLabels, values.get(r));
+    }
+  };
+  perConn(gauge(set, 'strongswan_ike_sa_established_seconds', 'Age of the oldest IKE_SA of a conn.', ['conn'], SAS), established);
+  perConn(gauge(set, 'strongswan_ike_sa_rekey_seconds', 'Seconds until the next IKE_SA rekey of a conn (the soonest).', ['conn'], SAS), ikeRekeys);
+  perConn(gauge(set, 'strongswan_ike_sa_reauth_seconds', 'Seconds until the next IKE_SA reauthentication of a conn (the soonest).', ['conn'], SAS), reauths);
+
   const childCount = gauge(set, 'strongswan_child_sas', 'CHILD_SAs by conn, child and state.', ['conn', 'child', 'state'], SAS);
-  for (const group of groupBy(children, (c) => key(c.conn, c.child.name, c.child.state)).values()) {
-    const f = group[0] as (typeof children)[number];
-    childCount.set({ conn: f.conn, child: f.child.name, state: f.child.state }, group.length);
+  const stateLabels = { conn: '', child: '', state: '' };
+  for (let r = 0; r < childStates.size; r++) {
+    const child = childStates.parents[r] as number;
+    stateLabels.conn = conns.names[childNames.parents[child] as number] as string;
+    stateLabels.child = childNames.names[child] as string;
+    stateLabels.state = childStates.names[r] as string;
+    childCount.set(stateLabels, childCounts.get(r));
   }
-  const rx = counter(
-    set,
-    'strongswan_child_sa_receive_bytes_total',
-    "Bytes received by the CHILD_SAs of a conn's child (resets when an SA is rekeyed).",
-    ['conn', 'child'],
-    SAS,
+  const childLabels = { conn: '', child: '' };
+  const perChild = (family: Family<'conn' | 'child'>, values: Column) => {
+    for (let r = 0; r < childNames.size; r++) {
+      childLabels.conn = conns.names[childNames.parents[r] as number] as string;
+      childLabels.child = childNames.names[r] as string;
+      setKnown(family, childLabels, values.get(r));
+    }
+  };
+  perChild(
+    counter(
+      set,
+      'strongswan_child_sa_receive_bytes_total',
+      "Bytes received by the CHILD_SAs of a conn's child (resets when an SA is rekeyed).",
+      ['conn', 'child'],
+      SAS,
+    ),
+    rxBytes,
   );
-  const tx = counter(
-    set,
-    'strongswan_child_sa_transmit_bytes_total',
-    "Bytes sent by the CHILD_SAs of a conn's child (resets when an SA is rekeyed).",
-    ['conn', 'child'],
-    SAS,
+  perChild(
+    counter(
+      set,
+      'strongswan_child_sa_transmit_bytes_total',
+      "Bytes sent by the CHILD_SAs of a conn's child (resets when an SA is rekeyed).",
+      ['conn', 'child'],
+      SAS,
+    ),
+    txBytes,
   );
-  const rxp = counter(set, 'strongswan_child_sa_receive_packets_total', "Packets received by the CHILD_SAs of a conn's child.", ['conn', 'child'], SAS);
-  const txp = counter(set, 'strongswan_child_sa_transmit_packets_total', "Packets sent by the CHILD_SAs of a conn's child.", ['conn', 'child'], SAS);
-  const rekey = gauge(
-    set,
-    'strongswan_child_sa_rekey_seconds',
-    "Seconds until the next CHILD_SA rekey of a conn's child (the soonest).",
-    ['conn', 'child'],
-    SAS,
+  perChild(
+    counter(set, 'strongswan_child_sa_receive_packets_total', "Packets received by the CHILD_SAs of a conn's child.", ['conn', 'child'], SAS),
+    rxPackets,
   );
-  const life = gauge(set, 'strongswan_child_sa_lifetime_seconds', "Seconds until a CHILD_SA of a conn's child expires (the soonest).", ['conn', 'child'], SAS);
-  const installed = gauge(set, 'strongswan_child_sa_installed_seconds', "Age of the oldest CHILD_SA of a conn's child.", ['conn', 'child'], SAS);
-  for (const group of groupBy(children, (c) => key(c.conn, c.child.name)).values()) {
-    const f = group[0] as (typeof children)[number];
-    const labels = { conn: f.conn, child: f.child.name };
-    setKnown(
-      rx,
-      labels,
-      sum(group, (c) => c.child.traffic.bytesIn),
-    );
-    setKnown(
-      tx,
-      labels,
-      sum(group, (c) => c.child.traffic.bytesOut),
-    );
-    setKnown(
-      rxp,
-      labels,
-      sum(group, (c) => c.child.traffic.packetsIn),
-    );
-    setKnown(
-      txp,
-      labels,
-      sum(group, (c) => c.child.traffic.packetsOut),
-    );
-    setKnown(
-      rekey,
-      labels,
-      min(group, (c) => c.child.rekeySeconds),
-    );
-    setKnown(
-      life,
-      labels,
-      min(group, (c) => c.child.lifeSeconds),
-    );
-    setKnown(
-      installed,
-      labels,
-      max(group, (c) => c.child.installSeconds),
-    );
-  }
+  perChild(counter(set, 'strongswan_child_sa_transmit_packets_total', "Packets sent by the CHILD_SAs of a conn's child.", ['conn', 'child'], SAS), txPackets);
+  perChild(
+    gauge(set, 'strongswan_child_sa_rekey_seconds', "Seconds until the next CHILD_SA rekey of a conn's child (the soonest).", ['conn', 'child'], SAS),
+    childRekeys,
+  );
+  perChild(
+    gauge(set, 'strongswan_child_sa_lifetime_seconds', "Seconds until a CHILD_SA of a conn's child expires (the soonest).", ['conn', 'child'], SAS),
+    lives,
+  );
+  perChild(gauge(set, 'strongswan_child_sa_installed_seconds', "Age of the oldest CHILD_SA of a conn's child.", ['conn', 'child'], SAS), installs);
 }

@@ -94,7 +94,7 @@ function viciCommands(opts: { pools: boolean; certificates: boolean }, got: Coll
       stream: {
         event: 'list-sa',
         onRawEvent: (body) => {
-          for (const sa of decodeListSaEvent(body)) got.ikeSas.push(sa);
+          decodeListSaEvent(body, got.ikeSas);
         },
       },
     },

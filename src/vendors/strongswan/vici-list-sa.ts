@@ -1,5 +1,5 @@
 import type { StrongswanChildSa, StrongswanIkeSa } from '../../model/snapshot.js';
-import { END, readString, ViciElements } from '../../transport/vici/elements.js';
+import { END, readListOfOne, readString, ViciElements } from '../../transport/vici/elements.js';
 import { decode } from '../../transport/vici/message.js';
 import { KEY_VALUE, LIST_END, LIST_ITEM, LIST_START, SECTION_END, SECTION_START } from '../../transport/vici/wire.js';
 import { parseListSaEvent } from './vici-records.js';
@@ -53,25 +53,33 @@ const REMOTE_TS = bytes('remote-ts');
 /** Thrown inside, caught below: the event takes the generic path. */
 const GENERIC = new Error('list-sa event needs the generic path');
 
-/** One `list-sa` event's message body → its IKE_SAs; throws decode's ProtocolError for a malformed one. */
-export function decodeListSaEvent(body: Buffer): StrongswanIkeSa[] {
-  return readListSaEvent(body) ?? parseListSaEvent(decode(body));
+/**
+ * One `list-sa` event's message body → its IKE_SAs, pushed onto `into` (the probe's list, so
+ * no array is made per event); throws decode's ProtocolError for a malformed one.
+ */
+export function decodeListSaEvent(body: Buffer, into: StrongswanIkeSa[] = []): StrongswanIkeSa[] {
+  if (readListSaEvent(body, into) === undefined) for (const sa of parseListSaEvent(decode(body))) into.push(sa);
+  return into;
 }
 
-/** The records without the message tree, or undefined where the event needs the generic path. */
-export function readListSaEvent(body: Buffer): StrongswanIkeSa[] | undefined {
+/**
+ * The records without the message tree, pushed onto `into`; or undefined where the event
+ * needs the generic path, and then `into` is as it was.
+ */
+export function readListSaEvent(body: Buffer, into: StrongswanIkeSa[] = []): StrongswanIkeSa[] | undefined {
   const r = new ViciElements(body);
-  const out: StrongswanIkeSa[] = [];
+  const from = into.length;
   try {
-    const seen = new Keys(r);
+    const seen = EVENT_KEYS.reset();
     for (;;) {
       const type = next(r);
-      if (type === END) return out;
-      seen.add();
-      if (type === SECTION_START) out.push(ikeSa(r));
+      if (type === END) return into;
+      seen.add(r);
+      if (type === SECTION_START) into.push(ikeSa(r));
       else if (type === LIST_START) skip(r, type);
     }
   } catch (err) {
+    into.length = from;
     if (err === GENERIC) return undefined;
     throw err;
   }
@@ -142,14 +150,20 @@ function ikeSa(r: ViciElements): StrongswanIkeSa {
 }
 
 function childSas(r: ViciElements): StrongswanChildSa[] {
-  const out: StrongswanChildSa[] = [];
-  const seen = new Keys(r);
+  // Most SAs have one CHILD_SA: an array of exactly one, where pushing onto [] reserves 17 slots.
+  let first: StrongswanChildSa | undefined;
+  let out: StrongswanChildSa[] | undefined;
+  const seen = CHILD_KEYS.reset();
   for (;;) {
     const type = next(r);
-    if (type === SECTION_END) return out;
-    seen.add();
-    if (type === SECTION_START) out.push(childSa(r));
-    else if (type === LIST_START) skip(r, type);
+    if (type === SECTION_END) return out ?? (first === undefined ? [] : [first]);
+    seen.add(r);
+    if (type === SECTION_START) {
+      const child = childSa(r);
+      if (first === undefined) first = child;
+      else if (out === undefined) out = [first, child];
+      else out.push(child);
+    } else if (type === LIST_START) skip(r, type);
   }
 }
 
@@ -231,18 +245,26 @@ function skip(r: ViciElements, type: number): void {
 
 /** As vici-value's list(): a value is a list of one, a list its items, a section none (skipped). */
 function list(r: ViciElements, type: number): string[] {
-  if (type === KEY_VALUE) return [r.value()];
+  if (type === KEY_VALUE) return r.valueAsList();
   if (type === SECTION_START) {
     skip(r, type);
     return [];
   }
-  const items: string[] = [];
-  for (;;) {
-    const t = next(r);
-    if (t === LIST_END) return items;
+  // Nearly every list holds one item (a traffic selector, a virtual IP): a list of one shared
+  // by every SA with that item (readListOfOne), where pushing onto [] reserved room for 17.
+  let t = next(r);
+  if (t === LIST_END) return [];
+  if (t !== LIST_ITEM) throw GENERIC;
+  const firstStart = r.valueStart;
+  const firstEnd = r.valueEnd;
+  t = next(r);
+  if (t === LIST_END) return readListOfOne(r.buf, firstStart, firstEnd);
+  const items = [readString(r.buf, firstStart, firstEnd)];
+  for (; t !== LIST_END; t = next(r)) {
     if (t !== LIST_ITEM) throw GENERIC;
     items.push(r.value());
   }
+  return items;
 }
 
 /** As vici-value's num(): 1 to 20 ASCII digits, else undefined. */
@@ -270,23 +292,35 @@ function num(r: ViciElements): number | undefined {
 const MAX_KEYS = 16;
 
 class Keys {
-  private readonly starts: number[] = [];
-  private readonly ends: number[] = [];
+  // Reused for every section at its level (the event's conns, an SA's children): typed
+  // arrays made once, where two arrays per section were most of the decoder's garbage.
+  private readonly starts = new Int32Array(MAX_KEYS);
+  private readonly ends = new Int32Array(MAX_KEYS);
+  private count = 0;
 
-  constructor(private readonly r: ViciElements) {}
+  reset(): this {
+    this.count = 0;
+    return this;
+  }
 
-  add(): void {
-    const { buf, nameStart, nameEnd } = this.r;
+  /** The key `r` is at; the event goes to the generic path if a JS object would reorder or merge it. */
+  add(r: ViciElements): void {
+    const { buf, nameStart, nameEnd } = r;
     let digits = true;
     for (let i = nameStart; i < nameEnd && digits; i++) digits = buf[i]! >= 0x30 && buf[i]! <= 0x39;
     if (digits) throw GENERIC;
     const len = nameEnd - nameStart;
-    if (this.starts.length >= MAX_KEYS) throw GENERIC;
-    for (let k = 0; k < this.starts.length; k++) {
+    if (this.count >= MAX_KEYS) throw GENERIC;
+    for (let k = 0; k < this.count; k++) {
       const s = this.starts[k]!;
       if (this.ends[k]! - s === len && buf.compare(buf, nameStart, nameEnd, s, s + len) === 0) throw GENERIC;
     }
-    this.starts.push(nameStart);
-    this.ends.push(nameEnd);
+    this.starts[this.count] = nameStart;
+    this.ends[this.count] = nameEnd;
+    this.count++;
   }
 }
+
+/** The two levels of keys checked at once: an event's conns, and the children of the SA being read. */
+const EVENT_KEYS = new Keys();
+const CHILD_KEYS = new Keys();

@@ -362,3 +362,16 @@ describe('list-sa events through the prober', () => {
     }
   });
 });
+
+describe('list-sa records of many SAs', () => {
+  it('share one list for a repeated traffic selector or virtual IP, and that list cannot be changed', () => {
+    // Events 1 and 5 of the concentrator mix: two road warriors with the same local selector.
+    const [a, b] = [1, 5].map((i) => decodeListSaEvent(encode(listSaEvent(i, 'concentrator')))[0]!);
+    const [ca, cb] = [a!.children[0]!, b!.children[0]!];
+    assert.deepEqual(ca.localTs, ['10.1.0.0/24']);
+    assert.equal(ca.localTs, cb.localTs, 'one list for the selector every SA has');
+    assert.notDeepEqual(a!.virtualIps, b!.virtualIps);
+    assert.throws(() => ca.localTs.push('10.9.0.0/24'), TypeError);
+    assert.deepEqual(cb.localTs, ['10.1.0.0/24']);
+  });
+});
