@@ -1,6 +1,7 @@
 /** Runs `fn` `runs` times (after one warm-up) and returns the median wall time in seconds. */
-export async function medianSeconds(runs: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn();
+/** Median wall time of `runs` calls of `fn`, after `warmups` untimed ones (JIT, sockets, first GCs). */
+export async function medianSeconds(runs: number, fn: () => Promise<unknown>, warmups = 1): Promise<number> {
+  for (let i = 0; i < warmups; i++) await fn();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
