@@ -1,4 +1,5 @@
 import { setFlagsFromString } from 'node:v8';
+import { keepYoungGenerationSmall } from '../util/young-generation.js';
 
 /*
  * V8's defaults suit a short script that wants throughput: the young generation grows to
@@ -8,7 +9,8 @@ import { setFlagsFromString } from 'node:v8';
  * so they take effect from here on (main.ts imports this module first, before the rest
  * loads), unlike --max-semi-space-size, which only the command line can set.
  *
- * - the young generation stays at its initial size (1 MiB semi-spaces): a probe's garbage
+ * - the young generation stays at its initial size (1 MiB semi-spaces) until the exporter
+ *   reads its first large answer (src/util/young-generation.ts): a small probe's garbage
  *   dies young either way, and scavenges of a small space cost as little as of a large one;
  * - the old generation may grow by 30% past what survived the last full collection,
  *   instead of up to 4x.
@@ -18,6 +20,6 @@ import { setFlagsFromString } from 'node:v8';
  */
 const HEAP_FLAGS = /--(max-semi-space-size|min-semi-space-size|semi-space-growth-factor|heap-growing-percent)\b/;
 if (!HEAP_FLAGS.test(`${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`)) {
-  setFlagsFromString('--semi-space-growth-factor=1');
+  keepYoungGenerationSmall();
   setFlagsFromString('--heap-growing-percent=30');
 }

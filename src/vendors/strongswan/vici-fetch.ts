@@ -8,6 +8,7 @@ import { parseGetPools, parseListCertEvent, parseListConnEvent, parseViciStats, 
 import { section } from './vici-value.js';
 import type { ConfiguredConn } from './records.js';
 import { buildStrongswanSnapshot } from './snapshot.js';
+import { letYoungGenerationGrow } from '../../util/young-generation.js';
 
 /** The options every VICI prober takes, whatever carries VICI. */
 export const viciFetchOptions = {
@@ -83,6 +84,9 @@ interface Collected {
   crls: Crl[];
 }
 
+/** IKE_SAs from which an answer is large: what its probe keeps outgrows a small young generation. */
+const LARGE_ANSWER_SAS = 1000;
+
 /** The probe's commands, in the order charon answers them; their streamed events land in `got`. */
 function viciCommands(opts: { pools: boolean; certificates: boolean }, got: Collected): ViciCommand[] {
   const commands: ViciCommand[] = [
@@ -95,6 +99,7 @@ function viciCommands(opts: { pools: boolean; certificates: boolean }, got: Coll
         event: 'list-sa',
         onRawEvent: (body) => {
           decodeListSaEvent(body, got.ikeSas);
+          if (got.ikeSas.length === LARGE_ANSWER_SAS) letYoungGenerationGrow();
         },
       },
     },

@@ -6,9 +6,10 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** Loads src/cli/heap.ts in a fresh node, makes garbage, prints the young generation's size in MiB. */
-async function youngGenerationMiB(nodeArgs: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+async function youngGenerationMiB(nodeArgs: string[], env: NodeJS.ProcessEnv = process.env, largeAnswer = false): Promise<number> {
   const script = `
     await import('./src/cli/heap.ts');
+    ${largeAnswer ? "(await import('./src/util/young-generation.ts')).letYoungGenerationGrow();" : ''}
     const v8 = await import('node:v8');
     let keep = [];
     for (let i = 0; i < 2e6; i++) { keep.push({ i }); if (keep.length > 5000) keep = []; }
@@ -35,4 +36,9 @@ test('an operator who sizes the heap keeps their choice, on the command line or 
   ]) {
     assert.ok(size > 4, `young generation ${size} MiB`);
   }
+});
+
+test('from the first large answer on, the young generation grows as V8 would', async () => {
+  const size = await youngGenerationMiB([], process.env, true);
+  assert.ok(size > 4, `young generation ${size} MiB`);
 });

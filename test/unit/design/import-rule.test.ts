@@ -19,7 +19,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   model: [],
   util: ['model'],
   log: ['util'],
-  cli: ['log'],
+  cli: ['log', 'util'],
   transport: ['util', 'log'],
   exposition: ['model', 'transport', 'util', 'log'],
   config: ['transport', 'exposition', 'model', 'util', 'log'],
