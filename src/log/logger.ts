@@ -1,16 +1,16 @@
 export type LogFormat = 'logfmt' | 'json';
 export type LogLevelName = 'debug' | 'info' | 'warn' | 'error';
-/** A line's fields: strings, numbers and booleans, or objects shown as their JSON. */
-export type LogFields = Readonly<Record<string, unknown>>;
+/** A line's fields: strings, numbers and booleans, or objects shown as their JSON (a probe's are LogFields, probe-log.ts). */
+type LineFields = Readonly<Record<string, unknown>>;
 
 /** The process log: one line per call, with the logger's bindings before the call's fields. */
 export interface Logger {
-  debug(fields: LogFields, msg: string): void;
-  info(fields: LogFields, msg: string): void;
-  warn(fields: LogFields, msg: string): void;
-  error(fields: LogFields, msg: string): void;
+  debug(fields: LineFields, msg: string): void;
+  info(fields: LineFields, msg: string): void;
+  warn(fields: LineFields, msg: string): void;
+  error(fields: LineFields, msg: string): void;
   /** A logger whose every line also carries `bindings`. */
-  child(bindings: LogFields): Logger;
+  child(bindings: LineFields): Logger;
 }
 
 /** Where lines go: process.stderr, or a test's sink. */
@@ -38,24 +38,24 @@ class LineLogger implements Logger {
     private readonly bound: string,
   ) {}
 
-  debug(fields: LogFields, msg: string): void {
+  debug(fields: LineFields, msg: string): void {
     if (this.min <= 0) this.write('debug', fields, msg);
   }
-  info(fields: LogFields, msg: string): void {
+  info(fields: LineFields, msg: string): void {
     if (this.min <= 1) this.write('info', fields, msg);
   }
-  warn(fields: LogFields, msg: string): void {
+  warn(fields: LineFields, msg: string): void {
     if (this.min <= 2) this.write('warn', fields, msg);
   }
-  error(fields: LogFields, msg: string): void {
+  error(fields: LineFields, msg: string): void {
     if (this.min <= 3) this.write('error', fields, msg);
   }
 
-  child(bindings: LogFields): Logger {
+  child(bindings: LineFields): Logger {
     return new LineLogger(this.out, this.min, this.json, this.bound + renderFields(bindings, this.json));
   }
 
-  private write(level: LogLevelName, fields: LogFields, msg: string): void {
+  private write(level: LogLevelName, fields: LineFields, msg: string): void {
     const time = new Date().toISOString();
     const rest = this.bound + renderFields(fields, this.json);
     this.out.write(
@@ -65,7 +65,7 @@ class LineLogger implements Logger {
 }
 
 /** The fields as they follow the fixed part of a line: ` k=v` each, or `,"k":v` each. */
-function renderFields(fields: LogFields, json: boolean): string {
+function renderFields(fields: LineFields, json: boolean): string {
   let text = '';
   for (const k in fields) {
     const v = fields[k];
@@ -104,7 +104,7 @@ const BATCH_MAX = 64 * 1024;
  * pending when the process exits is written then, so only a crash of Node itself could
  * lose one turn's lines.
  */
-export class TurnBatchedOutput implements LogOutput {
+class TurnBatchedOutput implements LogOutput {
   private pending = '';
   private scheduled = false;
   private readonly flushAtTurnEnd = (): void => {

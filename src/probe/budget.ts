@@ -37,11 +37,6 @@ export class ProbeBudget {
     );
   }
 
-  /** Why the budget ended early, or undefined while it runs. */
-  get ended(): AbortedError | undefined {
-    return this.endedWith;
-  }
-
   /** Calls `listener` once when the budget ends (at once if it has); returns the disposer. */
   onEnd(listener: BudgetListener): () => void {
     if (this.endedWith) {

@@ -101,14 +101,7 @@ function addSaFamilies(set: MetricSet, ikeSas: readonly StrongswanIkeSa[]): void
 
   // One labels object per family, refilled for each series: a hub writes 80,000 of them.
   const ikeCount = gauge(set, 'strongswan_ike_sas_by_conn', 'IKE_SAs by conn, IKE version and state.', ['conn', 'version', 'state'], SAS);
-  const ikeLabels = { conn: '', version: '', state: '' };
-  for (let r = 0; r < ikeStates.size; r++) {
-    const version = ikeStates.parents[r] as number;
-    ikeLabels.conn = conns.names[versions.parents[version] as number] as string;
-    ikeLabels.version = versions.names[version] as string;
-    ikeLabels.state = ikeStates.names[r] as string;
-    ikeCount.set(ikeLabels, ikeCounts.get(r));
-  }
+  writeStateCounts(ikeCount, 'version', conns, versions, ikeStates, ikeCounts);
   const connLabels = { conn: '' };
   const perConn = (family: Family<'conn'>, values: Column) => {
     for (let r = 0; r < conns.size; r++) {
@@ -121,14 +114,7 @@ function addSaFamilies(set: MetricSet, ikeSas: readonly StrongswanIkeSa[]): void
   perConn(gauge(set, 'strongswan_ike_sa_reauth_seconds', 'Seconds until the next IKE_SA reauthentication of a conn (the soonest).', ['conn'], SAS), reauths);
 
   const childCount = gauge(set, 'strongswan_child_sas', 'CHILD_SAs by conn, child and state.', ['conn', 'child', 'state'], SAS);
-  const stateLabels = { conn: '', child: '', state: '' };
-  for (let r = 0; r < childStates.size; r++) {
-    const child = childStates.parents[r] as number;
-    stateLabels.conn = conns.names[childNames.parents[child] as number] as string;
-    stateLabels.child = childNames.names[child] as string;
-    stateLabels.state = childStates.names[r] as string;
-    childCount.set(stateLabels, childCounts.get(r));
-  }
+  writeStateCounts(childCount, 'child', conns, childNames, childStates, childCounts);
   const childLabels = { conn: '', child: '' };
   const perChild = (family: Family<'conn' | 'child'>, values: Column) => {
     for (let r = 0; r < childNames.size; r++) {
@@ -171,4 +157,19 @@ function addSaFamilies(set: MetricSet, ikeSas: readonly StrongswanIkeSa[]): void
     lives,
   );
   perChild(gauge(set, 'strongswan_child_sa_installed_seconds', "Age of the oldest CHILD_SA of a conn's child.", ['conn', 'child'], SAS), installs);
+}
+
+/**
+ * One series per state row: labelled by the conn, the middle row it sits under (an IKE
+ * version, a child name) and the state, valued by its count. One labels object, refilled.
+ */
+function writeStateCounts<M extends string>(family: Family<'conn' | M | 'state'>, middle: M, conns: Rows, middles: Rows, states: Rows, counts: Counts): void {
+  const labels = { conn: '', [middle]: '', state: '' } as Record<'conn' | M | 'state', string>;
+  for (let r = 0; r < states.size; r++) {
+    const m = states.parents[r] as number;
+    labels.conn = conns.names[middles.parents[m] as number] as string;
+    labels[middle] = middles.names[m] as string;
+    labels.state = states.names[r] as string;
+    family.set(labels, counts.get(r));
+  }
 }
